@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine of this kind, run before `npm start` and `npm test`:
+# Debian packages (native client build deps, Redis, Java, Maven), the npm dependencies built from
+# source (CKJS_LINKING=dynamic), the TypeScript build, and the Kafka broker jars. Quick when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# 1. Debian packages. The librdkafka build links these system libraries dynamically.
+packages=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev pkg-config redis-server)
+command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || packages+=(maven)
+command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || packages+=(build-essential)
+command -v python3 >/dev/null 2>&1 || packages+=(python3)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. npm dependencies. The client's prebuilt binary lives on a host this machine cannot reach, so
+# it is always built from source against the system libraries above.
+binding=node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f "$binding" ]; then
+  echo "setup: installing npm dependencies (builds librdkafka from source, ~1-2 min on 2 cores)"
+  CKJS_LINKING=dynamic npm ci --no-audit --no-fund
+fi
+
+# 3. Compile TypeScript (incremental: quick when nothing changed).
+npx tsc -b
+
+# 4. Kafka broker jars from Maven Central into .cache/ (skipped when already there).
+node bin/sluice.js infra fetch
+
+echo "setup: ready ($(( $(date +%s) - started ))s)"

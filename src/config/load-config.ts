@@ -1,0 +1,113 @@
+// Validates the raw settings once and returns a frozen SluiceConfig. Every bad value is reported
+// together, each naming its variable or flag, the value given and the accepted form.
+
+import path from 'node:path';
+import { SluiceError } from '../errors/sluice-error.js';
+import { type RawSettings, type SettingName, Settings, type SettingValue } from './settings.js';
+import type { SluiceConfig } from './sluice-config.js';
+
+export interface LoadConfigOptions {
+  /** Root of the Sluice checkout; default state and cache dirs live under it. */
+  projectRoot: string;
+  /** Per-command defaults that replace the table's (e.g. pretty logs for interactive commands). */
+  defaults?: Partial<Record<SettingName, string>>;
+}
+
+export function loadConfig(raw: RawSettings, options: LoadConfigOptions): SluiceConfig {
+  const problems: string[] = [];
+
+  function read<N extends SettingName>(name: N): SettingValue<N> | undefined {
+    const s = Settings[name];
+    const given = raw[name];
+    const text = given?.value ?? options.defaults?.[name] ?? s.defaultRaw;
+    if (text === undefined) return undefined;
+    const parsed = s.schema.safeParse(text);
+    if (parsed.success) return parsed.data as SettingValue<N>;
+    const where = given?.source === 'flag' && s.flag ? `flag ${s.flag}` : `environment variable ${s.env}`;
+    const fix =
+      given?.source === 'flag'
+        ? `pass ${s.flag} with an accepted value`
+        : `set ${s.env} to an accepted value, or unset it to use the default${s.defaultRaw ? ` (${s.defaultRaw})` : ''}`;
+    problems.push(`- ${where}: got ${JSON.stringify(text)}; expected ${s.accepted}. Fix: ${fix}.`);
+    return undefined;
+  }
+
+  const v = {
+    topic: read('topic'),
+    consumerGroup: read('consumerGroup'),
+    sinkCounterKey: read('sinkCounterKey'),
+    globalSequenceKey: read('globalSequenceKey'),
+    numMessages: read('numMessages'),
+    useKafkaSource: read('useKafkaSource'),
+    ci: read('ci'),
+    partitions: read('partitions'),
+    kafkaPort: read('kafkaPort'),
+    kafkaControllerPort: read('kafkaControllerPort'),
+    kafkaBootstrap: read('kafkaBootstrap'),
+    kafkaWaitTimeoutMs: read('kafkaWaitTimeoutMs'),
+    kafkaHeap: read('kafkaHeap'),
+    redisPort: read('redisPort'),
+    redisUrl: read('redisUrl'),
+    stateDir: read('stateDir'),
+    cacheDir: read('cacheDir'),
+    logFormat: read('logFormat'),
+    logLevel: read('logLevel'),
+  };
+
+  if (v.kafkaPort !== undefined && v.kafkaPort === v.kafkaControllerPort) {
+    problems.push(
+      `- ${Settings.kafkaPort.env} and ${Settings.kafkaControllerPort.env} are both ${v.kafkaPort}; ` +
+        'the broker and its controller need two different ports. Fix: change one of them.',
+    );
+  }
+  if (v.kafkaPort !== undefined && v.kafkaPort === v.redisPort) {
+    problems.push(
+      `- ${Settings.kafkaPort.env} and ${Settings.redisPort.env} are both ${v.kafkaPort}. Fix: change one of them.`,
+    );
+  }
+
+  if (problems.length > 0) {
+    throw new SluiceError(
+      'CONFIG_INVALID',
+      `Invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.join('\n')}`,
+      { details: { problems } },
+    );
+  }
+
+  // Every value below is defined: a missing one would have added a problem above.
+  const need = <T>(x: T | undefined): T => x as T;
+  const config: SluiceConfig = {
+    job: {
+      topic: need(v.topic),
+      consumerGroup: need(v.consumerGroup),
+      partitions: need(v.partitions),
+      numMessages: need(v.numMessages),
+      useKafkaSource: need(v.useKafkaSource),
+      sinkCounterKey: need(v.sinkCounterKey),
+      globalSequenceKey: need(v.globalSequenceKey),
+    },
+    kafka: {
+      bootstrapServers: v.kafkaBootstrap ?? `127.0.0.1:${need(v.kafkaPort)}`,
+      waitTimeoutMs: need(v.kafkaWaitTimeoutMs),
+    },
+    redis: { url: v.redisUrl ?? `redis://127.0.0.1:${need(v.redisPort)}` },
+    infra: {
+      stateDir: path.resolve(v.stateDir ?? path.join(options.projectRoot, '.sluice')),
+      cacheDir: path.resolve(v.cacheDir ?? path.join(options.projectRoot, '.cache')),
+      kafkaPort: need(v.kafkaPort),
+      kafkaControllerPort: need(v.kafkaControllerPort),
+      kafkaHeap: need(v.kafkaHeap),
+      redisPort: need(v.redisPort),
+    },
+    logging: { format: need(v.logFormat), level: need(v.logLevel) },
+    ci: need(v.ci),
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const value of Object.values(o)) {
+    if (value !== null && typeof value === 'object') deepFreeze(value);
+  }
+  return Object.freeze(o);
+}

@@ -1,0 +1,192 @@
+// The table of every setting Sluice reads: its environment variable, its flag, the accepted form
+// (said in words for error messages) and its default. The CLI reads the raw strings; load-config.ts
+// turns them into one validated, frozen configuration.
+
+import { z } from 'zod';
+
+export interface SettingSpec<T> {
+  /** Environment variable; the seed's SIMULATOR_* names are kept as written. */
+  readonly env: string;
+  /** Long flag that overrides the variable, if the setting has one. */
+  readonly flag?: string;
+  /** What a valid value looks like, for the error message. */
+  readonly accepted: string;
+  /** Default as the user would write it; undefined means "derived from other settings". */
+  readonly defaultRaw: string | undefined;
+  readonly schema: z.ZodType<T, string>;
+}
+
+function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
+  return s;
+}
+
+const trimmed = z.string().trim();
+const nonEmpty = trimmed.min(1);
+const booleanText = trimmed
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const positiveInt = (max: number) =>
+  trimmed.regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(max));
+const port = positiveInt(65535);
+/** Kafka's legal topic name: up to 249 of [a-zA-Z0-9._-]. */
+const topicName = trimmed.regex(/^[a-zA-Z0-9._-]{1,249}$/);
+/** "60s", "1500ms", "2m", or a bare number of milliseconds. */
+const duration = trimmed
+  .regex(/^\d+(ms|s|m)?$/)
+  .transform((v) => {
+    const n = Number.parseInt(v, 10);
+    if (v.endsWith('ms')) return n;
+    if (v.endsWith('s')) return n * 1000;
+    if (v.endsWith('m')) return n * 60_000;
+    return n;
+  })
+  .pipe(z.number().int().min(1));
+/** host:port[,host:port...] as librdkafka's bootstrap.servers takes it. */
+const bootstrapServers = trimmed.regex(/^[A-Za-z0-9.[\]:-]+:\d{1,5}(,[A-Za-z0-9.[\]:-]+:\d{1,5})*$/);
+const redisUrl = trimmed.regex(/^rediss?:\/\/[^\s]+$/);
+const heapSize = trimmed.regex(/^\d+[mMgG]$/);
+
+export const Settings = {
+  topic: spec({
+    env: 'SIMULATOR_KAFKA_TOPIC',
+    flag: '--topic',
+    accepted: 'a Kafka topic name: 1-249 characters of letters, digits, ".", "_" and "-"',
+    defaultRaw: 'flinkdotnet.sample.topic',
+    schema: topicName,
+  }),
+  consumerGroup: spec({
+    env: 'SIMULATOR_KAFKA_CONSUMER_GROUP',
+    flag: '--group',
+    accepted: 'a non-empty consumer group id',
+    defaultRaw: 'flinkdotnet-stress-test-consumer-group',
+    schema: nonEmpty,
+  }),
+  sinkCounterKey: spec({
+    env: 'SIMULATOR_REDIS_KEY_SINK_COUNTER',
+    accepted: 'a non-empty Redis key',
+    defaultRaw: 'flinkdotnet:sample:processed_message_counter',
+    schema: nonEmpty,
+  }),
+  globalSequenceKey: spec({
+    env: 'SIMULATOR_REDIS_KEY_GLOBAL_SEQUENCE',
+    accepted: 'a non-empty Redis key',
+    defaultRaw: 'flinkdotnet:global_sequence_id',
+    schema: nonEmpty,
+  }),
+  numMessages: spec({
+    env: 'SIMULATOR_NUM_MESSAGES',
+    flag: '--messages',
+    accepted: 'a whole number of messages from 1 to 1000000000, e.g. 100000',
+    defaultRaw: '100000',
+    schema: positiveInt(1_000_000_000),
+  }),
+  useKafkaSource: spec({
+    env: 'STRESS_TEST_USE_KAFKA_SOURCE',
+    accepted: 'true or false (also 1/0, yes/no)',
+    defaultRaw: 'false',
+    schema: booleanText,
+  }),
+  ci: spec({
+    env: 'CI',
+    accepted: 'true or false (also 1/0, yes/no)',
+    defaultRaw: 'false',
+    schema: booleanText,
+  }),
+  partitions: spec({
+    env: 'SLUICE_PARTITIONS',
+    flag: '--partitions',
+    accepted: 'a whole number of partitions from 1 to 1000',
+    defaultRaw: '4',
+    schema: positiveInt(1000),
+  }),
+  kafkaPort: spec({
+    env: 'SLUICE_KAFKA_PORT',
+    flag: '--kafka-port',
+    accepted: 'a TCP port from 1 to 65535',
+    defaultRaw: '9092',
+    schema: port,
+  }),
+  kafkaControllerPort: spec({
+    env: 'SLUICE_KAFKA_CONTROLLER_PORT',
+    flag: '--kafka-controller-port',
+    accepted: 'a TCP port from 1 to 65535, other than the broker port',
+    defaultRaw: '9093',
+    schema: port,
+  }),
+  kafkaBootstrap: spec({
+    env: 'SLUICE_KAFKA_BOOTSTRAP',
+    flag: '--bootstrap-servers',
+    accepted: 'host:port[,host:port...], e.g. 127.0.0.1:9092',
+    defaultRaw: undefined, // 127.0.0.1:<kafka port>
+    schema: bootstrapServers,
+  }),
+  kafkaWaitTimeoutMs: spec({
+    env: 'SLUICE_KAFKA_WAIT_TIMEOUT',
+    flag: '--kafka-wait-timeout',
+    accepted: 'a duration such as 60s, 1500ms or 2m (a bare number is milliseconds)',
+    defaultRaw: '60s',
+    schema: duration,
+  }),
+  kafkaHeap: spec({
+    env: 'SLUICE_KAFKA_HEAP',
+    accepted: 'a JVM heap size such as 512m or 1g',
+    defaultRaw: '512m',
+    schema: heapSize,
+  }),
+  redisPort: spec({
+    env: 'SLUICE_REDIS_PORT',
+    flag: '--redis-port',
+    accepted: 'a TCP port from 1 to 65535',
+    defaultRaw: '6379',
+    schema: port,
+  }),
+  redisUrl: spec({
+    env: 'SLUICE_REDIS_URL',
+    flag: '--redis-url',
+    accepted: 'a Redis URL such as redis://127.0.0.1:6379',
+    defaultRaw: undefined, // redis://127.0.0.1:<redis port>
+    schema: redisUrl,
+  }),
+  stateDir: spec({
+    env: 'SLUICE_STATE_DIR',
+    flag: '--state-dir',
+    accepted: 'a directory path',
+    defaultRaw: undefined, // <project>/.sluice
+    schema: nonEmpty,
+  }),
+  cacheDir: spec({
+    env: 'SLUICE_CACHE_DIR',
+    accepted: 'a directory path',
+    defaultRaw: undefined, // <project>/.cache
+    schema: nonEmpty,
+  }),
+  logFormat: spec({
+    env: 'SLUICE_LOG_FORMAT',
+    flag: '--log-format',
+    accepted: "json (one JSON object per line) or pretty (the seed's lines for people)",
+    defaultRaw: 'json',
+    schema: trimmed.toLowerCase().pipe(z.enum(['json', 'pretty'])),
+  }),
+  logLevel: spec({
+    env: 'SLUICE_LOG_LEVEL',
+    flag: '--log-level',
+    accepted: 'one of fatal, error, warn, info, debug, trace, silent',
+    defaultRaw: 'info',
+    schema: trimmed
+      .toLowerCase()
+      .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  }),
+} as const;
+
+export type SettingName = keyof typeof Settings;
+export type SettingValue<N extends SettingName> =
+  (typeof Settings)[N] extends SettingSpec<infer T> ? T : never;
+
+/** Where a raw value came from, so the error can say which variable or flag to fix. */
+export interface RawSetting {
+  value: string;
+  source: 'env' | 'flag';
+}
+
+export type RawSettings = Partial<Record<SettingName, RawSetting>>;

@@ -1,0 +1,48 @@
+// The shape of Sluice's validated configuration, one section per component. Components take
+// their own section; none of them reads the environment.
+
+export interface JobConfig {
+  readonly topic: string;
+  readonly consumerGroup: string;
+  readonly partitions: number;
+  readonly numMessages: number;
+  readonly useKafkaSource: boolean;
+  readonly sinkCounterKey: string;
+  readonly globalSequenceKey: string;
+}
+
+export interface KafkaConfig {
+  readonly bootstrapServers: string;
+  /** How long components wait for the broker before they give up (the seed's "1-minute wait"). */
+  readonly waitTimeoutMs: number;
+}
+
+export interface RedisConfig {
+  readonly url: string;
+}
+
+export interface InfraConfig {
+  /** Pid files, logs and data of the Kafka and Redis that Sluice starts. */
+  readonly stateDir: string;
+  /** Downloaded Kafka jars, shared by every state dir. */
+  readonly cacheDir: string;
+  readonly kafkaPort: number;
+  readonly kafkaControllerPort: number;
+  readonly kafkaHeap: string;
+  readonly redisPort: number;
+}
+
+export interface LoggingConfig {
+  readonly format: 'json' | 'pretty';
+  readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface SluiceConfig {
+  readonly job: JobConfig;
+  readonly kafka: KafkaConfig;
+  readonly redis: RedisConfig;
+  readonly infra: InfraConfig;
+  readonly logging: LoggingConfig;
+  /** CI=true: smaller defaults (5 TaskManagers instead of 20). */
+  readonly ci: boolean;
+}

@@ -1,0 +1,187 @@
+// Kafka admin operations Sluice needs: create a topic with N partitions (or check an existing
+// one), describe a topic, describe a consumer group (KIP-848 or classic) with each member's
+// partitions, and read a group's committed offsets. Promise wrappers over the low-level AdminClient.
+
+import { SluiceError } from '../../errors/sluice-error.js';
+import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import {
+  AdminClient,
+  type GroupDescription,
+  type GroupResults,
+  type IAdminClient,
+  type LibrdKafkaError,
+  type TopicDescription,
+} from './rdkafka.js';
+
+/** librdkafka's RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS. */
+const TOPIC_ALREADY_EXISTS = 36;
+
+export interface GroupMemberView {
+  memberId: string;
+  clientId: string;
+  host: string;
+  partitions: { topic: string; partition: number }[];
+}
+
+export interface GroupView {
+  groupId: string;
+  /** STABLE, EMPTY, ... as the broker reports it. */
+  state: string;
+  /** CONSUMER (KIP-848) or CLASSIC. */
+  type: string;
+  members: GroupMemberView[];
+}
+
+export interface TopicView {
+  name: string;
+  partitions: { id: number; leader: number }[];
+}
+
+export class KafkaAdmin {
+  readonly #admin: IAdminClient;
+  readonly #options: KafkaClientOptions;
+  readonly #timeoutMs: number;
+
+  private constructor(admin: IAdminClient, options: KafkaClientOptions, timeoutMs: number) {
+    this.#admin = admin;
+    this.#options = options;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  static create(options: KafkaClientOptions, timeoutMs = 10_000): KafkaAdmin {
+    const admin = AdminClient.create(baseClientConfig(options), {
+      'event.error': () => {},
+      'event.log': () => {},
+    });
+    return new KafkaAdmin(admin, options, timeoutMs);
+  }
+
+  /** Creates the topic; 'exists' when it was already there (its partition count is not checked). */
+  async createTopic(topic: string, partitions: number): Promise<'created' | 'exists'> {
+    try {
+      await new Promise<void>((resolve, reject) =>
+        this.#admin.createTopic(
+          { topic, num_partitions: partitions, replication_factor: 1 },
+          this.#timeoutMs,
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      return 'created';
+    } catch (error) {
+      if ((error as LibrdKafkaError).code === TOPIC_ALREADY_EXISTS) return 'exists';
+      throw this.#failed(`create topic '${topic}' with ${partitions} partitions`, error);
+    }
+  }
+
+  /**
+   * Makes sure the topic exists with exactly `partitions` partitions. An existing topic with another
+   * count stops the job: partitions decide how work is spread, so silently using it would mislead.
+   */
+  async ensureTopic(topic: string, partitions: number): Promise<'created' | 'exists'> {
+    const outcome = await this.createTopic(topic, partitions);
+    if (outcome === 'exists') {
+      const view = await this.describeTopic(topic);
+      if (view.partitions.length !== partitions) {
+        throw new SluiceError(
+          'KAFKA_TOPIC_PARTITION_MISMATCH',
+          `Topic '${topic}' already exists with ${view.partitions.length} partitions, but the job needs ${partitions}. ` +
+            `Fix: set SLUICE_PARTITIONS=${view.partitions.length} (or --partitions), use another topic with ` +
+            'SIMULATOR_KAFKA_TOPIC, or delete the topic and let Sluice create it.',
+          { details: { topic, existing: view.partitions.length, wanted: partitions } },
+        );
+      }
+    }
+    return outcome;
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.#admin.deleteTopic(topic, this.#timeoutMs, (err) => (err ? reject(err) : resolve())),
+    ).catch((error: unknown) => {
+      throw this.#failed(`delete topic '${topic}'`, error);
+    });
+  }
+
+  async describeTopic(topic: string): Promise<TopicView> {
+    const result = await new Promise<TopicDescription[]>((resolve, reject) =>
+      this.#admin.describeTopics([topic], { timeout: this.#timeoutMs }, (err, data) =>
+        err ? reject(err) : resolve(data),
+      ),
+    ).catch((error: unknown) => {
+      throw this.#failed(`describe topic '${topic}'`, error);
+    });
+    const t = result[0];
+    if (!t || t.error) throw this.#failed(`describe topic '${topic}'`, t?.error ?? new Error('no answer'));
+    return {
+      name: topic,
+      partitions: t.partitions
+        .map((p) => ({ id: p.partition, leader: p.leader?.id ?? -1 }))
+        .sort((a, b) => a.id - b.id),
+    };
+  }
+
+  async describeGroup(groupId: string): Promise<GroupView> {
+    const result = await new Promise<{ groups: GroupDescription[] }>((resolve, reject) =>
+      this.#admin.describeGroups([groupId], { timeout: this.#timeoutMs }, (err, data) =>
+        err ? reject(err) : resolve(data),
+      ),
+    ).catch((error: unknown) => {
+      throw this.#failed(`describe group '${groupId}'`, error);
+    });
+    const group = result.groups[0];
+    if (!group) throw this.#failed(`describe group '${groupId}'`, new Error('the broker returned no group'));
+    if (group.error) throw this.#failed(`describe group '${groupId}'`, group.error);
+    return {
+      groupId,
+      state: stateName(group.state),
+      type: typeName(group.type),
+      members: group.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        partitions: (m.assignment?.topicPartitions ?? [])
+          .map((tp) => ({ topic: tp.topic, partition: tp.partition }))
+          .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
+      })),
+    };
+  }
+
+  /** The group's committed offsets for the topic's partitions (-1001 = none committed). */
+  async committedOffsets(groupId: string, topic: string, partitions: number): Promise<Map<number, number>> {
+    const request = [
+      { groupId, partitions: Array.from({ length: partitions }, (_, partition) => ({ topic, partition })) },
+    ];
+    const results = await new Promise<GroupResults[]>((resolve, reject) =>
+      this.#admin.listConsumerGroupOffsets(request, { timeout: this.#timeoutMs }, (err, data) =>
+        err ? reject(err) : resolve(data),
+      ),
+    ).catch((error: unknown) => {
+      throw this.#failed(`read committed offsets of group '${groupId}'`, error);
+    });
+    const offsets = new Map<number, number>();
+    for (const p of results[0]?.partitions ?? []) offsets.set(p.partition, p.offset);
+    return offsets;
+  }
+
+  close(): void {
+    this.#admin.disconnect();
+  }
+
+  #failed(what: string, error: unknown): SluiceError {
+    return new SluiceError(
+      'KAFKA_ADMIN_FAILED',
+      `Could not ${what} on ${this.#options.bootstrapServers}: ${describeKafkaError(error)}. ` +
+        'Check that the broker is up (`npx sluice infra status`) and retry.',
+      { cause: error },
+    );
+  }
+}
+
+const STATES = ['UNKNOWN', 'PREPARING_REBALANCE', 'COMPLETING_REBALANCE', 'STABLE', 'DEAD', 'EMPTY'];
+const TYPES = ['UNKNOWN', 'CONSUMER', 'CLASSIC'];
+function stateName(state: number): string {
+  return STATES[state] ?? String(state);
+}
+function typeName(type: number | undefined): string {
+  return type === undefined ? 'UNKNOWN' : (TYPES[type] ?? String(type));
+}

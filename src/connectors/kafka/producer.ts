@@ -1,0 +1,135 @@
+// A promise-friendly wrapper of librdkafka's producer: idempotent (a retried send never writes a
+// record twice), waits politely when its local queue is full, and turns delivery failures into a
+// KAFKA_PRODUCE_FAILED on flush instead of losing them.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SluiceError } from '../../errors/sluice-error.js';
+import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import { type LibrdKafkaError, type MessageHeader, Producer, type ProducerGlobalConfig } from './rdkafka.js';
+
+/** RD_KAFKA_RESP_ERR__QUEUE_FULL: the local queue is full, poll and try again. */
+const QUEUE_FULL = -184;
+
+export interface ProducerOptions extends KafkaClientOptions {
+  /** Extra librdkafka settings (they win over Sluice's defaults). */
+  extra?: ProducerGlobalConfig;
+  connectTimeoutMs?: number;
+}
+
+export class KafkaProducer {
+  readonly #producer: Producer;
+  readonly #bootstrap: string;
+  #queued = 0;
+  #delivered = 0;
+  #failed = 0;
+  #failures: string[] = [];
+
+  private constructor(producer: Producer, bootstrap: string) {
+    this.#producer = producer;
+    this.#bootstrap = bootstrap;
+    producer.on('delivery-report', (err: LibrdKafkaError | null) => {
+      if (err) {
+        this.#failed++;
+        if (this.#failures.length < 10) this.#failures.push(describeKafkaError(err));
+      } else this.#delivered++;
+    });
+  }
+
+  static async connect(options: ProducerOptions): Promise<KafkaProducer> {
+    const producer = new Producer({
+      ...baseClientConfig(options),
+      dr_cb: true,
+      'enable.idempotence': true,
+      acks: -1,
+      'linger.ms': 5,
+      'compression.type': 'lz4',
+      'queue.buffering.max.messages': 500_000,
+      ...options.extra,
+    });
+    producer.on('event.error', () => {});
+    producer.on('event.log', () => {});
+    await new Promise<void>((resolve, reject) =>
+      producer.connect({ timeout: options.connectTimeoutMs ?? 10_000 }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    ).catch((error: unknown) => {
+      throw new SluiceError(
+        'KAFKA_PRODUCE_FAILED',
+        `Could not connect a producer to ${options.bootstrapServers}: ${describeKafkaError(error)}. ` +
+          'Check that the broker is up (`npx sluice infra status`).',
+        { cause: error },
+      );
+    });
+    producer.setPollInterval(50);
+    return new KafkaProducer(producer, options.bootstrapServers);
+  }
+
+  get delivered(): number {
+    return this.#delivered;
+  }
+
+  /** Queues one record; waits (without dropping it) while librdkafka's local queue is full. */
+  async send(
+    topic: string,
+    partition: number | null,
+    value: Buffer,
+    key?: string | Buffer | null,
+    headers?: MessageHeader[],
+  ): Promise<void> {
+    for (;;) {
+      try {
+        this.#producer.produce(topic, partition, value, key ?? null, Date.now(), undefined, headers);
+        this.#queued++;
+        return;
+      } catch (error) {
+        if ((error as LibrdKafkaError).code !== QUEUE_FULL) {
+          throw new SluiceError(
+            'KAFKA_PRODUCE_FAILED',
+            `Could not queue a record for '${topic}': ${describeKafkaError(error)}.`,
+            { cause: error },
+          );
+        }
+        this.#producer.poll();
+        await sleep(5);
+      }
+    }
+  }
+
+  /** Waits until every queued record is acknowledged; throws if any delivery failed. */
+  async flush(timeoutMs = 30_000): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.#producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())),
+    ).catch((error: unknown) => {
+      throw new SluiceError(
+        'KAFKA_PRODUCE_FAILED',
+        `Records were not acknowledged by ${this.#bootstrap} within ${timeoutMs}ms: ${describeKafkaError(error)}.`,
+        { cause: error },
+      );
+    });
+    // flush() returns when librdkafka has its answers; their reports reach JS through poll, a
+    // little later. Wait for every one, so `delivered` is exact and no failure goes unseen.
+    const deadline = Date.now() + timeoutMs;
+    while (this.#delivered + this.#failed < this.#queued && Date.now() < deadline) {
+      this.#producer.poll();
+      await sleep(5);
+    }
+    const missing = this.#queued - this.#delivered - this.#failed;
+    if (this.#failed > 0 || missing > 0) {
+      const failed = this.#failed;
+      const first = this.#failures[0] ?? 'no delivery report';
+      this.#failed = 0;
+      this.#failures = [];
+      throw new SluiceError(
+        'KAFKA_PRODUCE_FAILED',
+        `${failed + missing} record(s) were not confirmed by ${this.#bootstrap} (${failed} failed, ${missing} without a report); ` +
+          `first error: ${first}. They may be retried: the producer is idempotent.`,
+        { details: { failed, missing } },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#producer.isConnected()) return;
+    await new Promise<void>((resolve) => this.#producer.disconnect(5000, () => resolve()));
+  }
+}

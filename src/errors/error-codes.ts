@@ -1,0 +1,34 @@
+// The closed list of Sluice error codes. Every SluiceError carries one of these; docs/errors.md
+// documents each (a unit test keeps the two in step). Codes are never reused for another meaning.
+
+export const ErrorCodes = {
+  /** A setting (env var or flag) has a value outside its accepted form. */
+  CONFIG_INVALID: { retriable: false, exitCode: 2 },
+  /** The broker did not answer a metadata request (or the topic had no leaders) before the deadline. */
+  KAFKA_NOT_READY: { retriable: true, exitCode: 3 },
+  /** A Kafka admin request (create/describe topic, describe group) failed. */
+  KAFKA_ADMIN_FAILED: { retriable: true, exitCode: 3 },
+  /** The topic exists with a partition count other than the one the job needs. */
+  KAFKA_TOPIC_PARTITION_MISMATCH: { retriable: false, exitCode: 2 },
+  /** Producing to Kafka failed (delivery report error or flush timeout). */
+  KAFKA_PRODUCE_FAILED: { retriable: true, exitCode: 3 },
+  /** A Kafka consumer operation failed (connect, subscribe, consume). */
+  KAFKA_CONSUME_FAILED: { retriable: true, exitCode: 3 },
+  /** Redis did not answer (connection refused, timeout). */
+  REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
+  /** A program Sluice needs on this machine (java, mvn, redis-server) is missing. */
+  INFRA_TOOL_MISSING: { retriable: false, exitCode: 4 },
+  /** Resolving the Kafka broker jars from Maven Central failed. */
+  INFRA_KAFKA_JARS_UNAVAILABLE: { retriable: true, exitCode: 4 },
+  /** A port Sluice wants to listen on is held by a process that is not ours. */
+  INFRA_PORT_IN_USE: { retriable: false, exitCode: 4 },
+  /** A service we started (Kafka, Redis) exited or never became ready. */
+  INFRA_START_FAILED: { retriable: true, exitCode: 4 },
+  /** A service could not be stopped, even with SIGKILL. */
+  INFRA_STOP_FAILED: { retriable: false, exitCode: 4 },
+} as const satisfies Record<string, { retriable: boolean; exitCode: number }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Prefix that makes codes greppable in logs, as Fastify's FST_ERR_. */
+export const ERROR_CODE_PREFIX = 'SLUICE_ERR_';

@@ -1,0 +1,31 @@
+// Creates the process logger: pino JSON lines for machines, or the same records rendered for
+// people (time, level, message) through pino-pretty. Child loggers carry the component's identity
+// ({taskManagerId, taskId, checkpointId}) in both forms.
+
+import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
+import type { LoggingConfig } from '../config/sluice-config.js';
+
+export type { Logger } from 'pino';
+
+export function createLogger(
+  config: LoggingConfig,
+  destination: NodeJS.WritableStream = process.stdout,
+): Logger {
+  const options = { level: config.level, base: { pid: process.pid } };
+  if (config.format === 'json') {
+    // Standard streams get pino's fast synchronous writer; any other stream (tests) is used as is.
+    const fd = destination === process.stdout ? 1 : destination === process.stderr ? 2 : undefined;
+    return pino(options, fd === undefined ? destination : pino.destination({ dest: fd, sync: true }));
+  }
+  const stream = pretty({
+    destination,
+    sync: true,
+    colorize: 'isTTY' in destination && destination.isTTY === true,
+    translateTime: 'HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    // The seed's lines are the whole message; the JSON fields stay out of the human form.
+    hideObject: true,
+  });
+  return pino(options, stream);
+}

@@ -1,0 +1,95 @@
+// `npm test`'s runner: starts a private Kafka broker and Redis on free ports in a temporary state
+// dir, runs every compiled test file with node:test against them, then stops them and checks that
+// no process of that state dir survived. Two runs at once never share a port or a directory.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InfraConfig } from '../src/config/sluice-config.js';
+import { infraDown, infraUp } from '../src/infra/infra.js';
+import { findFreePort } from '../src/infra/ports.js';
+import { findProcesses } from '../src/infra/process-control.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url)); // dist/test
+const root = path.resolve(here, '..', '..');
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return testFiles(full);
+    return e.name.endsWith('.test.js') ? [full] : [];
+  });
+}
+
+async function main(): Promise<number> {
+  const filter = process.argv.slice(2);
+  const files = testFiles(here)
+    .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+    .sort();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
+  const infra: InfraConfig = {
+    stateDir,
+    cacheDir: path.join(root, '.cache'),
+    kafkaPort: await findFreePort(),
+    kafkaControllerPort: await findFreePort(),
+    kafkaHeap: '512m',
+    redisPort: await findFreePort(),
+  };
+  let interrupted = false;
+  const cleanup = async () => {
+    await infraDown(infra);
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const started = Date.now();
+    process.stdout.write(`test infra: starting Kafka and Redis in ${stateDir}\n`);
+    await infraUp(infra, { kafkaTimeoutMs: 90_000 });
+    process.stdout.write(
+      `test infra: Kafka 127.0.0.1:${infra.kafkaPort}, Redis 127.0.0.1:${infra.redisPort} (${Date.now() - started}ms)\n`,
+    );
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+        {
+          stdio: 'inherit',
+          env: {
+            ...process.env,
+            SLUICE_TEST_KAFKA_BOOTSTRAP: `127.0.0.1:${infra.kafkaPort}`,
+            SLUICE_TEST_REDIS_URL: `redis://127.0.0.1:${infra.redisPort}`,
+            SLUICE_TEST_CACHE_DIR: infra.cacheDir,
+            SLUICE_TEST_ROOT: root,
+          },
+        },
+      );
+      child.once('close', (c) => resolve(c ?? 1));
+    });
+    return interrupted ? 130 : code;
+  } finally {
+    await cleanup();
+    const strays = findProcesses(stateDir);
+    if (strays.length > 0) {
+      process.stderr.write(`test infra: processes of ${stateDir} still running: ${strays.join(', ')}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = process.exitCode || code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `test runner failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
