@@ -41,6 +41,25 @@ export function spawnDetached(spec: DetachedSpawn): number {
   }
 }
 
+/** The last lines of a service's log file, for error messages when it fails to start. */
+export function logTail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log yet)';
+  }
+}
+
+/** The pid recorded in a pid file, if the file holds one. */
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The process's command line, or undefined when no such process exists. */
 export function readCmdline(pid: number): string | undefined {
   try {

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../../errors/sluice-error.js';
-import { isOurProcessAlive, type StopOutcome, spawnDetached, stopProcess } from '../process-control.js';
+import {
+  isOurProcessAlive,
+  logTail,
+  readPid,
+  type StopOutcome,
+  spawnDetached,
+  stopProcess,
+} from '../process-control.js';
 import { ensureKafkaDist, type KafkaDist } from './kafka-dist.js';
 import { log4j2Properties, serverProperties } from './server-properties.js';
 
@@ -80,13 +87,8 @@ export async function stopKafka(stateDir: string, graceMs = 30_000): Promise<Sto
   return stopProcess('Kafka broker', readPid(paths.pidFile), paths.propsFile, graceMs);
 }
 
-/** The last lines of the broker's log, for error messages when it fails to start. */
 export function kafkaLogTail(stateDir: string, lines = 20): string {
-  try {
-    return readFileSync(kafkaPaths(stateDir).logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log yet)';
-  }
+  return logTail(kafkaPaths(stateDir).logFile, lines);
 }
 
 function jvmArgs(heap: string, paths: KafkaPaths): string[] {
@@ -146,14 +148,5 @@ function requireJava(): void {
       'Java is not on PATH; the Kafka broker runs on Java 17 or newer. ' +
         'Fix: run `npm run setup`, or `apt-get install openjdk-17-jre-headless`.',
     );
-  }
-}
-
-export function readPid(file: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -2,11 +2,17 @@
 // AOF on so a restart keeps every acknowledged write (the reliability test restarts it).
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../../errors/sluice-error.js';
-import { readPid } from '../kafka/kafka-broker.js';
-import { isOurProcessAlive, type StopOutcome, spawnDetached, stopProcess } from '../process-control.js';
+import {
+  isOurProcessAlive,
+  logTail,
+  readPid,
+  type StopOutcome,
+  spawnDetached,
+  stopProcess,
+} from '../process-control.js';
 
 export interface RedisPaths {
   dir: string;
@@ -67,11 +73,7 @@ export async function stopRedis(stateDir: string, graceMs = 10_000): Promise<Sto
 }
 
 export function redisLogTail(stateDir: string, lines = 15): string {
-  try {
-    return readFileSync(redisPaths(stateDir).logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log yet)';
-  }
+  return logTail(redisPaths(stateDir).logFile, lines);
 }
 
 function redisConf(port: number, paths: RedisPaths): string {
