@@ -33,7 +33,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # 3. Compile TypeScript (incremental: quick when nothing changed).
-npx tsc -b
+npm run --silent build
 
 # 4. Kafka broker jars from Maven Central into .cache/ (skipped when already there).
 node bin/sluice.js infra fetch

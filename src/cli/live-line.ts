@@ -1,6 +1,8 @@
 // One status line that updates in place on a terminal (with a spinner and elapsed time) and
 // degrades to plain, de-duplicated lines when output is piped to a file or CI log.
 
+import { Writable } from 'node:stream';
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export class LiveLine {
@@ -12,9 +14,13 @@ export class LiveLine {
   #timer: NodeJS.Timeout | undefined;
   #lastPlain = '';
 
-  constructor(out: NodeJS.WriteStream = process.stderr) {
+  /** `quiet`: piped output gets no step lines (they would only repeat what the logs say). */
+  readonly #quiet: boolean;
+
+  constructor(out: NodeJS.WriteStream = process.stderr, options: { quiet?: boolean } = {}) {
     this.#out = out;
     this.#tty = out.isTTY === true;
+    this.#quiet = options.quiet === true;
     if (this.#tty) {
       this.#timer = setInterval(() => this.#draw(), 100);
       this.#timer.unref();
@@ -24,11 +30,32 @@ export class LiveLine {
   update(text: string): void {
     this.#text = text;
     if (this.#tty) this.#draw();
+    else if (this.#quiet) return;
     else if (text.replace(/\(\d+\.\ds\)/, '') !== this.#lastPlain) {
       // Piped output: one line per distinct step, without the ticking seconds.
       this.#lastPlain = text.replace(/\(\d+\.\ds\)/, '');
       this.#out.write(`… ${text}\n`);
     }
+  }
+
+  /** Writes text above the live line (log lines), which is redrawn below it. */
+  print(text: string): void {
+    if (this.#tty && this.#timer) {
+      this.#out.write(`\r\x1b[K${text}`);
+      this.#draw();
+    } else {
+      this.#out.write(text);
+    }
+  }
+
+  /** A stream for loggers: everything written to it is printed above the live line. */
+  stream(): NodeJS.WritableStream {
+    return new Writable({
+      write: (chunk: Buffer | string, _encoding, done) => {
+        this.print(String(chunk));
+        done();
+      },
+    });
   }
 
   /** Ends the live line, leaving `finalText` (if any) as a normal line. */

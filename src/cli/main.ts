@@ -2,7 +2,9 @@
 
 import { Command } from 'commander';
 import { infraCommand } from './infra-command.js';
+import { jobManagerCommand } from './jobmanager-command.js';
 import { runCommand } from './run-command.js';
+import { taskManagerCommand } from './taskmanager-command.js';
 
 const program = new Command('sluice')
   .description('Flink-style stream processing for TypeScript over Kafka consumer groups')
@@ -11,5 +13,7 @@ const program = new Command('sluice')
 
 program.addCommand(infraCommand());
 program.addCommand(runCommand());
+program.addCommand(jobManagerCommand());
+program.addCommand(taskManagerCommand());
 
 await program.parseAsync(process.argv);

@@ -161,6 +161,67 @@ export const Settings = {
     defaultRaw: undefined, // <project>/.cache
     schema: nonEmpty,
   }),
+  taskManagers: spec({
+    env: 'SLUICE_TASKMANAGERS',
+    flag: '--taskmanagers',
+    accepted: 'a whole number of TaskManager processes from 0 to 200 (default 20, or 5 when CI=true)',
+    defaultRaw: undefined, // 20, or 5 when CI=true
+    schema: trimmed.regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(200)),
+  }),
+  groupProtocol: spec({
+    env: 'SLUICE_GROUP_PROTOCOL',
+    flag: '--group-protocol',
+    accepted: 'consumer (KIP-848, server-side assignment) or classic (cooperative-sticky)',
+    defaultRaw: 'consumer',
+    schema: trimmed.toLowerCase().pipe(z.enum(['consumer', 'classic'])),
+  }),
+  jobManagerPort: spec({
+    env: 'SLUICE_JOBMANAGER_PORT',
+    flag: '--jobmanager-port',
+    accepted: 'a TCP port from 0 to 65535 (0 picks a free one)',
+    defaultRaw: '8081',
+    schema: trimmed.regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(65535)),
+  }),
+  jobManagerUrl: spec({
+    env: 'SLUICE_JOBMANAGER_URL',
+    flag: '--jobmanager',
+    accepted: 'the JobManager address, e.g. http://127.0.0.1:8081',
+    defaultRaw: undefined, // http://127.0.0.1:<jobmanager port>
+    schema: trimmed.regex(/^(https?|wss?):\/\/[^\s]+$/),
+  }),
+  taskManagerId: spec({
+    env: 'SLUICE_TASKMANAGER_ID',
+    flag: '--id',
+    accepted: 'a TaskManager id such as TM-07 (letters, digits, "-" and "_")',
+    defaultRaw: undefined, // TM-<pid>
+    schema: trimmed.regex(/^[A-Za-z0-9_-]{1,64}$/),
+  }),
+  progressEvery: spec({
+    env: 'SLUICE_PROGRESS_EVERY',
+    flag: '--progress-every',
+    accepted: 'how many messages a TaskManager consumes between two progress lines, e.g. 10000',
+    defaultRaw: '10000',
+    schema: positiveInt(1_000_000_000),
+  }),
+  consumeBatch: spec({
+    env: 'SLUICE_CONSUME_BATCH',
+    accepted: 'the most records a task handles per step, from 1 to 100000',
+    defaultRaw: '2000',
+    schema: positiveInt(100_000),
+  }),
+  jobTimeoutMs: spec({
+    env: 'SLUICE_JOB_TIMEOUT',
+    flag: '--job-timeout',
+    accepted: 'a duration such as 120s or 10m: how long a job may take before it is declared failed',
+    defaultRaw: '10m',
+    schema: duration,
+  }),
+  manageInfra: spec({
+    env: 'SLUICE_MANAGE_INFRA',
+    accepted: 'true (start Kafka and Redis when they are not running) or false (use the ones configured)',
+    defaultRaw: 'true',
+    schema: booleanText,
+  }),
   logFormat: spec({
     env: 'SLUICE_LOG_FORMAT',
     flag: '--log-format',

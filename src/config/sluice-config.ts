@@ -32,6 +32,23 @@ export interface InfraConfig {
   readonly redisPort: number;
 }
 
+export interface RuntimeConfig {
+  /** TaskManager processes the JobManager starts on this host. */
+  readonly taskManagers: number;
+  readonly groupProtocol: 'consumer' | 'classic';
+  /** Port of the JobManager's HTTP/WebSocket endpoint (Flink's default is 8081); 0 = any free port. */
+  readonly jobManagerPort: number;
+  /** Where a TaskManager finds its JobManager. */
+  readonly jobManagerUrl: string;
+  /** Set for a TaskManager process. */
+  readonly taskManagerId: string;
+  readonly progressEvery: number;
+  readonly consumeBatch: number;
+  readonly jobTimeoutMs: number;
+  /** false: never start or stop Kafka and Redis, use the configured ones. */
+  readonly manageInfra: boolean;
+}
+
 export interface LoggingConfig {
   readonly format: 'json' | 'pretty';
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -42,6 +59,7 @@ export interface SluiceConfig {
   readonly kafka: KafkaConfig;
   readonly redis: RedisConfig;
   readonly infra: InfraConfig;
+  readonly runtime: RuntimeConfig;
   readonly logging: LoggingConfig;
   /** CI=true: smaller defaults (5 TaskManagers instead of 20). */
   readonly ci: boolean;

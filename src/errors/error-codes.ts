@@ -14,6 +14,12 @@ export const ErrorCodes = {
   KAFKA_PRODUCE_FAILED: { retriable: true, exitCode: 3 },
   /** A Kafka consumer operation failed (connect, subscribe, consume). */
   KAFKA_CONSUME_FAILED: { retriable: true, exitCode: 3 },
+  /** A TaskManager could not reach or register with its JobManager. */
+  JOBMANAGER_UNREACHABLE: { retriable: true, exitCode: 3 },
+  /** The JobManager refused a TaskManager (e.g. its id is already registered). */
+  JOBMANAGER_REJECTED: { retriable: false, exitCode: 2 },
+  /** The job did not reach its verified result (counter != N, timeout, TaskManagers gone). */
+  JOB_FAILED: { retriable: false, exitCode: 1 },
   /** Redis did not answer (connection refused, timeout). */
   REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
   /** A program Sluice needs on this machine (java, mvn, redis-server) is missing. */

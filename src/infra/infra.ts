@@ -8,11 +8,19 @@ import type { InfraConfig } from '../config/sluice-config.js';
 import { probeKafka } from '../connectors/kafka/readiness.js';
 import { pingRedis } from '../connectors/redis/redis-client.js';
 import { SluiceError } from '../errors/sluice-error.js';
-import { kafkaLogTail, kafkaPaths, runningKafkaPid, startKafka, stopKafka } from './kafka/kafka-broker.js';
+import {
+  configuredKafkaPort,
+  kafkaLogTail,
+  kafkaPaths,
+  runningKafkaPid,
+  startKafka,
+  stopKafka,
+} from './kafka/kafka-broker.js';
 import { KAFKA_VERSION } from './kafka/kafka-dist.js';
 import { isPortOpen } from './ports.js';
 import type { StopOutcome } from './process-control.js';
 import {
+  configuredRedisPort,
   redisLogTail,
   redisPaths,
   redisServerVersion,
@@ -66,6 +74,8 @@ async function kafkaUp(
   const bootstrap = `127.0.0.1:${config.kafkaPort}`;
   let pid = runningKafkaPid(config.stateDir);
   let action: 'started' | 'reused' = 'reused';
+  if (pid !== undefined)
+    refusePortChange('Kafka broker', configuredKafkaPort(config.stateDir), config.kafkaPort, config);
   if (pid === undefined) {
     await refuseForeignPort('Kafka broker', config.kafkaPort, 'SLUICE_KAFKA_PORT');
     await refuseForeignPort('Kafka controller', config.kafkaControllerPort, 'SLUICE_KAFKA_CONTROLLER_PORT');
@@ -110,6 +120,8 @@ async function kafkaUp(
 async function redisUp(config: InfraConfig, progress: InfraProgress): Promise<ServiceStatus> {
   let pid = runningRedisPid(config.stateDir);
   let action: 'started' | 'reused' = 'reused';
+  if (pid !== undefined)
+    refusePortChange('Redis', configuredRedisPort(config.stateDir), config.redisPort, config);
   if (pid === undefined) {
     await refuseForeignPort('Redis', config.redisPort, 'SLUICE_REDIS_PORT');
     progress('redis', 'starting redis-server');
@@ -232,6 +244,22 @@ async function refuseForeignPort(what: string, port: number, variable: string): 
       { details: { port } },
     );
   }
+}
+
+/** A running service of this state dir listens where it was started; a new port means: stop it first. */
+function refusePortChange(
+  what: string,
+  running: number | undefined,
+  wanted: number,
+  config: InfraConfig,
+): void {
+  if (running === undefined || running === wanted) return;
+  throw new SluiceError(
+    'INFRA_PORT_IN_USE',
+    `The ${what} of ${config.stateDir} is already running on port ${running}, not on the requested ${wanted}. ` +
+      'Fix: use the running one (unset the port setting), or stop it first with `npx sluice infra down`.',
+    { details: { running, wanted } },
+  );
 }
 
 function sortByName(statuses: ServiceStatus[]): ServiceStatus[] {

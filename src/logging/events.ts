@@ -2,7 +2,8 @@
 // seed's human line (seed-lines.ts) as its message. Adding an event means adding it here and giving
 // it a line there; the compiler then checks every renderer.
 
-export type SluiceEvent =
+/** Readiness wait (the seed's "1-minute Kafka setup wait"). */
+export type KafkaWaitEvent =
   | { type: 'kafka.wait.started'; bootstrapServers: string; timeoutMs: number; topic?: string }
   | {
       type: 'kafka.wait.attempt_failed';
@@ -28,6 +29,88 @@ export type SluiceEvent =
       error: string;
     };
 
+/** What a TaskManager does with its share of the topic. Partition lists are sorted. */
+export type TaskManagerEvent =
+  | {
+      type: 'taskmanager.ready';
+      taskManagerId: string;
+      topic: string;
+      groupId: string;
+      groupProtocol: string;
+    }
+  | {
+      type: 'taskmanager.partitions_assigned';
+      taskManagerId: string;
+      pid: number;
+      topic: string;
+      partitions: number[];
+    }
+  | { type: 'taskmanager.topic_partitions'; taskManagerId: string; topic: string; partitions: number[] }
+  | { type: 'taskmanager.load_status'; taskManagerId: string; status: 'ACTIVE' | 'IDLE'; partitions: number }
+  | {
+      type: 'taskmanager.progress';
+      taskManagerId: string;
+      topic: string;
+      consumed: number;
+      partition: number;
+      offset: number;
+    }
+  | { type: 'taskmanager.load_balance_status'; taskManagerId: string; partitions: number; consumed: number }
+  | {
+      type: 'taskmanager.partitions_revoked';
+      taskManagerId: string;
+      topic: string;
+      partitions: number[];
+      /** Next offset of each partition at the moment it was handed over, in the order of `partitions`. */
+      offsets: number[];
+    }
+  | {
+      type: 'taskmanager.partitions_lost';
+      taskManagerId: string;
+      topic: string;
+      partitions: number[];
+      offsets: number[];
+    }
+  | { type: 'taskmanager.consume_error'; taskManagerId: string; error: string; code?: number }
+  | {
+      type: 'taskmanager.write_fenced';
+      taskManagerId: string;
+      partition: number;
+      epoch: number;
+      currentEpoch: number;
+    }
+  | { type: 'taskmanager.source_completed'; taskManagerId: string; consumed: number };
+
+/** The JobManager's view: TaskManagers coming and going, and the job's progress. */
+export type JobManagerEvent =
+  | { type: 'jobmanager.started'; url: string; taskManagers: number; job: string }
+  | { type: 'jobmanager.taskmanager_registered'; taskManagerId: string; pid: number; host: string }
+  | {
+      type: 'jobmanager.taskmanager_exited';
+      taskManagerId: string;
+      pid: number;
+      code: number | null;
+      signal: string | null;
+    }
+  | {
+      type: 'jobmanager.distribution_complete';
+      elapsedMs: number;
+      active: number;
+      idle: number;
+      partitions: number;
+    }
+  | {
+      type: 'job.monitor';
+      elapsedSeconds: number;
+      key: string;
+      count: number;
+      total: number;
+    }
+  | { type: 'job.completed'; count: number; elapsedSeconds: number }
+  | { type: 'job.failed'; reason: string; count: number; total: number };
+
+export type SluiceEvent = KafkaWaitEvent | TaskManagerEvent | JobManagerEvent;
+
 export type SluiceEventType = SluiceEvent['type'];
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -38,4 +121,22 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'kafka.wait.attempt_failed': 'warn',
   'kafka.wait.ready': 'info',
   'kafka.wait.timed_out': 'error',
+  'taskmanager.ready': 'info',
+  'taskmanager.partitions_assigned': 'info',
+  'taskmanager.topic_partitions': 'info',
+  'taskmanager.load_status': 'info',
+  'taskmanager.progress': 'info',
+  'taskmanager.load_balance_status': 'info',
+  'taskmanager.partitions_revoked': 'info',
+  'taskmanager.partitions_lost': 'warn',
+  'taskmanager.consume_error': 'error',
+  'taskmanager.write_fenced': 'warn',
+  'taskmanager.source_completed': 'info',
+  'jobmanager.started': 'info',
+  'jobmanager.taskmanager_registered': 'info',
+  'jobmanager.taskmanager_exited': 'info',
+  'jobmanager.distribution_complete': 'info',
+  'job.monitor': 'info',
+  'job.completed': 'info',
+  'job.failed': 'error',
 };

@@ -18,14 +18,16 @@ export function createLogger(
     const fd = destination === process.stdout ? 1 : destination === process.stderr ? 2 : undefined;
     return pino(options, fd === undefined ? destination : pino.destination({ dest: fd, sync: true }));
   }
-  const stream = pretty({
-    destination,
-    sync: true,
+  return pino(options, pretty({ ...prettyOptions(destination), destination, sync: true }));
+}
+
+/** How records look in the human form; shared with the forwarder of other processes' lines. */
+export function prettyOptions(destination: NodeJS.WritableStream) {
+  return {
     colorize: 'isTTY' in destination && destination.isTTY === true,
     translateTime: 'HH:MM:ss.l',
     ignore: 'pid,hostname',
     // The seed's lines are the whole message; the JSON fields stay out of the human form.
     hideObject: true,
-  });
-  return pino(options, stream);
+  };
 }

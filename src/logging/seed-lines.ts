@@ -1,5 +1,6 @@
 // Renders events as the seed document's lines, character for character (emoji included). These
-// strings are a public format: users grep for them, so a golden test pins each one.
+// strings are a public format: users grep for them, so a golden test pins each one. Lines the seed
+// does not show come from its original's code where it had one, in the same style otherwise.
 
 import type { SluiceEvent } from './events.js';
 
@@ -7,6 +8,11 @@ export function formatDuration(ms: number): string {
   if (ms % 60_000 === 0 && ms >= 120_000) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** "[0]", "[0, 2]": the seed's bracketed lists. */
+function list(values: readonly number[]): string {
+  return `[${values.join(', ')}]`;
 }
 
 export function renderSeedLine(event: SluiceEvent): string {
@@ -19,5 +25,47 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `✅ Kafka setup verified - broker connectivity established after ${event.elapsedMs}ms (attempt ${event.attempt})`;
     case 'kafka.wait.timed_out':
       return `❌ Kafka setup failed - no answer from ${event.bootstrapServers} within ${formatDuration(event.timeoutMs)} (${event.attempts} attempts): ${event.error}`;
+    case 'taskmanager.ready':
+      return `✅ TASK MANAGER ${event.taskManagerId}: Ready to consume from topic '${event.topic}' with load balancing`;
+    case 'taskmanager.partitions_assigned':
+      return `📊 TASK MANAGER LOAD DISTRIBUTION: TaskManager ${event.taskManagerId} (PID: ${event.pid}) assigned ${event.partitions.length} partitions: ${event.topic} ${list(event.partitions)}`;
+    case 'taskmanager.topic_partitions':
+      return `📈 TaskManager ${event.taskManagerId}: Topic '${event.topic}' partitions ${event.partitions.join(', ')} (${event.partitions.length} out of total available partitions)`;
+    case 'taskmanager.load_status':
+      return event.status === 'ACTIVE'
+        ? `⚖️ LOAD BALANCING: TaskManager ${event.taskManagerId} is now actively consuming ${event.partitions} partitions - Load Status: ACTIVE`
+        : `💤 LOAD BALANCING: TaskManager ${event.taskManagerId} has no partitions assigned - Load Status: IDLE`;
+    case 'taskmanager.progress':
+      return `📨 TaskManager ${event.taskManagerId}: Consumed ${event.consumed} messages from Kafka topic '${event.topic}' (partition: ${event.partition}, offset: ${event.offset})`;
+    case 'taskmanager.load_balance_status':
+      return `⚖️ LOAD BALANCE STATUS: TaskManager ${event.taskManagerId} currently assigned ${event.partitions} partitions, consumed ${event.consumed} total messages`;
+    case 'taskmanager.partitions_revoked':
+      return `📤 TASK MANAGER REBALANCING: TaskManager ${event.taskManagerId} revoked ${event.partitions.length} partitions: ${event.topic} ${list(event.partitions)} ${list(event.offsets)}`;
+    case 'taskmanager.partitions_lost':
+      return `📉 TASK MANAGER FAULT TOLERANCE: TaskManager ${event.taskManagerId} lost ${event.partitions.length} partitions: ${event.topic} ${list(event.partitions)} ${list(event.offsets)}`;
+    case 'taskmanager.consume_error':
+      return `❌ TaskManager ${event.taskManagerId}: Kafka consume error: ${event.error}`;
+    case 'taskmanager.write_fenced':
+      return `🧟 TaskManager ${event.taskManagerId}: write to partition ${event.partition} rejected - it no longer owns it (epoch ${event.epoch}, current ${event.currentEpoch})`;
+    case 'taskmanager.source_completed':
+      return `🏁 TaskManager ${event.taskManagerId}: Kafka source function completed. Total messages consumed: ${event.consumed}`;
+    case 'jobmanager.started':
+      return `🚀 JOB MANAGER: job '${event.job}' at ${event.url}, starting ${event.taskManagers} TaskManagers`;
+    case 'jobmanager.taskmanager_registered':
+      return `🔗 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) registered from ${event.host}`;
+    case 'jobmanager.taskmanager_exited':
+      return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
+    case 'jobmanager.distribution_complete':
+      return `✅ JOB MANAGER: all ${event.partitions} partitions assigned after ${event.elapsedMs}ms - ${event.active} TaskManagers ACTIVE, ${event.idle} IDLE`;
+    case 'job.monitor':
+      return `📊 JOB MONITOR: ${event.elapsedSeconds.toFixed(1)}s - Redis counter '${event.key}': ${event.count}/${event.total} (${percent(event.count, event.total)}%)`;
+    case 'job.completed':
+      return `✅ JOB MONITOR: Job completed - processed ${event.count} messages in ${event.elapsedSeconds.toFixed(1)}s`;
+    case 'job.failed':
+      return `❌ JOB MONITOR: Job failed - ${event.reason} (counter ${event.count}/${event.total})`;
   }
+}
+
+function percent(count: number, total: number): string {
+  return total === 0 ? '100.0' : ((count / total) * 100).toFixed(1);
 }

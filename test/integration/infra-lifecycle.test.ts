@@ -3,7 +3,7 @@
 // and with the jars cached no Maven run (so no network) is needed.
 
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -36,6 +36,10 @@ describe('sluice infra', { timeout: 180_000 }, () => {
       SLUICE_REDIS_PORT: String(await findFreePort()),
       PATH: `${shimDir}:${process.env.PATH ?? ''}`,
     };
+
+    // A cluster id that starts with '-' (1 in 64 random ones does) once broke storage formatting.
+    mkdirSync(path.join(stateDir, 'kafka'), { recursive: true });
+    writeFileSync(path.join(stateDir, 'kafka', 'cluster.id'), '-Q0hlY2tMZWFkaW5nRGFzaA\n');
 
     const up = await runCli(['infra', 'up', '--json'], env);
     assert.equal(up.code, 0, up.stderr);
@@ -86,20 +90,22 @@ describe('sluice infra', { timeout: 180_000 }, () => {
 
   it('refuses a port held by someone else, naming the port and the variable', async () => {
     const net = await import('node:net');
-    const server = net.createServer().listen(0, '127.0.0.1');
+    // Accepts connections and never answers: it must neither be mistaken for Redis nor hang us.
+    const server = net.createServer(() => {}).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;
+    const otherDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-infra-busy-'));
+    const busyEnv = { ...env, SLUICE_STATE_DIR: otherDir, SLUICE_REDIS_PORT: String(port) };
     try {
-      const result = await runCli(['infra', 'up'], {
-        ...env,
-        SLUICE_REDIS_PORT: String(port),
-      });
+      const result = await runCli(['infra', 'up'], busyEnv, 60_000);
       assert.equal(result.code, 4, result.stderr);
       assert.match(result.stderr, new RegExp(`SLUICE_ERR_INFRA_PORT_IN_USE: Port ${port}`));
       assert.match(result.stderr, /SLUICE_REDIS_PORT/);
+      assert.deepEqual(findProcesses(otherDir), [], 'nothing was started');
     } finally {
       server.close();
-      await runCli(['infra', 'down'], env);
+      await runCli(['infra', 'down'], busyEnv);
+      rmSync(otherDir, { recursive: true, force: true });
     }
   });
 });

@@ -38,6 +38,117 @@ const golden: [SluiceEvent, string][] = [
     },
     '❌ Kafka setup failed - no answer from 127.0.0.1:1 within 2s (2 attempts): refused',
   ],
+  // The seed document's own examples, character for character.
+  [
+    {
+      type: 'taskmanager.partitions_assigned',
+      taskManagerId: 'TM-01',
+      pid: 12345,
+      topic: 'flinkdotnet.sample.topic',
+      partitions: [0],
+    },
+    '📊 TASK MANAGER LOAD DISTRIBUTION: TaskManager TM-01 (PID: 12345) assigned 1 partitions: flinkdotnet.sample.topic [0]',
+  ],
+  [
+    {
+      type: 'taskmanager.topic_partitions',
+      taskManagerId: 'TM-01',
+      topic: 'flinkdotnet.sample.topic',
+      partitions: [0],
+    },
+    "📈 TaskManager TM-01: Topic 'flinkdotnet.sample.topic' partitions 0 (1 out of total available partitions)",
+  ],
+  [
+    { type: 'taskmanager.load_status', taskManagerId: 'TM-01', status: 'ACTIVE', partitions: 1 },
+    '⚖️ LOAD BALANCING: TaskManager TM-01 is now actively consuming 1 partitions - Load Status: ACTIVE',
+  ],
+  [
+    { type: 'taskmanager.load_status', taskManagerId: 'TM-02', status: 'IDLE', partitions: 0 },
+    '💤 LOAD BALANCING: TaskManager TM-02 has no partitions assigned - Load Status: IDLE',
+  ],
+  [
+    {
+      type: 'taskmanager.progress',
+      taskManagerId: 'TM-01',
+      topic: 'flinkdotnet.sample.topic',
+      consumed: 100,
+      partition: 0,
+      offset: 99,
+    },
+    "📨 TaskManager TM-01: Consumed 100 messages from Kafka topic 'flinkdotnet.sample.topic' (partition: 0, offset: 99)",
+  ],
+  [
+    { type: 'taskmanager.load_balance_status', taskManagerId: 'TM-01', partitions: 1, consumed: 100 },
+    '⚖️ LOAD BALANCE STATUS: TaskManager TM-01 currently assigned 1 partitions, consumed 100 total messages',
+  ],
+  [
+    {
+      type: 'taskmanager.partitions_revoked',
+      taskManagerId: 'TM-01',
+      topic: 'flinkdotnet.sample.topic',
+      partitions: [0],
+      offsets: [100],
+    },
+    '📤 TASK MANAGER REBALANCING: TaskManager TM-01 revoked 1 partitions: flinkdotnet.sample.topic [0] [100]',
+  ],
+  [
+    {
+      type: 'taskmanager.partitions_lost',
+      taskManagerId: 'TM-02',
+      topic: 'flinkdotnet.sample.topic',
+      partitions: [1],
+      offsets: [200],
+    },
+    '📉 TASK MANAGER FAULT TOLERANCE: TaskManager TM-02 lost 1 partitions: flinkdotnet.sample.topic [1] [200]',
+  ],
+  [
+    {
+      type: 'taskmanager.consume_error',
+      taskManagerId: 'TM-XX',
+      error: 'Broker: Unknown topic or partition',
+    },
+    '❌ TaskManager TM-XX: Kafka consume error: Broker: Unknown topic or partition',
+  ],
+  // Lines of the seed's original code (seed-origin notes).
+  [
+    {
+      type: 'taskmanager.ready',
+      taskManagerId: 'TM-01',
+      topic: 'flinkdotnet.sample.topic',
+      groupId: 'g',
+      groupProtocol: 'consumer',
+    },
+    "✅ TASK MANAGER TM-01: Ready to consume from topic 'flinkdotnet.sample.topic' with load balancing",
+  ],
+  [
+    { type: 'taskmanager.source_completed', taskManagerId: 'TM-01', consumed: 25000 },
+    '🏁 TaskManager TM-01: Kafka source function completed. Total messages consumed: 25000',
+  ],
+  [
+    {
+      type: 'job.monitor',
+      elapsedSeconds: 12,
+      key: 'flinkdotnet:sample:processed_message_counter',
+      count: 500,
+      total: 1000,
+    },
+    "📊 JOB MONITOR: 12.0s - Redis counter 'flinkdotnet:sample:processed_message_counter': 500/1000 (50.0%)",
+  ],
+  [
+    { type: 'job.completed', count: 1000, elapsedSeconds: 3.25 },
+    '✅ JOB MONITOR: Job completed - processed 1000 messages in 3.3s',
+  ],
+  // Several partitions: the seed's bracketed lists, comma-separated.
+  [
+    {
+      type: 'taskmanager.partitions_revoked',
+      taskManagerId: 'TM-04',
+      topic: 't',
+      partitions: [1, 2, 3],
+      offsets: [10, 20, 30],
+    },
+    '📤 TASK MANAGER REBALANCING: TaskManager TM-04 revoked 3 partitions: t [1, 2, 3] [10, 20, 30]',
+  ],
 ];
 
 describe('seed lines', () => {

@@ -4,33 +4,21 @@
 
 import { SluiceError } from '../../errors/sluice-error.js';
 import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import { GroupDescriber, type GroupView } from './group-describer.js';
 import {
   AdminClient,
-  type GroupDescription,
   type GroupResults,
   type IAdminClient,
   type LibrdKafkaError,
+  type ListOffsetsResult,
+  OffsetSpec,
   type TopicDescription,
 } from './rdkafka.js';
 
+export type { GroupMemberView, GroupView } from './group-describer.js';
+
 /** librdkafka's RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS. */
 const TOPIC_ALREADY_EXISTS = 36;
-
-export interface GroupMemberView {
-  memberId: string;
-  clientId: string;
-  host: string;
-  partitions: { topic: string; partition: number }[];
-}
-
-export interface GroupView {
-  groupId: string;
-  /** STABLE, EMPTY, ... as the broker reports it. */
-  state: string;
-  /** CONSUMER (KIP-848) or CLASSIC. */
-  type: string;
-  members: GroupMemberView[];
-}
 
 export interface TopicView {
   name: string;
@@ -41,6 +29,7 @@ export class KafkaAdmin {
   readonly #admin: IAdminClient;
   readonly #options: KafkaClientOptions;
   readonly #timeoutMs: number;
+  #describer: GroupDescriber | undefined;
 
   private constructor(admin: IAdminClient, options: KafkaClientOptions, timeoutMs: number) {
     this.#admin = admin;
@@ -120,30 +109,10 @@ export class KafkaAdmin {
     };
   }
 
+  /** The broker's view of a group; runs in a child process (see GroupDescriber for why). */
   async describeGroup(groupId: string): Promise<GroupView> {
-    const result = await new Promise<{ groups: GroupDescription[] }>((resolve, reject) =>
-      this.#admin.describeGroups([groupId], { timeout: this.#timeoutMs }, (err, data) =>
-        err ? reject(err) : resolve(data),
-      ),
-    ).catch((error: unknown) => {
-      throw this.#failed(`describe group '${groupId}'`, error);
-    });
-    const group = result.groups[0];
-    if (!group) throw this.#failed(`describe group '${groupId}'`, new Error('the broker returned no group'));
-    if (group.error) throw this.#failed(`describe group '${groupId}'`, group.error);
-    return {
-      groupId,
-      state: stateName(group.state),
-      type: typeName(group.type),
-      members: group.members.map((m) => ({
-        memberId: m.memberId,
-        clientId: m.clientId,
-        host: m.clientHost,
-        partitions: (m.assignment?.topicPartitions ?? [])
-          .map((tp) => ({ topic: tp.topic, partition: tp.partition }))
-          .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
-      })),
-    };
+    this.#describer ??= new GroupDescriber(this.#options);
+    return this.#describer.describe(groupId, this.#timeoutMs);
   }
 
   /** The group's committed offsets for the topic's partitions (-1001 = none committed). */
@@ -163,7 +132,28 @@ export class KafkaAdmin {
     return offsets;
   }
 
+  /** Each partition's end (the offset the next record will get): where a new run starts reading. */
+  async endOffsets(topic: string, partitions: number): Promise<Map<number, number>> {
+    const request = Array.from({ length: partitions }, (_, partition) => ({
+      topic,
+      partition,
+      offset: OffsetSpec.LATEST,
+    }));
+    const results = await new Promise<ListOffsetsResult[]>((resolve, reject) =>
+      this.#admin.listOffsets(request, { timeout: this.#timeoutMs }, (err, data) =>
+        err ? reject(err) : resolve(data),
+      ),
+    ).catch((error: unknown) => {
+      throw this.#failed(`read the end offsets of '${topic}'`, error);
+    });
+    const failed = results.find((r) => r.error);
+    if (failed)
+      throw this.#failed(`read the end offset of '${topic}' partition ${failed.partition}`, failed.error);
+    return new Map(results.map((r) => [r.partition, r.offset]));
+  }
+
   close(): void {
+    this.#describer?.close();
     this.#admin.disconnect();
   }
 
@@ -175,13 +165,4 @@ export class KafkaAdmin {
       { cause: error },
     );
   }
-}
-
-const STATES = ['UNKNOWN', 'PREPARING_REBALANCE', 'COMPLETING_REBALANCE', 'STABLE', 'DEAD', 'EMPTY'];
-const TYPES = ['UNKNOWN', 'CONSUMER', 'CLASSIC'];
-function stateName(state: number): string {
-  return STATES[state] ?? String(state);
-}
-function typeName(type: number | undefined): string {
-  return type === undefined ? 'UNKNOWN' : (TYPES[type] ?? String(type));
 }

@@ -3,15 +3,17 @@
 
 import rdkafka from '@confluentinc/kafka-javascript';
 
-export const { AdminClient, KafkaConsumer, Producer } = rdkafka.RdKafka;
+export const { AdminClient, KafkaConsumer, Producer, OffsetSpec } = rdkafka.RdKafka;
 export type {
   Assignment,
   ConsumerGlobalConfig,
   GlobalConfig,
   GroupDescription,
+  GroupOverview,
   GroupResults,
   IAdminClient,
   LibrdKafkaError,
+  ListOffsetsResult,
   Message,
   MessageHeader,
   Metadata,

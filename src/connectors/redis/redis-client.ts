@@ -21,6 +21,8 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
 export async function pingRedis(url: string, timeoutMs = 2000): Promise<string> {
   const redis = createRedis(url, {
     connectTimeout: timeoutMs,
+    // Something that accepts connections but never answers (not Redis) must not hang us.
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,

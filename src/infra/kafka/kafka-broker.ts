@@ -82,6 +82,17 @@ export async function startKafka(options: KafkaStartOptions): Promise<{ pid: num
   return { pid, dist };
 }
 
+/** The broker port this state dir's configuration was last written with, if any. */
+export function configuredKafkaPort(stateDir: string): number | undefined {
+  try {
+    const props = readFileSync(kafkaPaths(stateDir).propsFile, 'utf8');
+    const match = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+)/m.exec(props);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function stopKafka(stateDir: string, graceMs = 30_000): Promise<StopOutcome> {
   const paths = kafkaPaths(stateDir);
   return stopProcess('Kafka broker', readPid(paths.pidFile), paths.propsFile, graceMs);
@@ -109,8 +120,10 @@ function jvmArgs(heap: string, paths: KafkaPaths): string[] {
 function formatStorage(paths: KafkaPaths, dist: KafkaDist): void {
   let clusterId = existsSync(paths.clusterIdFile) ? readFileSync(paths.clusterIdFile, 'utf8').trim() : '';
   if (!clusterId) {
-    // Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding.
-    clusterId = randomBytes(16).toString('base64url');
+    // Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding. Like Kafka's own
+    // Uuid.randomUuid, never one starting with '-': command-line parsers take it for an option.
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
     writeFileSync(paths.clusterIdFile, `${clusterId}\n`);
   }
   const result = spawnSync(
@@ -122,10 +135,8 @@ function formatStorage(paths: KafkaPaths, dist: KafkaDist): void {
       dist.classpath,
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
-      '-c',
-      paths.propsFile,
+      `--cluster-id=${clusterId}`,
+      `--config=${paths.propsFile}`,
       '--ignore-formatted',
     ],
     { encoding: 'utf8', cwd: paths.dir },

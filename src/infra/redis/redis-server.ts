@@ -2,7 +2,7 @@
 // AOF on so a restart keeps every acknowledged write (the reliability test restarts it).
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../../errors/sluice-error.js';
 import {
@@ -65,6 +65,16 @@ export function startRedis(stateDir: string, port: number): { pid: number; versi
   });
   writeFileSync(paths.pidFile, `${pid}\n`);
   return { pid, version };
+}
+
+/** The port this state dir's redis.conf was last written with, if any. */
+export function configuredRedisPort(stateDir: string): number | undefined {
+  try {
+    const match = /^port (\d+)$/m.exec(readFileSync(redisPaths(stateDir).confFile, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function stopRedis(stateDir: string, graceMs = 10_000): Promise<StopOutcome> {

@@ -1,0 +1,43 @@
+// The contract between a task and its sink. Sinks own the durable record of what was applied per
+// partition (the position) and a fencing epoch per partition, so that a task can resume exactly
+// where the last owner stopped and a zombie owner's writes are refused.
+
+export interface PartitionClaim {
+  /** Fencing token of this owner; every write carries it and an older one is refused. */
+  readonly epoch: number;
+  /** Next offset to read, as durably applied by the previous owner; undefined: no record yet. */
+  readonly position: number | undefined;
+}
+
+export interface OffsetRange {
+  /** Offset of the first record of the batch. */
+  readonly firstOffset: number;
+  /** Offset after the last record of the batch: the partition's position once applied. */
+  readonly nextOffset: number;
+}
+
+export type ApplyOutcome =
+  | { readonly status: 'applied'; readonly position: number }
+  /** Already applied (a retry or a replay): nothing changed. */
+  | { readonly status: 'duplicate'; readonly position: number }
+  /** Partly applied before: nothing changed; the task must resume reading from `position`. */
+  | { readonly status: 'overlap'; readonly position: number }
+  /** Another owner claimed the partition since: this task must stop writing to it. */
+  | { readonly status: 'fenced'; readonly currentEpoch: number };
+
+export interface SinkContext {
+  readonly taskManagerId: string;
+  readonly topic: string;
+  readonly redisUrl: string;
+}
+
+export interface Sink<T> {
+  readonly name: string;
+  open(): Promise<void>;
+  claim(partition: number): Promise<PartitionClaim>;
+  /** Applies one batch of one partition atomically with its new position, guarded by the epoch. */
+  apply(partition: number, epoch: number, records: readonly T[], range: OffsetRange): Promise<ApplyOutcome>;
+  close(): Promise<void>;
+}
+
+export type SinkFactory<T> = (context: SinkContext) => Sink<T>;

@@ -1,0 +1,45 @@
+// The end-of-run summary a person reads: who did what (the TaskManager table), how long it took,
+// how fast, and the check that decides the exit status.
+
+import type { JobResult } from '../jobmanager/job-run.js';
+import { renderTable } from './table.js';
+
+export function renderJobSummary(result: JobResult): string {
+  const rows = result.snapshot.map((t) => [
+    t.id,
+    String(t.pid),
+    t.status,
+    t.partitions.length === 0 ? '-' : `[${t.partitions.join(', ')}]`,
+    String(t.consumed),
+    `${Math.round(t.rssBytes / 1024 / 1024)} MiB`,
+  ]);
+  const active = result.snapshot.filter((t) => t.status === 'ACTIVE').length;
+  const idle = result.snapshot.filter((t) => t.status === 'IDLE').length;
+  const lines = [
+    '',
+    `JOB SUMMARY (run ${result.runId}, ${result.mode === 'kafka' ? 'Kafka source' : 'Redis sequence source'})`,
+    renderTable(['TASKMANAGER', 'PID', 'STATUS', 'PARTITIONS', 'MESSAGES', 'PEAK RSS'], rows),
+    '',
+    `Distribution:  ${active} ACTIVE, ${idle} IDLE of ${result.taskManagers} TaskManagers` +
+      (result.distributionMs === undefined
+        ? ''
+        : `; all partitions assigned ${(result.distributionMs / 1000).toFixed(1)}s after the group started`),
+    `Rebalancing:   ${result.rebalancesDuringRun.length === 0 ? 'none while the job ran' : `${result.rebalancesDuringRun.length} ownership changes while the job ran`}`,
+  ];
+  if (result.produceMs !== undefined)
+    lines.push(
+      `Input:         ${result.expected} messages written in ${(result.produceMs / 1000).toFixed(1)}s`,
+    );
+  if (result.processingMs !== undefined && result.processingMs > 0) {
+    const rate = Math.round(result.counter / (result.processingMs / 1000));
+    lines.push(
+      `Processing:    ${result.counter} counted in ${(result.processingMs / 1000).toFixed(1)}s (${rate.toLocaleString('en-US')} msg/s)`,
+    );
+  }
+  lines.push(
+    `Check:         counter == N  ${result.verified ? '✔' : '✘'}  (${result.counter} ${result.counter === result.expected ? '==' : '!='} ${result.expected})`,
+  );
+  for (const failure of result.failures) lines.push(`Failure:       ${failure}`);
+  lines.push(`Logs:          ${result.logDir}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,31 @@
+// `sluice taskmanager --id TM-07 --jobmanager http://host:8081`: one TaskManager process. The
+// JobManager starts these itself for local runs; on other hosts a user starts them by hand.
+
+import { Command } from 'commander';
+import { EventLog } from '../logging/event-log.js';
+import { createLogger } from '../logging/logger.js';
+import { TaskManager } from '../taskmanager/task-manager.js';
+import { runAction } from './fail.js';
+import { addSettingFlags, configFromCli } from './settings-options.js';
+
+export function taskManagerCommand(): Command {
+  return addSettingFlags(
+    new Command('taskmanager').description("run one TaskManager: a member of the job's consumer group"),
+    ['taskManagerId', 'jobManagerUrl', 'logFormat', 'logLevel'],
+  ).action((flags: Record<string, unknown>) =>
+    runAction(async () => {
+      const config = configFromCli(flags);
+      const logger = createLogger(config.logging).child({ taskManagerId: config.runtime.taskManagerId });
+      const taskManager = new TaskManager({
+        taskManagerId: config.runtime.taskManagerId,
+        jobManagerUrl: config.runtime.jobManagerUrl,
+        events: new EventLog(logger),
+      });
+      const stop = () => taskManager.stop();
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      await taskManager.run();
+      return 0;
+    }),
+  );
+}

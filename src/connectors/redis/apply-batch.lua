@@ -1,0 +1,36 @@
+-- Applies one batch of one partition to the counter, atomically with the partition's new position,
+-- if and only if the writer still owns the partition (its epoch is the current one) and no record
+-- of the batch was applied before. Invariant: for every partition the counter holds the records of
+-- offsets [start, position) exactly once; a replay, a retry or a zombie's late write changes nothing.
+--
+-- KEYS[1] counter          KEYS[2] positions hash (partition -> next offset)
+-- KEYS[3] epochs hash (partition -> owner epoch)
+-- ARGV[1] partition  ARGV[2] writer epoch  ARGV[3] first offset  ARGV[4] next offset  ARGV[5] count
+-- Returns {status, value}:
+--   {'APPLIED', position}    applied; the position is now the batch's next offset
+--   {'DUPLICATE', position}  the whole batch was applied before; nothing changed
+--   {'OVERLAP', position}    part of it was applied before; nothing changed, resume from position
+--   {'FENCED', epoch}        another owner claimed the partition; nothing changed
+-- A batch may start past the position: offsets of a partition can have holes (transaction markers).
+
+local epoch = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+if epoch ~= tonumber(ARGV[2]) then
+  return {'FENCED', epoch}
+end
+
+local first = tonumber(ARGV[3])
+local nextOffset = tonumber(ARGV[4])
+local stored = redis.call('HGET', KEYS[2], ARGV[1])
+if stored then
+  local position = tonumber(stored)
+  if nextOffset <= position then
+    return {'DUPLICATE', position}
+  end
+  if first < position then
+    return {'OVERLAP', position}
+  end
+end
+
+redis.call('INCRBY', KEYS[1], ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+return {'APPLIED', nextOffset}

@@ -1,0 +1,139 @@
+// The seed's sink: counts processed messages into one Redis counter. Exactly once per record: each
+// batch is applied by apply-batch.lua together with its partition's position and only by the
+// partition's current owner (see the script's header for the invariant).
+
+import type { Redis } from 'ioredis';
+import type {
+  ApplyOutcome,
+  OffsetRange,
+  PartitionClaim,
+  Sink,
+  SinkContext,
+  SinkFactory,
+} from '../../api/sink.js';
+import { SluiceError } from '../../errors/sluice-error.js';
+import { type CounterKeys, counterKeys } from './counter-keys.js';
+import { loadLua } from './lua-script.js';
+import { createRedis } from './redis-client.js';
+
+interface CounterCommands {
+  sluiceApplyBatch(
+    counter: string,
+    positions: string,
+    epochs: string,
+    partition: number,
+    epoch: number,
+    first: number,
+    next: number,
+    count: number,
+  ): Promise<[string, number]>;
+  sluiceClaimPartition(positions: string, epochs: string, partition: number): Promise<[number, number]>;
+}
+
+export interface CounterSinkOptions {
+  counterKey: string;
+}
+
+export function redisCounterSink<T>(options: CounterSinkOptions): SinkFactory<T> {
+  return (context) => new RedisCounterSink<T>(options, context);
+}
+
+class RedisCounterSink<T> implements Sink<T> {
+  readonly name = 'redis-counter';
+  readonly #keys: CounterKeys;
+  readonly #redis: Redis & CounterCommands;
+
+  constructor(options: CounterSinkOptions, context: SinkContext) {
+    this.#keys = counterKeys(options.counterKey);
+    this.#redis = createRedis(context.redisUrl, {
+      // A write that fails is retried by the task with the same epoch and range: idempotent.
+      maxRetriesPerRequest: null,
+      connectionName: `sluice-sink-${context.taskManagerId}`,
+    }) as Redis & CounterCommands;
+    this.#redis.defineCommand('sluiceApplyBatch', { numberOfKeys: 3, lua: loadLua('apply-batch.lua') });
+    this.#redis.defineCommand('sluiceClaimPartition', {
+      numberOfKeys: 2,
+      lua: loadLua('claim-partition.lua'),
+    });
+    this.#redis.on('error', () => {});
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.#redis.connect();
+    } catch (error) {
+      throw new SluiceError(
+        'REDIS_UNAVAILABLE',
+        `The counter sink could not reach Redis: ${String(error)}.`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async claim(partition: number): Promise<PartitionClaim> {
+    const [epoch, position] = await this.#redis.sluiceClaimPartition(
+      this.#keys.positions,
+      this.#keys.epochs,
+      partition,
+    );
+    return { epoch, position: position < 0 ? undefined : position };
+  }
+
+  async apply(
+    partition: number,
+    epoch: number,
+    records: readonly T[],
+    range: OffsetRange,
+  ): Promise<ApplyOutcome> {
+    const [status, value] = await this.#redis.sluiceApplyBatch(
+      this.#keys.counter,
+      this.#keys.positions,
+      this.#keys.epochs,
+      partition,
+      epoch,
+      range.firstOffset,
+      range.nextOffset,
+      records.length,
+    );
+    switch (status) {
+      case 'APPLIED':
+        return { status: 'applied', position: value };
+      case 'DUPLICATE':
+        return { status: 'duplicate', position: value };
+      case 'OVERLAP':
+        return { status: 'overlap', position: value };
+      case 'FENCED':
+        return { status: 'fenced', currentEpoch: value };
+      default:
+        throw new Error(`apply-batch.lua returned an unknown status ${status}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+}
+
+/**
+ * Prepares the counter for a new job run: counter 0, and each partition's position set to where the
+ * run starts (the topic's end at job start), so the run counts exactly the records produced for it.
+ * Epochs are kept: TaskManagers of an earlier run stay fenced.
+ */
+export async function resetCounterSink(
+  redis: Redis,
+  counterKey: string,
+  startPositions: ReadonlyMap<number, number>,
+): Promise<void> {
+  const keys = counterKeys(counterKey);
+  const tx = redis.multi().set(keys.counter, 0).del(keys.positions);
+  for (const [partition, offset] of startPositions)
+    tx.hset(keys.positions, String(partition), String(offset));
+  await tx.exec();
+}
+
+export async function readCounterPositions(redis: Redis, counterKey: string): Promise<Map<number, number>> {
+  const raw = await redis.hgetall(counterKeys(counterKey).positions);
+  return new Map(Object.entries(raw).map(([p, o]) => [Number(p), Number(o)]));
+}

@@ -1,0 +1,58 @@
+// Watches the job's result where it lands (the Redis counter) until it reaches N, and says so in
+// the seed's JOB MONITOR lines. It only reads the counter: the job writes it by counting messages,
+// nothing else ever sets it.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { EventLog } from '../logging/event-log.js';
+
+export interface MonitorOptions {
+  redis: Redis;
+  counterKey: string;
+  total: number;
+  events: EventLog;
+  timeoutMs: number;
+  /** Time between two JOB MONITOR lines. */
+  lineEveryMs?: number;
+  pollMs?: number;
+  /** Each reading of the counter (drives a progress bar). */
+  onCount?: (count: number) => void;
+  /** A reason to give up early (e.g. every TaskManager is gone), checked at each poll. */
+  abortReason?: () => string | undefined;
+}
+
+export interface MonitorResult {
+  count: number;
+  elapsedMs: number;
+  completed: boolean;
+  reason?: string;
+}
+
+export async function monitorJob(options: MonitorOptions): Promise<MonitorResult> {
+  const { redis, counterKey, total, events } = options;
+  const started = Date.now();
+  const lineEvery = options.lineEveryMs ?? 2000;
+  let nextLine = started + lineEvery;
+  for (;;) {
+    const count = Number((await redis.get(counterKey)) ?? 0);
+    const now = Date.now();
+    const elapsedMs = now - started;
+    options.onCount?.(count);
+    if (now >= nextLine || count >= total) {
+      events.emit({ type: 'job.monitor', elapsedSeconds: elapsedMs / 1000, key: counterKey, count, total });
+      nextLine = now + lineEvery;
+    }
+    if (count >= total) return { count, elapsedMs, completed: true };
+    const reason = options.abortReason?.();
+    if (reason) return { count, elapsedMs, completed: false, reason };
+    if (elapsedMs > options.timeoutMs) {
+      return {
+        count,
+        elapsedMs,
+        completed: false,
+        reason: `timed out after ${Math.round(elapsedMs / 1000)}s`,
+      };
+    }
+    await sleep(options.pollMs ?? 100);
+  }
+}

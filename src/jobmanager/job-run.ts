@@ -1,0 +1,202 @@
+// One run of the job, start to verified finish: make sure the topic exists, fix where the run
+// starts (the topic's end), start the JobManager and its TaskManagers, wait for the partitions to
+// be distributed, write the input (Kafka or Redis mode), watch the counter reach N, stop everything
+// and check the result. Exit status and summary come from the JobResult, never from hope.
+
+import path from 'node:path';
+import type { SluiceConfig } from '../config/sluice-config.js';
+import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { KafkaProducer } from '../connectors/kafka/producer.js';
+import { waitForKafka } from '../connectors/kafka/readiness.js';
+import { resetCounterSink } from '../connectors/redis/counter-sink.js';
+import { createRedis } from '../connectors/redis/redis-client.js';
+import { isSluiceError } from '../errors/sluice-error.js';
+import type { EventLog } from '../logging/event-log.js';
+import type { LineForwarder } from '../logging/log-forwarder.js';
+import { monitorJob } from './job-monitor.js';
+import { jobSpecFromConfig, newRunId } from './job-spec.js';
+import { LocalCluster } from './local-cluster.js';
+import { produceKafkaMode, produceRedisMode } from './message-generator.js';
+import { TaskManagerLauncher } from './taskmanager-launcher.js';
+import type { OwnershipChange, TaskManagerView } from './taskmanager-registry.js';
+
+export interface JobRunOptions {
+  config: SluiceConfig;
+  events: EventLog;
+  forwardLine: LineForwarder;
+  taskManagerCommand: readonly string[];
+  /** Where this run's TaskManager logs go. */
+  runsDir: string;
+  /** A live status text (progress bar) for a terminal. */
+  status?: (text: string) => void;
+  /** A reason to stop the run early (Ctrl-C), checked while the job runs. */
+  abortReason?: () => string | undefined;
+}
+
+export interface JobResult {
+  runId: string;
+  mode: 'kafka' | 'redis';
+  expected: number;
+  counter: number;
+  verified: boolean;
+  failures: string[];
+  taskManagers: number;
+  /** From telling the group to start to every partition owned, TaskManagers ACTIVE or IDLE. */
+  distributionMs?: number;
+  /** Writing the N input records. */
+  produceMs?: number;
+  /** From the first record written to the counter reaching N. */
+  processingMs?: number;
+  /** TaskManagers as they were when the counter reached N (before they were stopped). */
+  snapshot: TaskManagerView[];
+  /** Ownership changes after distribution: none are expected in a run without faults. */
+  rebalancesDuringRun: OwnershipChange[];
+  logDir: string;
+}
+
+export async function runJob(options: JobRunOptions): Promise<JobResult> {
+  const { config, events } = options;
+  const runId = newRunId();
+  const job = jobSpecFromConfig(config, runId);
+  const logDir = path.join(options.runsDir, runId);
+  const mode = config.job.useKafkaSource ? 'kafka' : 'redis';
+  const result: JobResult = {
+    runId,
+    mode,
+    expected: config.job.numMessages,
+    counter: 0,
+    verified: false,
+    failures: [],
+    taskManagers: config.runtime.taskManagers,
+    snapshot: [],
+    rebalancesDuringRun: [],
+    logDir,
+  };
+  const bootstrapServers = config.kafka.bootstrapServers;
+  const admin = KafkaAdmin.create({ bootstrapServers, clientId: 'sluice-jobmanager' });
+  const redis = createRedis(config.redis.url, { connectionName: 'sluice-jobmanager' });
+  redis.on('error', () => {});
+  let cluster: LocalCluster | undefined;
+  let producer: KafkaProducer | undefined;
+  try {
+    await redis.connect();
+    await admin.ensureTopic(job.topic, job.partitions);
+    await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, topic: job.topic, events });
+
+    // The run reads what is written after this point, and counts from zero.
+    const starts = await admin.endOffsets(job.topic, job.partitions);
+    await resetCounterSink(redis, job.counterKey, starts);
+    if (mode === 'redis') await redis.set(config.job.globalSequenceKey, 0);
+
+    cluster = new LocalCluster({
+      job,
+      jobManagerPort: config.runtime.jobManagerPort,
+      taskManagerCommand: options.taskManagerCommand,
+      logDir,
+      events,
+      forwardLine: options.forwardLine,
+    });
+    const url = await cluster.start();
+    events.emit({
+      type: 'jobmanager.started',
+      url,
+      taskManagers: config.runtime.taskManagers,
+      job: job.jobName,
+    });
+    const ids = TaskManagerLauncher.ids(config.runtime.taskManagers);
+    options.status?.(`starting ${ids.length} TaskManagers`);
+    cluster.launch(ids);
+    await cluster.waitForRegistered(ids, 90_000);
+
+    const groupStart = Date.now();
+    options.status?.('waiting for the partitions to be distributed');
+    cluster.jobManager.startGroup();
+    const distributed = await cluster.waitForDistribution(60_000, ids.length);
+    result.distributionMs = Date.now() - groupStart;
+    const active = distributed.filter((t) => t.status === 'ACTIVE').length;
+    events.emit({
+      type: 'jobmanager.distribution_complete',
+      elapsedMs: result.distributionMs,
+      active,
+      idle: distributed.length - active,
+      partitions: job.partitions,
+    });
+    const runStart = Date.now();
+
+    producer = await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
+    const produceStart = Date.now();
+    const total = config.job.numMessages;
+    const producing = (
+      mode === 'kafka'
+        ? produceKafkaMode({ producer, topic: job.topic, partitions: job.partitions, total })
+        : produceRedisMode({
+            producer,
+            redis,
+            sequenceKey: config.job.globalSequenceKey,
+            topic: job.topic,
+            partitions: job.partitions,
+            total,
+          })
+    ).then(() => {
+      result.produceMs = Date.now() - produceStart;
+    });
+    producing.catch(() => {});
+    const activeCluster = cluster;
+    const monitor = await monitorJob({
+      redis,
+      counterKey: job.counterKey,
+      total,
+      events,
+      timeoutMs: config.runtime.jobTimeoutMs,
+      onCount: (count) => options.status?.(progressBar(count, total)),
+      abortReason: () =>
+        options.abortReason?.() ??
+        (activeCluster.registry.connected().length === 0 ? 'every TaskManager has stopped' : undefined),
+    });
+    await producing;
+    result.processingMs = monitor.elapsedMs;
+    result.snapshot = cluster.registry.connected();
+    result.rebalancesDuringRun = cluster.registry.timeline(runStart);
+    if (!monitor.completed) result.failures.push(monitor.reason ?? 'the counter did not reach N');
+    else
+      events.emit({ type: 'job.completed', count: monitor.count, elapsedSeconds: monitor.elapsedMs / 1000 });
+  } catch (error) {
+    result.failures.push(isSluiceError(error) ? error.message : String(error));
+  } finally {
+    options.status?.('stopping TaskManagers');
+    await producer?.close().catch(() => {});
+    await cluster?.shutdown().catch(() => {});
+    // Final per-TaskManager totals come with their last heartbeat, sent as they stop.
+    if (cluster) {
+      const final = new Map(cluster.registry.list().map((t) => [t.id, t]));
+      result.snapshot = result.snapshot.map((t) => {
+        const last = final.get(t.id);
+        return last ? { ...t, consumed: last.consumed, rssBytes: Math.max(t.rssBytes, last.rssBytes) } : t;
+      });
+    }
+    // Verify after everyone stopped: a late or duplicate write would show here.
+    result.counter = Number((await redis.get(job.counterKey).catch(() => null)) ?? 0);
+    result.verified = result.failures.length === 0 && result.counter === result.expected;
+    if (result.failures.length === 0 && !result.verified) {
+      result.failures.push(`the counter is ${result.counter}, expected exactly ${result.expected}`);
+    }
+    if (!result.verified) {
+      events.emit({
+        type: 'job.failed',
+        reason: result.failures.join('; '),
+        count: result.counter,
+        total: result.expected,
+      });
+    }
+    admin.close();
+    redis.disconnect();
+  }
+  return result;
+}
+
+function progressBar(count: number, total: number): string {
+  const width = 30;
+  const ratio = total === 0 ? 1 : Math.min(1, count / total);
+  const filled = Math.round(ratio * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${count}/${total} (${(ratio * 100).toFixed(1)}%)`;
+}

@@ -1,0 +1,149 @@
+// A JobManager and the TaskManager processes it starts on this host: the unit `sluice run`, the
+// stress and reliability commands and the integration tests drive. It knows when the group is
+// "distributed" (every partition owned by exactly one TaskManager, every TaskManager ACTIVE or IDLE).
+
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SluiceError } from '../errors/sluice-error.js';
+import type { EventLog } from '../logging/event-log.js';
+import type { LineForwarder } from '../logging/log-forwarder.js';
+import type { JobSpec } from '../protocol/messages.js';
+import { JobManager } from './job-manager.js';
+import { TaskManagerLauncher } from './taskmanager-launcher.js';
+import type { TaskManagerView } from './taskmanager-registry.js';
+
+export interface LocalClusterOptions {
+  job: JobSpec;
+  jobManagerPort: number;
+  /** Command that starts one TaskManager (the CLI gives `node bin/sluice.js taskmanager`). */
+  taskManagerCommand: readonly string[];
+  logDir: string;
+  events: EventLog;
+  forwardLine: LineForwarder;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class LocalCluster {
+  readonly jobManager: JobManager;
+  readonly #o: LocalClusterOptions;
+  #launcher: TaskManagerLauncher | undefined;
+  /** Exits nobody asked for (crashes, kill -9). */
+  readonly unexpectedExits: { id: string; pid: number; code: number | null; signal: string | null }[] = [];
+  readonly #stopping = new Set<string>();
+  #shuttingDown = false;
+
+  constructor(options: LocalClusterOptions) {
+    this.#o = options;
+    this.jobManager = new JobManager({ job: options.job, port: options.jobManagerPort });
+  }
+
+  get registry() {
+    return this.jobManager.registry;
+  }
+
+  get launcher(): TaskManagerLauncher {
+    if (!this.#launcher) throw new Error('LocalCluster.start() first');
+    return this.#launcher;
+  }
+
+  async start(): Promise<string> {
+    const url = await this.jobManager.start();
+    this.#launcher = new TaskManagerLauncher({
+      command: this.#o.taskManagerCommand,
+      jobManagerUrl: url,
+      logDir: path.join(this.#o.logDir),
+      env: { ...process.env, ...this.#o.env, SLUICE_LOG_FORMAT: 'json' },
+      onLine: (id, line) => this.#o.forwardLine(line, id),
+      onExit: (id, pid, code, signal) => {
+        this.#o.events.emit({ type: 'jobmanager.taskmanager_exited', taskManagerId: id, pid, code, signal });
+        if (!this.#stopping.has(id) && !this.#shuttingDown)
+          this.unexpectedExits.push({ id, pid, code, signal });
+        this.#stopping.delete(id);
+      },
+    });
+    return url;
+  }
+
+  launch(ids: readonly string[]): void {
+    for (const id of ids) this.launcher.launch(id);
+  }
+
+  /** Waits until these TaskManagers are registered; fails early if one of them exits. */
+  async waitForRegistered(ids: readonly string[], timeoutMs: number): Promise<void> {
+    await this.#waitFor(`${ids.length} TaskManagers to register`, timeoutMs, () => {
+      const exited = ids.find((id) => !this.launcher.isRunning(id));
+      if (exited)
+        return `TaskManager ${exited} exited before registering (see ${path.join(this.#o.logDir, `${exited}.log`)})`;
+      return ids.every((id) => this.registry.get(id) && this.registry.get(id)?.status !== 'DISCONNECTED')
+        ? true
+        : undefined;
+    });
+    for (const id of ids) {
+      const tm = this.registry.get(id);
+      if (tm)
+        this.#o.events.emit({
+          type: 'jobmanager.taskmanager_registered',
+          taskManagerId: id,
+          pid: tm.pid,
+          host: tm.host,
+        });
+    }
+  }
+
+  /**
+   * Waits until every partition has exactly one owner, the load is balanced (owned counts differ by
+   * at most one: the end state of both the uniform and the cooperative-sticky assignor, which may
+   * pass through unbalanced steps) and every connected TaskManager is ACTIVE or IDLE.
+   */
+  async waitForDistribution(timeoutMs: number, expectedTaskManagers?: number): Promise<TaskManagerView[]> {
+    const partitions = this.#o.job.partitions;
+    let snapshot: TaskManagerView[] = [];
+    await this.#waitFor('every partition to be assigned', timeoutMs, () => {
+      snapshot = this.registry.connected();
+      if (expectedTaskManagers !== undefined && snapshot.length !== expectedTaskManagers) return undefined;
+      const owners = this.registry.owners();
+      for (let p = 0; p < partitions; p++) if (owners.get(p)?.length !== 1) return undefined;
+      const counts = snapshot.map((t) => t.partitions.length);
+      if (Math.max(...counts) - Math.min(...counts) > 1) return undefined;
+      return snapshot.every((t) => t.status === 'ACTIVE' || t.status === 'IDLE') ? true : undefined;
+    });
+    return snapshot;
+  }
+
+  /** Graceful stop of one TaskManager (the JobManager's `stop`, as SIGTERM would). */
+  async stopTaskManager(id: string, timeoutMs = 20_000): Promise<void> {
+    this.#stopping.add(id);
+    this.launcher.signal(id, 'SIGTERM');
+    if (!(await this.launcher.waitForExit(id, timeoutMs))) this.launcher.signal(id, 'SIGKILL');
+  }
+
+  /** Stops every TaskManager (they leave the group), then the JobManager. */
+  async shutdown(graceMs = 20_000): Promise<void> {
+    this.#shuttingDown = true;
+    if (this.#launcher) {
+      this.jobManager.stopAll('job finished');
+      await Promise.all(this.#launcher.runningIds().map((id) => this.#launcher?.waitForExit(id, graceMs)));
+      await this.#launcher.stopAll(5000);
+    }
+    await this.jobManager.close();
+  }
+
+  async #waitFor(what: string, timeoutMs: number, check: () => true | string | undefined): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const result = check();
+      if (result === true) return;
+      if (typeof result === 'string') throw new SluiceError('JOB_FAILED', result);
+      if (Date.now() > deadline) {
+        throw new SluiceError(
+          'JOB_FAILED',
+          `Timed out after ${timeoutMs}ms waiting for ${what}. TaskManagers: ${this.registry
+            .list()
+            .map((t) => `${t.id}=${t.status}[${t.partitions.join(',')}]`)
+            .join(' ')}. Their logs are in ${this.#o.logDir}.`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// Writes the job's input to the source topic, the seed's two ways. Kafka mode: N records
+// {"id":n,"payload":...}. Redis mode: ids drawn from the Redis sequence in blocks (INCRBY), each
+// record carrying its sequence number. Records are spread round-robin over the partitions.
+
+import type { Redis } from 'ioredis';
+import type { KafkaProducer } from '../connectors/kafka/producer.js';
+import { kafkaModeMessage, redisModeMessage } from '../jobs/sample-message.js';
+
+export interface GeneratorOptions {
+  producer: KafkaProducer;
+  topic: string;
+  partitions: number;
+  total: number;
+  onProgress?: (produced: number) => void;
+}
+
+export async function produceKafkaMode(options: GeneratorOptions): Promise<void> {
+  const { producer, topic, partitions, total } = options;
+  for (let id = 1; id <= total; id++) {
+    await producer.send(topic, (id - 1) % partitions, Buffer.from(kafkaModeMessage(id)), String(id));
+    if (id % 10_000 === 0) options.onProgress?.(id);
+  }
+  await producer.flush(120_000);
+  options.onProgress?.(total);
+}
+
+export interface RedisModeOptions extends GeneratorOptions {
+  redis: Redis;
+  sequenceKey: string;
+  /** Ids taken from the sequence per round trip. */
+  blockSize?: number;
+}
+
+export async function produceRedisMode(options: RedisModeOptions): Promise<void> {
+  const { producer, topic, partitions, total, redis, sequenceKey } = options;
+  const blockSize = options.blockSize ?? 1000;
+  let produced = 0;
+  while (produced < total) {
+    const end = await redis.incrby(sequenceKey, blockSize);
+    for (let sequence = end - blockSize + 1; sequence <= end && produced < total; sequence++) {
+      produced++;
+      await producer.send(
+        topic,
+        (produced - 1) % partitions,
+        Buffer.from(redisModeMessage(produced, sequence)),
+        String(produced),
+      );
+    }
+    if (produced % 10_000 < blockSize) options.onProgress?.(produced);
+  }
+  await producer.flush(120_000);
+  options.onProgress?.(total);
+}

@@ -1,0 +1,139 @@
+// The JobManager's registry of TaskManagers: who registered, what each reports in its heartbeats
+// (status, partitions, records applied, memory), and a timeline of every ownership change taken
+// from their events. Invariant: a TaskManager id is registered by at most one live connection.
+
+import { EventEmitter } from 'node:events';
+import type { PartitionReport, TaskManagerStatus } from '../protocol/messages.js';
+
+export type RegistryStatus = TaskManagerStatus | 'DISCONNECTED';
+
+export interface TaskManagerView {
+  readonly id: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly clientId: string;
+  readonly status: RegistryStatus;
+  /** Partitions it owns, per its last heartbeat, sorted. */
+  readonly partitions: readonly number[];
+  readonly partitionReports: readonly PartitionReport[];
+  readonly consumed: number;
+  readonly rssBytes: number;
+  readonly registeredAt: number;
+  readonly lastHeartbeatAt: number | undefined;
+}
+
+export interface OwnershipChange {
+  readonly at: number;
+  readonly taskManagerId: string;
+  readonly kind: 'assigned' | 'revoked' | 'lost';
+  readonly partitions: readonly number[];
+}
+
+export interface RegistrationRequest {
+  taskManagerId: string;
+  pid: number;
+  host: string;
+  clientId: string;
+}
+
+export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
+  readonly #entries = new Map<string, TaskManagerView>();
+  readonly #timeline: OwnershipChange[] = [];
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    super();
+    this.#now = now;
+  }
+
+  /** Registers a TaskManager; refuses an id that a connected TaskManager already holds. */
+  register(request: RegistrationRequest): { ok: true } | { ok: false; reason: string } {
+    const existing = this.#entries.get(request.taskManagerId);
+    if (existing && existing.status !== 'DISCONNECTED') {
+      return {
+        ok: false,
+        reason: `id ${request.taskManagerId} is already registered by pid ${existing.pid} on ${existing.host}; give each TaskManager its own --id`,
+      };
+    }
+    this.#entries.set(request.taskManagerId, {
+      id: request.taskManagerId,
+      pid: request.pid,
+      host: request.host,
+      clientId: request.clientId,
+      status: 'STARTING',
+      partitions: [],
+      partitionReports: [],
+      consumed: existing?.consumed ?? 0,
+      rssBytes: 0,
+      registeredAt: this.#now(),
+      lastHeartbeatAt: undefined,
+    });
+    this.emit('change');
+    return { ok: true };
+  }
+
+  heartbeat(
+    id: string,
+    report: { status: TaskManagerStatus; partitions: PartitionReport[]; consumed: number; rssBytes: number },
+  ): void {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.status === 'DISCONNECTED') return;
+    this.#entries.set(id, {
+      ...entry,
+      status: report.status,
+      partitions: report.partitions.map((p) => p.partition).sort((a, b) => a - b),
+      partitionReports: report.partitions,
+      consumed: report.consumed,
+      rssBytes: report.rssBytes,
+      lastHeartbeatAt: this.#now(),
+    });
+    this.emit('change');
+  }
+
+  /** Records ownership changes from a TaskManager's events. */
+  event(id: string, at: number, event: { type: string; [key: string]: unknown }): void {
+    const kind =
+      event.type === 'taskmanager.partitions_assigned'
+        ? 'assigned'
+        : event.type === 'taskmanager.partitions_revoked'
+          ? 'revoked'
+          : event.type === 'taskmanager.partitions_lost'
+            ? 'lost'
+            : undefined;
+    if (!kind || !Array.isArray(event.partitions)) return;
+    this.#timeline.push({ at, taskManagerId: id, kind, partitions: event.partitions.map(Number) });
+    this.emit('change');
+  }
+
+  disconnected(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#entries.set(id, { ...entry, status: 'DISCONNECTED', partitions: [], partitionReports: [] });
+    this.emit('change');
+  }
+
+  get(id: string): TaskManagerView | undefined {
+    return this.#entries.get(id);
+  }
+
+  list(): TaskManagerView[] {
+    return [...this.#entries.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+  }
+
+  connected(): TaskManagerView[] {
+    return this.list().filter((t) => t.status !== 'DISCONNECTED');
+  }
+
+  /** Partition → ids of the TaskManagers that report owning it (more than one means a hand-over in progress). */
+  owners(): Map<number, string[]> {
+    const owners = new Map<number, string[]>();
+    for (const tm of this.connected()) {
+      for (const p of tm.partitions) owners.set(p, [...(owners.get(p) ?? []), tm.id]);
+    }
+    return owners;
+  }
+
+  timeline(since = 0): OwnershipChange[] {
+    return this.#timeline.filter((c) => c.at >= since);
+  }
+}

@@ -1,0 +1,53 @@
+// The JobManager's end of the wire: one WebSocket per TaskManager. Registration answers with the
+// job; heartbeats and events update the registry; a closed socket marks the TaskManager gone.
+
+import type { WebSocket } from 'ws';
+import { type JobManagerMessage, type JobSpec, TaskManagerMessage } from '../protocol/messages.js';
+import type { TaskManagerRegistry } from './taskmanager-registry.js';
+
+export interface SocketContext {
+  registry: TaskManagerRegistry;
+  job: JobSpec;
+  /** True once the group was told to start: late TaskManagers join at once. */
+  groupStarted: () => boolean;
+  onRegistered: (id: string, socket: WebSocket) => void;
+  onClosed: (id: string) => void;
+}
+
+export function handleTaskManagerSocket(socket: WebSocket, context: SocketContext): void {
+  let id: string | undefined;
+  socket.on('message', (data) => {
+    let parsed: ReturnType<typeof TaskManagerMessage.safeParse>;
+    try {
+      parsed = TaskManagerMessage.safeParse(JSON.parse(String(data)));
+    } catch {
+      return;
+    }
+    if (!parsed.success) return;
+    const message = parsed.data;
+    if (message.type === 'register') {
+      const result = context.registry.register(message);
+      if (!result.ok) {
+        send(socket, { type: 'rejected', reason: result.reason });
+        socket.close();
+        return;
+      }
+      id = message.taskManagerId;
+      context.onRegistered(id, socket);
+      send(socket, { type: 'registered', job: context.job, subscribe: context.groupStarted() });
+      return;
+    }
+    if (id === undefined) return;
+    if (message.type === 'heartbeat') context.registry.heartbeat(id, message);
+    else context.registry.event(id, message.at, message.event);
+  });
+  socket.on('close', () => {
+    if (id === undefined) return;
+    context.registry.disconnected(id);
+    context.onClosed(id);
+  });
+}
+
+export function send(socket: WebSocket, message: JobManagerMessage): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+}

@@ -1,0 +1,15 @@
+// The jobs a TaskManager can run, by name. The JobManager sends the name and parameters; each
+// TaskManager builds the same JobGraph from them.
+
+import type { JobGraph } from '../api/pipeline.js';
+import type { JobSpec } from '../protocol/messages.js';
+import { flinkDotNetSampleJob, SAMPLE_JOB_NAME } from './flinkdotnet-sample-job.js';
+
+export function loadJob(spec: JobSpec): JobGraph {
+  switch (spec.jobName) {
+    case SAMPLE_JOB_NAME:
+      return flinkDotNetSampleJob({ counterKey: spec.counterKey });
+    default:
+      throw new Error(`Unknown job '${spec.jobName}'. Known jobs: ${SAMPLE_JOB_NAME}.`);
+  }
+}

@@ -1,0 +1,73 @@
+// The wire between JobManager and TaskManagers (JSON over one WebSocket per TaskManager). Both sides
+// import only this module from each other's world; every message is checked against its schema on
+// arrival, so a mismatched peer fails loudly instead of half-working.
+
+import { z } from 'zod';
+
+/** What a TaskManager needs to run its share of the job; sent by the JobManager on registration. */
+export const JobSpec = z.object({
+  jobName: z.string(),
+  runId: z.string(),
+  topic: z.string(),
+  partitions: z.number().int().positive(),
+  groupId: z.string(),
+  groupProtocol: z.enum(['consumer', 'classic']),
+  bootstrapServers: z.string(),
+  kafkaWaitTimeoutMs: z.number().int().positive(),
+  redisUrl: z.string(),
+  counterKey: z.string(),
+  progressEvery: z.number().int().positive(),
+  consumeBatch: z.number().int().positive(),
+});
+export type JobSpec = z.infer<typeof JobSpec>;
+
+export const TaskManagerStatus = z.enum(['STARTING', 'JOINING', 'ACTIVE', 'IDLE', 'STOPPING']);
+export type TaskManagerStatus = z.infer<typeof TaskManagerStatus>;
+
+export const PartitionReport = z.object({
+  partition: z.number().int().nonnegative(),
+  /** Next offset this task will read (its applied position). */
+  position: z.number().int(),
+  /** Records this task applied since it took the partition. */
+  consumed: z.number().int().nonnegative(),
+  state: z.string(),
+});
+export type PartitionReport = z.infer<typeof PartitionReport>;
+
+export const TaskManagerMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('register'),
+    taskManagerId: z.string(),
+    pid: z.number().int(),
+    host: z.string(),
+    clientId: z.string(),
+  }),
+  z.object({
+    type: z.literal('heartbeat'),
+    status: TaskManagerStatus,
+    partitions: z.array(PartitionReport),
+    consumed: z.number().int().nonnegative(),
+    rssBytes: z.number().int().nonnegative(),
+  }),
+  /** A TaskManager event (assignment, revocation, loss, idle, ...) for the JobManager's timeline. */
+  z.object({
+    type: z.literal('event'),
+    at: z.number(),
+    event: z.looseObject({ type: z.string() }),
+  }),
+]);
+export type TaskManagerMessage = z.infer<typeof TaskManagerMessage>;
+
+export const JobManagerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('registered'), job: JobSpec, subscribe: z.boolean() }),
+  z.object({ type: z.literal('rejected'), reason: z.string() }),
+  /** All expected TaskManagers are registered: join the consumer group now (together). */
+  z.object({ type: z.literal('start') }),
+  z.object({ type: z.literal('stop'), reason: z.string() }),
+  /** The broker lists this TaskManager as a group member owning these partitions (settled). */
+  z.object({ type: z.literal('membership'), partitions: z.array(z.number().int().nonnegative()) }),
+]);
+export type JobManagerMessage = z.infer<typeof JobManagerMessage>;
+
+/** The WebSocket path TaskManagers connect to. */
+export const TASKMANAGER_SOCKET_PATH = '/taskmanagers/socket';

@@ -1,0 +1,310 @@
+// A TaskManager process: one member of the job's consumer group. It registers with the JobManager,
+// waits for Kafka, joins the group when told, runs one task per assigned partition, reports its
+// load in the seed's lines and to the JobManager, and leaves the group cleanly when stopped.
+
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sink } from '../api/sink.js';
+import type { SourceRecord } from '../api/source-record.js';
+import { describeKafkaError } from '../connectors/kafka/client-config.js';
+import { connectConsumer, disconnectConsumer } from '../connectors/kafka/consumer.js';
+import type { KafkaConsumer, Message } from '../connectors/kafka/rdkafka.js';
+import { waitForKafka } from '../connectors/kafka/readiness.js';
+import { loadJob } from '../jobs/job-catalog.js';
+import type { EventLog } from '../logging/event-log.js';
+import type { JobSpec, TaskManagerMessage } from '../protocol/messages.js';
+import { JobManagerConnection } from './jobmanager-connection.js';
+import { LoadStatus } from './load-status.js';
+import { ProgressReporter } from './progress-reporter.js';
+import { RebalanceListener } from './rebalance-listener.js';
+import type { BatchResult } from './task.js';
+import { TaskRegistry } from './task-registry.js';
+
+export interface TaskManagerOptions {
+  taskManagerId: string;
+  jobManagerUrl: string;
+  events: EventLog;
+  heartbeatIntervalMs?: number;
+}
+
+export class TaskManager {
+  readonly #o: TaskManagerOptions;
+  readonly #id: string;
+  readonly #clientId: string;
+  #jm: JobManagerConnection | undefined;
+  #consumer: KafkaConsumer | undefined;
+  #sink: Sink<unknown> | undefined;
+  #registry: TaskRegistry | undefined;
+  #listener: RebalanceListener | undefined;
+  #progress: ProgressReporter | undefined;
+  readonly #load: LoadStatus;
+  #stopping = false;
+  #startSignal: (() => void) | undefined;
+  #stopSignal: (() => void) | undefined;
+  #lastConsumeError = '';
+  #lastConsumeErrorAt = 0;
+
+  constructor(options: TaskManagerOptions) {
+    this.#o = options;
+    this.#id = options.taskManagerId;
+    this.#clientId = `sluice-${options.taskManagerId}`;
+    this.#load = new LoadStatus(options.events, options.taskManagerId);
+  }
+
+  /** Runs until stopped; resolves when the TaskManager has left the group and closed everything. */
+  async run(): Promise<void> {
+    const events = this.#o.events;
+    const started = new Promise<void>((resolve) => {
+      this.#startSignal = resolve;
+    });
+    const stopRequested = new Promise<void>((resolve) => {
+      this.#stopSignal = resolve;
+      if (this.#stopping) resolve();
+    });
+    // The JobManager keeps a timeline of who owned what: send it every TaskManager event.
+    const unsubscribe = events.subscribe((event) => {
+      if (event.type.startsWith('taskmanager.')) this.#jm?.send({ type: 'event', at: Date.now(), event });
+    });
+    this.#jm = await JobManagerConnection.connect(
+      this.#o.jobManagerUrl,
+      { taskManagerId: this.#id, pid: process.pid, host: os.hostname(), clientId: this.#clientId },
+      {
+        onStart: () => this.#startSignal?.(),
+        onStop: () => this.stop(),
+        onMembership: (partitions) => {
+          // A member the coordinator gives nothing: IDLE (unless an assignment is on its way to us).
+          if (partitions.length === 0 && this.#registry?.size === 0 && !this.#listener?.busy) {
+            this.#load.memberWithoutPartitions();
+          }
+        },
+        onLost: () => this.stop(),
+      },
+    );
+    const job = this.#jm.job;
+    if (this.#jm.subscribeNow) this.#startSignal?.();
+    const heartbeat = setInterval(() => this.#heartbeat(), this.#o.heartbeatIntervalMs ?? 1000);
+    try {
+      await waitForKafka({
+        bootstrapServers: job.bootstrapServers,
+        timeoutMs: job.kafkaWaitTimeoutMs,
+        topic: job.topic,
+        events,
+      });
+      if (this.#stopping) return;
+      await this.#setUp(job);
+      await Promise.race([started, stopRequested]);
+      if (!this.#stopping) this.#subscribe(job);
+      await this.#consumeLoop(job);
+      await this.#leaveGroup();
+    } finally {
+      clearInterval(heartbeat);
+      this.#progress?.flush();
+      events.emit({
+        type: 'taskmanager.source_completed',
+        taskManagerId: this.#id,
+        consumed: this.#registry?.totalConsumed() ?? 0,
+      });
+      this.#heartbeat();
+      unsubscribe();
+      await this.#sink?.close().catch(() => {});
+      await this.#jm.close();
+    }
+  }
+
+  /** Asks for a graceful stop: finish the batch in flight, hand partitions over, leave the group. */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#load.stopping();
+    this.#stopSignal?.();
+  }
+
+  async #setUp(job: JobSpec): Promise<void> {
+    const events = this.#o.events;
+    const graph = loadJob(job);
+    this.#sink = graph.sink({ taskManagerId: this.#id, topic: job.topic, redisUrl: job.redisUrl });
+    await this.#sink.open();
+    this.#registry = new TaskRegistry({
+      topic: job.topic,
+      graph,
+      sink: this.#sink,
+      onApplyError: (partition, error, attempt) => {
+        if (attempt === 1 || attempt % 10 === 0) {
+          events.emit({
+            type: 'taskmanager.consume_error',
+            taskManagerId: this.#id,
+            error: `sink write for partition ${partition} failed (attempt ${attempt}, retrying): ${String(error)}`,
+          });
+        }
+      },
+    });
+    this.#progress = new ProgressReporter(events, {
+      taskManagerId: this.#id,
+      topic: job.topic,
+      every: job.progressEvery,
+    });
+    this.#listener = new RebalanceListener({
+      taskManagerId: this.#id,
+      pid: process.pid,
+      topic: job.topic,
+      registry: this.#registry,
+      load: this.#load,
+      events,
+      onChanged: () => this.#heartbeat(),
+    });
+    this.#consumer = await connectConsumer({
+      bootstrapServers: job.bootstrapServers,
+      clientId: this.#clientId,
+      groupId: job.groupId,
+      groupProtocol: job.groupProtocol,
+      rebalance: this.#listener.onRebalance,
+    });
+    // Short consume timeouts keep the loop responsive to stop requests and rebalances.
+    this.#consumer.setDefaultConsumeTimeout(100);
+    this.#consumer.on('event.error', (error) => this.#consumeError(describeKafkaError(error), error.code));
+  }
+
+  #subscribe(job: JobSpec): void {
+    const consumer = this.#consumer;
+    if (!consumer) return;
+    consumer.subscribe([job.topic]);
+    this.#load.joining();
+    this.#o.events.emit({
+      type: 'taskmanager.ready',
+      taskManagerId: this.#id,
+      topic: job.topic,
+      groupId: job.groupId,
+      groupProtocol: job.groupProtocol,
+    });
+  }
+
+  async #consumeLoop(job: JobSpec): Promise<void> {
+    const consumer = this.#consumer;
+    const registry = this.#registry;
+    if (!consumer || !registry) return;
+    const ticker = setInterval(() => this.#progress?.tick(), 1000);
+    try {
+      while (!this.#stopping) {
+        const messages = await this.#consume(consumer, job.consumeBatch);
+        if (messages.length > 0) await this.#processBatch(consumer, registry, job.topic, messages);
+      }
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  async #processBatch(
+    consumer: KafkaConsumer,
+    registry: TaskRegistry,
+    topic: string,
+    messages: Message[],
+  ): Promise<void> {
+    const byPartition = new Map<number, SourceRecord[]>();
+    for (const m of messages) {
+      let list = byPartition.get(m.partition);
+      if (!list) {
+        list = [];
+        byPartition.set(m.partition, list);
+      }
+      list.push({
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        timestamp: m.timestamp,
+      });
+    }
+    const results = await Promise.all(
+      [...byPartition].map(async ([partition, records]): Promise<[number, BatchResult | undefined]> => {
+        const task = registry.get(partition);
+        return [partition, task ? await task.process(records) : undefined];
+      }),
+    );
+    for (const [partition, result] of results) {
+      if (!result) continue;
+      if (result.seekTo !== undefined) {
+        consumer.seek({ topic, partition, offset: result.seekTo }, 0, () => {});
+      }
+      if (result.outcome === 'applied' && result.lastOffset !== undefined) {
+        this.#progress?.record(registry.totalConsumed(), partition, result.lastOffset, registry.size);
+      }
+      if (result.outcome === 'fenced') {
+        const task = registry.get(partition);
+        this.#o.events.emit({
+          type: 'taskmanager.write_fenced',
+          taskManagerId: this.#id,
+          partition,
+          epoch: task?.epoch ?? -1,
+          currentEpoch: -1,
+        });
+      }
+    }
+  }
+
+  #consume(consumer: KafkaConsumer, max: number): Promise<Message[]> {
+    return new Promise((resolve) => {
+      consumer.consume(max, (err, messages) => {
+        if (err) {
+          this.#consumeError(describeKafkaError(err), err.code);
+          // Back off a little so a persistent error does not spin.
+          void sleep(200).then(() => resolve([]));
+          return;
+        }
+        resolve(messages);
+      });
+    });
+  }
+
+  #consumeError(error: string, code?: number): void {
+    // The same error repeats on every poll while it lasts: say it once, then every 10 s.
+    const now = Date.now();
+    if (error === this.#lastConsumeError && now - this.#lastConsumeErrorAt < 10_000) return;
+    this.#lastConsumeError = error;
+    this.#lastConsumeErrorAt = now;
+    this.#o.events.emit({
+      type: 'taskmanager.consume_error',
+      taskManagerId: this.#id,
+      error,
+      ...(code === undefined ? {} : { code }),
+    });
+  }
+
+  /**
+   * Unsubscribing makes the consumer revoke every partition through the rebalance callback, which
+   * is only served while we keep polling: poll until the registry is empty, then disconnect.
+   */
+  async #leaveGroup(): Promise<void> {
+    const consumer = this.#consumer;
+    const registry = this.#registry;
+    if (!consumer || !registry) return;
+    try {
+      consumer.unsubscribe();
+    } catch {
+      // Not subscribed yet.
+    }
+    const deadline = Date.now() + 10_000;
+    while ((registry.size > 0 || this.#listener?.busy) && Date.now() < deadline) {
+      await this.#consume(consumer, 100);
+    }
+    await this.#listener?.settled();
+    await disconnectConsumer(consumer);
+  }
+
+  #heartbeat(): void {
+    const registry = this.#registry;
+    const message: TaskManagerMessage = {
+      type: 'heartbeat',
+      status: this.#load.status,
+      partitions: (registry?.tasks() ?? []).map((t) => ({
+        partition: t.partition,
+        position: t.position ?? -1,
+        consumed: t.consumed,
+        state: t.state,
+      })),
+      consumed: registry?.totalConsumed() ?? 0,
+      rssBytes: process.memoryUsage().rss,
+    };
+    this.#jm?.send(message);
+  }
+}

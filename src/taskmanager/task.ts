@@ -1,0 +1,182 @@
+// One task: the unit of partition ownership (Kafka Streams' TaskId, Flink's subtask). It claims its
+// partition in the sink (fencing epoch + resume position), turns consumed records into results and
+// applies each batch atomically with its new position. Invariant: `position` only moves forward,
+// and only to a position the sink has durably applied.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobGraph } from '../api/pipeline.js';
+import { compile, DROPPED } from '../api/pipeline.js';
+import type { ApplyOutcome, PartitionClaim, Sink } from '../api/sink.js';
+import type { SourceRecord } from '../api/source-record.js';
+import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
+
+export interface BatchResult {
+  /** Records read from Kafka in this batch at or past the task's position. */
+  consumed: number;
+  /** Records the job's code threw on (they are counted as handled; the dead-letter topic is next). */
+  failed: number;
+  outcome: ApplyOutcome['status'] | 'skipped';
+  /** Set when the consumer must re-read from this offset (part of the batch was applied before). */
+  seekTo?: number;
+  /** The last record of the batch, for progress lines. */
+  lastOffset?: number;
+}
+
+export interface TaskOptions {
+  topic: string;
+  partition: number;
+  graph: JobGraph;
+  sink: Sink<unknown>;
+  /** Told about each failed attempt to apply a batch (e.g. Redis down); the task retries. */
+  onApplyError?: (error: unknown, attempt: number) => void;
+}
+
+export class Task {
+  readonly topic: string;
+  readonly partition: number;
+  readonly id: string;
+  #state: TaskState = 'CREATED';
+  #epoch = 0;
+  #position: number | undefined;
+  #consumed = 0;
+  #failed = 0;
+  #inFlight: Promise<unknown> = Promise.resolve();
+  readonly #sink: Sink<unknown>;
+  readonly #process: (record: SourceRecord) => unknown;
+  readonly #onApplyError: (error: unknown, attempt: number) => void;
+
+  constructor(options: TaskOptions) {
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.id = `${options.topic}-${options.partition}`;
+    this.#sink = options.sink;
+    this.#process = compile(options.graph);
+    this.#onApplyError = options.onApplyError ?? (() => {});
+  }
+
+  get state(): TaskState {
+    return this.#state;
+  }
+  get epoch(): number {
+    return this.#epoch;
+  }
+  /** Next offset to read; undefined until restored, or when the sink had no record. */
+  get position(): number | undefined {
+    return this.#position;
+  }
+  get consumed(): number {
+    return this.#consumed;
+  }
+  get failed(): number {
+    return this.#failed;
+  }
+
+  /** CREATED → RESTORING → RUNNING: claims the partition and learns where to resume. */
+  async restore(): Promise<number | undefined> {
+    this.#transition('RESTORING');
+    let claim: PartitionClaim | undefined;
+    for (let attempt = 1; claim === undefined; attempt++) {
+      try {
+        claim = await this.#sink.claim(this.partition);
+      } catch (error) {
+        if (isClosed(this.#state)) return undefined;
+        this.#onApplyError(error, attempt);
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    this.#epoch = claim.epoch;
+    this.#position = claim.position;
+    if (this.#state === 'RESTORING') this.#transition('RUNNING');
+    return this.#position;
+  }
+
+  /** Processes one batch of this partition's records (in offset order) and applies it. */
+  process(records: readonly SourceRecord[]): Promise<BatchResult> {
+    const run = this.#inFlight.then(() => this.#processNow(records));
+    this.#inFlight = run.catch(() => {});
+    return run;
+  }
+
+  async #processNow(records: readonly SourceRecord[]): Promise<BatchResult> {
+    // Only a RUNNING task starts a batch; one already applying when the task is suspended finishes.
+    if (this.#state !== 'RUNNING') return { consumed: 0, failed: 0, outcome: 'skipped' };
+    const position = this.#position ?? -1;
+    // After a seek, records before the position may still arrive: they were applied already.
+    const fresh = records.filter((r) => r.offset >= position);
+    const first = fresh[0];
+    const last = fresh.at(-1);
+    if (!first || !last) return { consumed: 0, failed: 0, outcome: 'skipped' };
+    const results: unknown[] = [];
+    let failed = 0;
+    for (const record of fresh) {
+      try {
+        const value = this.#process(record);
+        if (value !== DROPPED) results.push(value);
+      } catch {
+        failed++;
+      }
+    }
+    const range = { firstOffset: first.offset, nextOffset: last.offset + 1 };
+    const outcome = await this.#applyWithRetry(results, range);
+    switch (outcome.status) {
+      case 'applied':
+        this.#position = outcome.position;
+        this.#consumed += fresh.length;
+        this.#failed += failed;
+        return { consumed: fresh.length, failed, outcome: 'applied', lastOffset: last.offset };
+      case 'duplicate':
+        this.#position = Math.max(this.#position ?? -1, outcome.position);
+        return { consumed: 0, failed: 0, outcome: 'duplicate' };
+      case 'overlap':
+        this.#position = outcome.position;
+        return { consumed: 0, failed: 0, outcome: 'overlap', seekTo: outcome.position };
+      case 'fenced':
+        this.closeDirty();
+        return { consumed: 0, failed: 0, outcome: 'fenced' };
+    }
+  }
+
+  /**
+   * Applying the same batch again with the same epoch is idempotent (the sink answers 'duplicate'),
+   * so a failed write is retried until it lands or the task loses its partition: nothing is dropped.
+   */
+  async #applyWithRetry(
+    results: unknown[],
+    range: { firstOffset: number; nextOffset: number },
+  ): Promise<ApplyOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#sink.apply(this.partition, this.#epoch, results, range);
+      } catch (error) {
+        if (isClosed(this.#state)) return { status: 'fenced', currentEpoch: this.#epoch };
+        this.#onApplyError(error, attempt);
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  /** RUNNING → SUSPENDED, then waits for the batch in flight: after this, nothing more is written. */
+  async suspend(): Promise<void> {
+    if (this.#state === 'RUNNING') this.#transition('SUSPENDED');
+    await this.#inFlight;
+  }
+
+  closeClean(): void {
+    if (this.#state === 'RESTORING' || this.#state === 'CREATED') {
+      this.closeDirty();
+      return;
+    }
+    if (this.#state === 'RUNNING') this.#transition('SUSPENDED');
+    this.#transition('CLOSED');
+  }
+
+  /** Lost or fenced: stop writing at once; whatever is in flight is refused by the sink's epoch check. */
+  closeDirty(): void {
+    if (!isClosed(this.#state)) this.#transition('CLOSED_DIRTY');
+  }
+
+  #transition(to: TaskState): void {
+    if (!canTransition(this.#state, to)) throw new IllegalTaskTransition(this.id, this.#state, to);
+    this.#state = to;
+  }
+}

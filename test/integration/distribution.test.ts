@@ -1,0 +1,130 @@
+// The seed's load distribution with real TaskManager processes in one consumer group, for both
+// group protocols: 4 partitions over 5 TaskManagers is 4 ACTIVE with one partition each and 1 IDLE,
+// as the broker itself reports; a stopped ACTIVE TaskManager's partition moves to the IDLE one and
+// nobody else loses a partition; a newcomer takes nothing from anyone.
+
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import type { GroupProtocol } from '../../src/connectors/kafka/consumer.js';
+import { TaskManagerLauncher } from '../../src/jobmanager/taskmanager-launcher.js';
+import { records, startTestCluster, type TestCluster, testJobSpec } from '../helpers/cluster.js';
+import { eventually, testEnv } from '../helpers/test-env.js';
+
+for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
+  describe(`load distribution over 5 TaskManagers (${protocol} protocol)`, { timeout: 180_000 }, () => {
+    let t: TestCluster | undefined;
+    const admin = KafkaAdmin.create({
+      bootstrapServers: testEnv.kafkaBootstrap,
+      clientId: 'test-distribution',
+    });
+    after(async () => {
+      await t?.cluster.shutdown();
+      if (t) await admin.deleteTopic(t.job.topic).catch(() => {});
+      admin.close();
+    });
+
+    it('puts 4 TaskManagers ACTIVE with one partition each and 1 IDLE, and the broker agrees', async () => {
+      t = await startTestCluster(testJobSpec({ groupProtocol: protocol }));
+      const { cluster, job } = t;
+      const ids = TaskManagerLauncher.ids(5);
+      cluster.launch(ids);
+      await cluster.waitForRegistered(ids, 60_000);
+      cluster.jobManager.startGroup();
+      const snapshot = await cluster.waitForDistribution(60_000, 5);
+
+      const active = snapshot.filter((tm) => tm.status === 'ACTIVE');
+      const idle = snapshot.filter((tm) => tm.status === 'IDLE');
+      assert.equal(active.length, 4);
+      assert.equal(idle.length, 1);
+      for (const tm of active)
+        assert.equal(tm.partitions.length, 1, `${tm.id} owns ${tm.partitions.join(',')}`);
+      assert.deepEqual(active.flatMap((tm) => tm.partitions).sort(), [0, 1, 2, 3]);
+
+      // The broker's own description of the group (Admin API), not our logs.
+      const group = await eventually('the broker to list 5 members with settled assignments', async () => {
+        const g = await admin.describeGroup(job.groupId);
+        const holding = g.members.filter((m) => m.partitions.length > 0);
+        return g.members.length === 5 && holding.length === 4 ? g : undefined;
+      });
+      assert.equal(group.type, protocol === 'consumer' ? 'CONSUMER' : 'CLASSIC');
+      for (const member of group.members) {
+        const id = member.clientId.replace(/^sluice-/, '');
+        const registered = cluster.registry.get(id);
+        assert.ok(registered, `broker member ${member.clientId} is in our registry`);
+        assert.deepEqual(
+          member.partitions.map((p) => p.partition),
+          [...registered.partitions],
+          `${id}: broker and registry agree`,
+        );
+        assert.ok(member.partitions.length <= 1);
+      }
+
+      // The seed's lines, from the TaskManagers themselves.
+      const msgs = records(t.lines).map((r) => String(r.msg));
+      assert.ok(
+        msgs.some((m) =>
+          /^📊 TASK MANAGER LOAD DISTRIBUTION: TaskManager TM-\d\d \(PID: \d+\) assigned 1 partitions: \S+ \[\d\]$/.test(
+            m,
+          ),
+        ),
+      );
+      assert.ok(
+        msgs.some((m) =>
+          /^💤 LOAD BALANCING: TaskManager TM-\d\d has no partitions assigned - Load Status: IDLE$/.test(m),
+        ),
+      );
+      assert.ok(
+        msgs.some((m) =>
+          /^⚖️ LOAD BALANCING: TaskManager TM-\d\d is now actively consuming 1 partitions - Load Status: ACTIVE$/.test(
+            m,
+          ),
+        ),
+      );
+    });
+
+    it("moves a stopped ACTIVE TaskManager's partition to the IDLE one, revoking nothing else", async () => {
+      assert.ok(t);
+      const { cluster } = t;
+      const before = cluster.registry.connected();
+      const victim = before.find((tm) => tm.status === 'ACTIVE');
+      const idle = before.find((tm) => tm.status === 'IDLE');
+      assert.ok(victim && idle);
+      const [moved] = victim.partitions;
+      const since = Date.now();
+
+      await cluster.stopTaskManager(victim.id);
+      const after = await cluster.waitForDistribution(60_000, 4);
+
+      const heir = after.find((tm) => tm.partitions.includes(moved as number));
+      assert.equal(heir?.id, idle.id, `partition ${moved} went to the idle ${idle.id}`);
+      const changes = cluster.registry.timeline(since);
+      const takenAway = changes.filter((c) => c.kind !== 'assigned');
+      assert.deepEqual(
+        takenAway.map((c) => [c.taskManagerId, c.kind, c.partitions]),
+        [[victim.id, 'revoked', [moved]]],
+        'only the stopped TaskManager gave up a partition',
+      );
+      assert.equal(after.filter((tm) => tm.status === 'ACTIVE').length, 4);
+    });
+
+    it('adds a TaskManager to a fully assigned group without revoking anything', async () => {
+      assert.ok(t);
+      const { cluster } = t;
+      const since = Date.now();
+      cluster.launch(['TM-06']);
+      await cluster.waitForRegistered(['TM-06'], 60_000);
+      await eventually(
+        'TM-06 to report IDLE',
+        () => (cluster.registry.get('TM-06')?.status === 'IDLE' ? true : undefined),
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      const snapshot = await cluster.waitForDistribution(30_000, 5);
+      assert.equal(cluster.registry.get('TM-06')?.partitions.length, 0);
+      assert.equal(snapshot.filter((tm) => tm.status === 'ACTIVE').length, 4);
+      assert.deepEqual(cluster.registry.timeline(since), [], 'no partition changed hands');
+    });
+  });
+}
