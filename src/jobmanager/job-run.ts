@@ -126,9 +126,11 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     producer = await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
     const produceStart = Date.now();
     const total = config.job.numMessages;
+    let monitorDone = false;
+    const shouldStop = () => monitorDone;
     const producing = (
       mode === 'kafka'
-        ? produceKafkaMode({ producer, topic: job.topic, partitions: job.partitions, total })
+        ? produceKafkaMode({ producer, topic: job.topic, partitions: job.partitions, total, shouldStop })
         : produceRedisMode({
             producer,
             redis,
@@ -136,6 +138,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
             topic: job.topic,
             partitions: job.partitions,
             total,
+            shouldStop,
           })
     ).then(() => {
       result.produceMs = Date.now() - produceStart;
@@ -153,9 +156,11 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
         options.abortReason?.() ??
         (activeCluster.registry.connected().length === 0 ? 'every TaskManager has stopped' : undefined),
     });
+    monitorDone = true;
     await producing;
     result.processingMs = monitor.elapsedMs;
-    result.snapshot = cluster.registry.connected();
+    // Who was doing what when the counter reached N (or when the run gave up).
+    result.snapshot = monitor.completed ? cluster.registry.connected() : cluster.registry.list();
     result.rebalancesDuringRun = cluster.registry.timeline(runStart);
     if (!monitor.completed) result.failures.push(monitor.reason ?? 'the counter did not reach N');
     else

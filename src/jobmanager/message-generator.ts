@@ -12,13 +12,18 @@ export interface GeneratorOptions {
   partitions: number;
   total: number;
   onProgress?: (produced: number) => void;
+  /** Checked every few thousand records: true stops writing (the run was aborted). */
+  shouldStop?: () => boolean;
 }
 
 export async function produceKafkaMode(options: GeneratorOptions): Promise<void> {
   const { producer, topic, partitions, total } = options;
   for (let id = 1; id <= total; id++) {
     await producer.send(topic, (id - 1) % partitions, Buffer.from(kafkaModeMessage(id)), String(id));
-    if (id % 10_000 === 0) options.onProgress?.(id);
+    if (id % 10_000 === 0) {
+      options.onProgress?.(id);
+      if (options.shouldStop?.()) break;
+    }
   }
   await producer.flush(120_000);
   options.onProgress?.(total);
@@ -47,6 +52,7 @@ export async function produceRedisMode(options: RedisModeOptions): Promise<void>
       );
     }
     if (produced % 10_000 < blockSize) options.onProgress?.(produced);
+    if (options.shouldStop?.()) break;
   }
   await producer.flush(120_000);
   options.onProgress?.(total);
