@@ -1,6 +1,7 @@
 // The `sluice` command: one sub-command per file in this folder.
 
 import { Command } from 'commander';
+import { benchCommand } from './bench-command.js';
 import { infraCommand } from './infra-command.js';
 import { jobManagerCommand } from './jobmanager-command.js';
 import { runCommand } from './run-command.js';
@@ -15,5 +16,6 @@ program.addCommand(infraCommand());
 program.addCommand(runCommand());
 program.addCommand(jobManagerCommand());
 program.addCommand(taskManagerCommand());
+program.addCommand(benchCommand());
 
 await program.parseAsync(process.argv);

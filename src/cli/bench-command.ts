@@ -1,0 +1,131 @@
+// `sluice bench <name>` (npm run bench -- <name>): measurements that print figures. Benchmarks never
+// assert speed; they report what they saw and the machine they saw it on.
+
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { infraDown, type ServiceName } from '../infra/infra.js';
+import { jobSpecFromConfig, newRunId } from '../jobmanager/job-spec.js';
+import { LocalCluster } from '../jobmanager/local-cluster.js';
+import { TaskManagerLauncher } from '../jobmanager/taskmanager-launcher.js';
+import { EventLog } from '../logging/event-log.js';
+import { createLogger } from '../logging/logger.js';
+import { runAction } from './fail.js';
+import { up } from './infra-command.js';
+import { JOB_SETTINGS, taskManagerCommandLine } from './run-command.js';
+import { addSettingFlags, configFromCli } from './settings-options.js';
+import { renderTable } from './table.js';
+
+export function benchCommand(): Command {
+  const bench = new Command('bench').description('measurements that print figures (no pass/fail on speed)');
+  addSettingFlags(
+    bench
+      .command('distribution')
+      .description(
+        'start N TaskManagers (default 20), time the partition distribution, compare with the broker, RSS',
+      )
+      .option('--rounds <n>', 'how many times to start the group', '3'),
+    JOB_SETTINGS,
+  ).action((flags: Record<string, unknown>) => runAction(() => distribution(flags)));
+  return bench;
+}
+
+async function distribution(flags: Record<string, unknown>): Promise<number> {
+  const config = configFromCli(flags, { logFormat: 'json', logLevel: 'silent', jobManagerPort: '0' });
+  const rounds = Number(flags.rounds ?? 3);
+  const started: ServiceName[] = [];
+  if (config.runtime.manageInfra)
+    started.push(...(await up(config)).filter((s) => s.action === 'started').map((s) => s.name));
+  const events = new EventLog(createLogger({ format: 'json', level: 'silent' }));
+  const admin = KafkaAdmin.create({
+    bootstrapServers: config.kafka.bootstrapServers,
+    clientId: 'sluice-bench',
+  });
+  const rows: string[][] = [];
+  let agreeAll = true;
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const runId = newRunId();
+      const job = { ...jobSpecFromConfig(config, runId), groupId: `sluice-bench-${runId}` };
+      await admin.ensureTopic(job.topic, job.partitions);
+      const cluster = new LocalCluster({
+        job,
+        jobManagerPort: 0,
+        taskManagerCommand: taskManagerCommandLine(),
+        logDir: path.join(config.infra.stateDir, 'runs', runId),
+        events,
+        forwardLine: () => {},
+      });
+      try {
+        await cluster.start();
+        const ids = TaskManagerLauncher.ids(config.runtime.taskManagers);
+        const launchedAt = Date.now();
+        cluster.launch(ids);
+        await cluster.waitForRegistered(ids, 120_000);
+        const registeredMs = Date.now() - launchedAt;
+        const groupStart = Date.now();
+        cluster.jobManager.startGroup();
+        const snapshot = await cluster.waitForDistribution(120_000, ids.length);
+        const distributedMs = Date.now() - groupStart;
+        // Let heartbeats report settled memory, then compare our registry with the broker's view.
+        await new Promise((r) => setTimeout(r, 2500));
+        const group = await admin.describeGroup(job.groupId);
+        const broker = new Map(
+          group.members.map((m) => [
+            m.clientId.replace(/^sluice-/, ''),
+            m.partitions.map((p) => p.partition).join(','),
+          ]),
+        );
+        const ours = cluster.registry.connected();
+        const agree =
+          ours.length === group.members.length &&
+          ours.every((t) => broker.get(t.id) === t.partitions.join(','));
+        agreeAll &&= agree;
+        const rss = (status: string) =>
+          ours.filter((t) => t.status === status).map((t) => t.rssBytes / 1024 / 1024);
+        const avg = (xs: number[]) =>
+          xs.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0) : '-';
+        rows.push([
+          String(round),
+          String(ids.length),
+          `${registeredMs}`,
+          `${distributedMs}`,
+          `${snapshot.filter((t) => t.status === 'ACTIVE').length}/${snapshot.filter((t) => t.status === 'IDLE').length}`,
+          `${group.members.length} (${group.members.filter((m) => m.partitions.length > 0).length} with partitions)`,
+          agree ? 'yes' : 'NO',
+          avg(rss('ACTIVE')),
+          avg(rss('IDLE')),
+        ]);
+      } finally {
+        await cluster.shutdown();
+        await admin.deleteTopic(job.topic).catch(() => {});
+      }
+    }
+  } finally {
+    admin.close();
+    if (started.length > 0) await infraDown(config.infra, { services: started });
+  }
+  process.stdout.write(
+    `bench distribution: ${config.runtime.taskManagers} TaskManagers, ${config.job.partitions} partitions, ` +
+      `${config.runtime.groupProtocol} protocol; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+  );
+  process.stdout.write(
+    `${renderTable(
+      [
+        'ROUND',
+        'TMs',
+        'ALL REGISTERED ms',
+        'DISTRIBUTED ms',
+        'ACTIVE/IDLE',
+        'BROKER MEMBERS',
+        'REGISTRY = BROKER',
+        'ACTIVE RSS MiB',
+        'IDLE RSS MiB',
+      ],
+      rows,
+    )}\n`,
+  );
+  return agreeAll ? 0 : 1;
+}
