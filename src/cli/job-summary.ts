@@ -36,6 +36,23 @@ export function renderJobSummary(result: JobResult): string {
       `Processing:    ${result.counter} counted in ${(result.processingMs / 1000).toFixed(1)}s (${rate.toLocaleString('en-US')} msg/s)`,
     );
   }
+  if (result.checkpoints) {
+    const aborted = Object.entries(result.checkpoints.aborted)
+      .map(([reason, n]) => `${n} ${reason}`)
+      .join(', ');
+    lines.push(
+      `Checkpoints:   ${result.checkpoints.completed} completed${aborted ? `, aborted: ${aborted}` : ''}` +
+        (result.finalCheckpoint
+          ? `; final #${result.finalCheckpoint.id} at [${result.finalCheckpoint.tasks.map((t) => t.position).join(', ')}]`
+          : ''),
+    );
+  }
+  if (result.committedOffsets && result.finalCheckpoint) {
+    const match = result.finalCheckpoint.tasks.every(
+      (t) => result.committedOffsets?.[t.partition] === t.position,
+    );
+    lines.push(`Check:         committed offsets == final checkpoint  ${match ? '✔' : '✘'}`);
+  }
   lines.push(
     `Check:         counter == N  ${result.verified ? '✔' : '✘'}  (${result.counter} ${result.counter === result.expected ? '==' : '!='} ${result.expected})`,
   );

@@ -216,6 +216,19 @@ export const Settings = {
     defaultRaw: '10m',
     schema: duration,
   }),
+  checkpointIntervalMs: spec({
+    env: 'SLUICE_CHECKPOINT_INTERVAL',
+    flag: '--checkpoint-interval',
+    accepted: 'a duration such as 1s or 500ms: time between the end of one checkpoint and the next',
+    defaultRaw: '1s',
+    schema: duration,
+  }),
+  checkpointTimeoutMs: spec({
+    env: 'SLUICE_CHECKPOINT_TIMEOUT',
+    accepted: 'a duration such as 10s: a checkpoint not acknowledged by every task by then is aborted',
+    defaultRaw: '10s',
+    schema: duration,
+  }),
   manageInfra: spec({
     env: 'SLUICE_MANAGE_INFRA',
     accepted: 'true (start Kafka and Redis when they are not running) or false (use the ones configured)',

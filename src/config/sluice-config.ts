@@ -45,6 +45,8 @@ export interface RuntimeConfig {
   readonly progressEvery: number;
   readonly consumeBatch: number;
   readonly jobTimeoutMs: number;
+  readonly checkpointIntervalMs: number;
+  readonly checkpointTimeoutMs: number;
   /** false: never start or stop Kafka and Redis, use the configured ones. */
   readonly manageInfra: boolean;
 }

@@ -4,16 +4,30 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
+import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
-import { type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
+import type { EventLog } from '../logging/event-log.js';
+import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
 import { GroupObserver } from './group-observer.js';
 import { TaskManagerRegistry } from './taskmanager-registry.js';
 import { handleTaskManagerSocket, send } from './taskmanager-socket.js';
+
+export interface CheckpointingOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  store: CheckpointStore;
+  previous?: CompletedCheckpoint;
+}
 
 export interface JobManagerOptions {
   job: JobSpec;
   port: number;
   host?: string;
+  /** Periodic checkpoints from the moment the group starts; none when absent. */
+  checkpointing?: CheckpointingOptions;
+  events?: EventLog;
 }
 
 export class JobManager {
@@ -28,10 +42,50 @@ export class JobManager {
   #observer: GroupObserver | undefined;
   /** The broker's last description of the job's consumer group. */
   brokerView: GroupView | undefined;
+  readonly checkpoints: CheckpointCoordinator | undefined;
 
   constructor(options: JobManagerOptions) {
     this.#options = options;
     this.job = options.job;
+    const cp = options.checkpointing;
+    const events = options.events;
+    this.checkpoints = cp
+      ? new CheckpointCoordinator({
+          jobRunId: options.job.runId,
+          partitions: options.job.partitions,
+          intervalMs: cp.intervalMs,
+          timeoutMs: cp.timeoutMs,
+          store: cp.store,
+          ...(cp.previous ? { previous: cp.previous } : {}),
+          trigger: (checkpointId) => this.#broadcast({ type: 'trigger_checkpoint', checkpointId }),
+          notReady: () => {
+            const owners = this.registry.owners();
+            const orphans = Array.from({ length: options.job.partitions }, (_, p) => p).filter(
+              (p) => owners.get(p)?.length !== 1,
+            );
+            return orphans.length > 0 ? `partitions ${orphans.join(', ')} have no single owner` : undefined;
+          },
+          notifyComplete: (checkpoint) =>
+            this.#broadcast({
+              type: 'checkpoint_complete',
+              checkpointId: checkpoint.id,
+              offsets: checkpoint.tasks.map((t) => ({
+                partition: t.partition,
+                position: t.position,
+                epoch: t.epoch,
+              })),
+            }),
+          onCompleted: (checkpoint) =>
+            events?.emit({
+              type: 'checkpoint.completed',
+              checkpointId: checkpoint.id,
+              durationMs: checkpoint.completedAt - checkpoint.triggeredAt,
+              positions: checkpoint.tasks.map((t) => t.position),
+            }),
+          onAborted: (checkpointId, reason, detail) =>
+            events?.emit({ type: 'checkpoint.aborted', checkpointId, reason, detail }),
+        })
+      : undefined;
   }
 
   get url(): string {
@@ -47,7 +101,18 @@ export class JobManager {
         job: this.job,
         groupStarted: () => this.#groupStarted,
         onRegistered: (id, s) => this.#sockets.set(id, s),
-        onClosed: (id) => this.#sockets.delete(id),
+        onClosed: (id) => {
+          this.#sockets.delete(id);
+          this.checkpoints?.ownershipChanged('lost', `TaskManager ${id} disconnected`);
+        },
+        onCheckpointAck: (_id, m) => this.checkpoints?.acknowledge(m.checkpointId, m.snapshots),
+        onCheckpointDecline: (id, m) => this.checkpoints?.decline(m.checkpointId, `${id}: ${m.reason}`),
+        onEvent: (id, event) => {
+          if (event.type === 'taskmanager.partitions_revoked')
+            this.checkpoints?.ownershipChanged('revoked', `${id} handed partitions over`);
+          if (event.type === 'taskmanager.partitions_lost')
+            this.checkpoints?.ownershipChanged('lost', `${id} lost partitions`);
+        },
       }),
     );
     server.get('/taskmanagers', async () => ({ taskmanagers: this.registry.list() }));
@@ -79,10 +144,15 @@ export class JobManager {
     return this.#url;
   }
 
-  /** Tells every registered TaskManager to join the consumer group now, together. */
+  /** Tells every registered TaskManager to join the consumer group now, together; checkpoints begin. */
   startGroup(): void {
     this.#groupStarted = true;
-    for (const socket of this.#sockets.values()) send(socket, { type: 'start' });
+    this.#broadcast({ type: 'start' });
+    this.checkpoints?.start();
+  }
+
+  #broadcast(message: JobManagerMessage): void {
+    for (const socket of this.#sockets.values()) send(socket, message);
   }
 
   stopTaskManager(id: string, reason: string): void {
@@ -103,6 +173,7 @@ export class JobManager {
   }
 
   async close(): Promise<void> {
+    await this.checkpoints?.stop();
     await this.#observer?.stop();
     this.#describer?.close();
     for (const socket of this.#sockets.values()) socket.terminate();

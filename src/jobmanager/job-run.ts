@@ -4,6 +4,10 @@
 // and check the result. Exit status and summary come from the JobResult, never from hope.
 
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckpointStats } from '../checkpoint/checkpoint-coordinator.js';
+import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { type CompletedCheckpoint, positionsOf } from '../checkpoint/completed-checkpoint.js';
 import type { SluiceConfig } from '../config/sluice-config.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { KafkaProducer } from '../connectors/kafka/producer.js';
@@ -13,6 +17,7 @@ import { createRedis } from '../connectors/redis/redis-client.js';
 import { isSluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
+import type { JobSpec } from '../protocol/messages.js';
 import { monitorJob } from './job-monitor.js';
 import { jobSpecFromConfig, newRunId } from './job-spec.js';
 import { LocalCluster } from './local-cluster.js';
@@ -51,6 +56,11 @@ export interface JobResult {
   snapshot: TaskManagerView[];
   /** Ownership changes after distribution: none are expected in a run without faults. */
   rebalancesDuringRun: OwnershipChange[];
+  checkpoints?: CheckpointStats;
+  /** The checkpoint taken after the counter reached N, whose offsets were committed to Kafka. */
+  finalCheckpoint?: CompletedCheckpoint;
+  /** The group's committed offsets (Admin API) after the final checkpoint, by partition. */
+  committedOffsets?: Record<number, number>;
   logDir: string;
 }
 
@@ -88,6 +98,8 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     await resetCounterSink(redis, job.counterKey, starts);
     if (mode === 'redis') await redis.set(config.job.globalSequenceKey, 0);
 
+    const store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
+    const previous = await store.latest();
     cluster = new LocalCluster({
       job,
       jobManagerPort: config.runtime.jobManagerPort,
@@ -95,6 +107,12 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       logDir,
       events,
       forwardLine: options.forwardLine,
+      checkpointing: {
+        intervalMs: config.runtime.checkpointIntervalMs,
+        timeoutMs: config.runtime.checkpointTimeoutMs,
+        store,
+        ...(previous ? { previous } : {}),
+      },
     });
     const url = await cluster.start();
     events.emit({
@@ -163,8 +181,13 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     result.snapshot = monitor.completed ? cluster.registry.connected() : cluster.registry.list();
     result.rebalancesDuringRun = cluster.registry.timeline(runStart);
     if (!monitor.completed) result.failures.push(monitor.reason ?? 'the counter did not reach N');
-    else
+    else {
       events.emit({ type: 'job.completed', count: monitor.count, elapsedSeconds: monitor.elapsedMs / 1000 });
+      options.status?.('final checkpoint');
+      await finalCheckpoint(cluster, admin, job, result);
+    }
+    const stats = cluster.jobManager.checkpoints?.stats;
+    if (stats) result.checkpoints = stats;
   } catch (error) {
     result.failures.push(isSluiceError(error) ? error.message : String(error));
   } finally {
@@ -197,6 +220,47 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     redis.disconnect();
   }
   return result;
+}
+
+/**
+ * A last checkpoint once the counter reached N, and the proof that offsets follow checkpoints: the
+ * group's committed offsets, read back through the Admin API, equal that checkpoint's positions.
+ */
+async function finalCheckpoint(
+  cluster: LocalCluster,
+  admin: KafkaAdmin,
+  job: JobSpec,
+  result: JobResult,
+): Promise<void> {
+  const coordinator = cluster.jobManager.checkpoints;
+  if (!coordinator) return;
+  let checkpoint: CompletedCheckpoint | undefined;
+  for (let attempt = 0; attempt < 5 && !checkpoint; attempt++)
+    checkpoint = await coordinator.triggerCheckpoint();
+  if (!checkpoint) {
+    result.failures.push('no checkpoint completed after the counter reached N');
+    return;
+  }
+  result.finalCheckpoint = checkpoint;
+  const id = checkpoint.id;
+  const owners = () => cluster.registry.connected().filter((t) => t.partitions.length > 0);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !owners().every((t) => t.lastCommittedCheckpoint >= id)) await sleep(100);
+  const expected = positionsOf(checkpoint);
+  let committed = new Map<number, number>();
+  // The commit is asynchronous in the consumer: read until it shows (or the deadline says it never will).
+  while (Date.now() < deadline) {
+    committed = await admin.committedOffsets(job.groupId, job.topic, job.partitions);
+    if ([...expected].every(([p, o]) => committed.get(p) === o)) break;
+    await sleep(200);
+  }
+  result.committedOffsets = Object.fromEntries(committed);
+  const mismatched = [...expected].filter(([p, o]) => committed.get(p) !== o);
+  if (mismatched.length > 0) {
+    result.failures.push(
+      `committed offsets differ from checkpoint ${id}: ${mismatched.map(([p, o]) => `partition ${p} committed ${committed.get(p)}, checkpoint ${o}`).join('; ')}`,
+    );
+  }
 }
 
 function progressBar(count: number, total: number): string {

@@ -8,7 +8,7 @@ import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
 import type { JobSpec } from '../protocol/messages.js';
-import { JobManager } from './job-manager.js';
+import { type CheckpointingOptions, JobManager } from './job-manager.js';
 import { TaskManagerLauncher } from './taskmanager-launcher.js';
 import type { TaskManagerView } from './taskmanager-registry.js';
 
@@ -21,6 +21,7 @@ export interface LocalClusterOptions {
   events: EventLog;
   forwardLine: LineForwarder;
   env?: NodeJS.ProcessEnv;
+  checkpointing?: CheckpointingOptions;
 }
 
 export class LocalCluster {
@@ -34,7 +35,12 @@ export class LocalCluster {
 
   constructor(options: LocalClusterOptions) {
     this.#o = options;
-    this.jobManager = new JobManager({ job: options.job, port: options.jobManagerPort });
+    this.jobManager = new JobManager({
+      job: options.job,
+      port: options.jobManagerPort,
+      events: options.events,
+      ...(options.checkpointing ? { checkpointing: options.checkpointing } : {}),
+    });
   }
 
   get registry() {

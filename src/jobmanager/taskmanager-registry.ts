@@ -18,6 +18,7 @@ export interface TaskManagerView {
   readonly partitionReports: readonly PartitionReport[];
   readonly consumed: number;
   readonly rssBytes: number;
+  readonly lastCommittedCheckpoint: number;
   readonly registeredAt: number;
   readonly lastHeartbeatAt: number | undefined;
 }
@@ -65,6 +66,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       partitionReports: [],
       consumed: existing?.consumed ?? 0,
       rssBytes: 0,
+      lastCommittedCheckpoint: 0,
       registeredAt: this.#now(),
       lastHeartbeatAt: undefined,
     });
@@ -74,7 +76,13 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
 
   heartbeat(
     id: string,
-    report: { status: TaskManagerStatus; partitions: PartitionReport[]; consumed: number; rssBytes: number },
+    report: {
+      status: TaskManagerStatus;
+      partitions: PartitionReport[];
+      consumed: number;
+      rssBytes: number;
+      lastCommittedCheckpoint: number;
+    },
   ): void {
     const entry = this.#entries.get(id);
     if (!entry || entry.status === 'DISCONNECTED') return;
@@ -85,6 +93,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       partitionReports: report.partitions,
       consumed: report.consumed,
       rssBytes: report.rssBytes,
+      lastCommittedCheckpoint: report.lastCommittedCheckpoint,
       lastHeartbeatAt: this.#now(),
     });
     this.emit('change');

@@ -12,6 +12,12 @@ export interface SocketContext {
   groupStarted: () => boolean;
   onRegistered: (id: string, socket: WebSocket) => void;
   onClosed: (id: string) => void;
+  onCheckpointAck: (id: string, message: Extract<TaskManagerMessage, { type: 'checkpoint_ack' }>) => void;
+  onCheckpointDecline: (
+    id: string,
+    message: Extract<TaskManagerMessage, { type: 'checkpoint_decline' }>,
+  ) => void;
+  onEvent: (id: string, event: { type: string; [key: string]: unknown }) => void;
 }
 
 export function handleTaskManagerSocket(socket: WebSocket, context: SocketContext): void {
@@ -38,8 +44,21 @@ export function handleTaskManagerSocket(socket: WebSocket, context: SocketContex
       return;
     }
     if (id === undefined) return;
-    if (message.type === 'heartbeat') context.registry.heartbeat(id, message);
-    else context.registry.event(id, message.at, message.event);
+    switch (message.type) {
+      case 'heartbeat':
+        context.registry.heartbeat(id, message);
+        break;
+      case 'event':
+        context.registry.event(id, message.at, message.event);
+        context.onEvent(id, message.event);
+        break;
+      case 'checkpoint_ack':
+        context.onCheckpointAck(id, message);
+        break;
+      case 'checkpoint_decline':
+        context.onCheckpointDecline(id, message);
+        break;
+    }
   });
   socket.on('close', () => {
     if (id === undefined) return;

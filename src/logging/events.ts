@@ -106,6 +106,8 @@ export type JobManagerEvent =
       count: number;
       total: number;
     }
+  | { type: 'checkpoint.completed'; checkpointId: number; durationMs: number; positions: number[] }
+  | { type: 'checkpoint.aborted'; checkpointId: number; reason: string; detail: string }
   | { type: 'job.completed'; count: number; elapsedSeconds: number }
   | { type: 'job.failed'; reason: string; count: number; total: number };
 
@@ -136,6 +138,9 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.taskmanager_registered': 'info',
   'jobmanager.taskmanager_exited': 'info',
   'jobmanager.distribution_complete': 'info',
+  // Every second: the detail is for the JSON log; the summary counts them.
+  'checkpoint.completed': 'debug',
+  'checkpoint.aborted': 'info',
   'job.monitor': 'info',
   'job.completed': 'info',
   'job.failed': 'error',

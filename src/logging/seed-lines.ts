@@ -57,6 +57,10 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
     case 'jobmanager.distribution_complete':
       return `✅ JOB MANAGER: all ${event.partitions} partitions assigned after ${event.elapsedMs}ms - ${event.active} TaskManagers ACTIVE, ${event.idle} IDLE`;
+    case 'checkpoint.completed':
+      return `💾 CHECKPOINT ${event.checkpointId} completed in ${event.durationMs}ms - positions ${list(event.positions)}`;
+    case 'checkpoint.aborted':
+      return `⚠️ CHECKPOINT ${event.checkpointId} aborted (${event.reason}): ${event.detail}`;
     case 'job.monitor':
       return `📊 JOB MONITOR: ${event.elapsedSeconds.toFixed(1)}s - Redis counter '${event.key}': ${event.count}/${event.total} (${percent(event.count, event.total)}%)`;
     case 'job.completed':

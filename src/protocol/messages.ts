@@ -34,6 +34,13 @@ export const PartitionReport = z.object({
 });
 export type PartitionReport = z.infer<typeof PartitionReport>;
 
+export const TaskSnapshot = z.object({
+  partition: z.number().int().nonnegative(),
+  position: z.number().int().nonnegative(),
+  epoch: z.number().int().positive(),
+  state: z.record(z.string(), z.number()),
+});
+
 export const TaskManagerMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('register'),
@@ -48,6 +55,21 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     partitions: z.array(PartitionReport),
     consumed: z.number().int().nonnegative(),
     rssBytes: z.number().int().nonnegative(),
+    /** The last checkpoint whose offsets this TaskManager committed to Kafka. */
+    lastCommittedCheckpoint: z.number().int().nonnegative(),
+  }),
+  /** Snapshots of this TaskManager's tasks, taken at a batch boundary, for a checkpoint. */
+  z.object({
+    type: z.literal('checkpoint_ack'),
+    checkpointId: z.number().int(),
+    snapshots: z.array(TaskSnapshot),
+  }),
+  /** Some task could not take part (restoring, suspended): the checkpoint cannot complete. */
+  z.object({
+    type: z.literal('checkpoint_decline'),
+    checkpointId: z.number().int(),
+    partitions: z.array(z.number().int()),
+    reason: z.string(),
   }),
   /** A TaskManager event (assignment, revocation, loss, idle, ...) for the JobManager's timeline. */
   z.object({
@@ -64,6 +86,16 @@ export const JobManagerMessage = z.discriminatedUnion('type', [
   /** All expected TaskManagers are registered: join the consumer group now (together). */
   z.object({ type: z.literal('start') }),
   z.object({ type: z.literal('stop'), reason: z.string() }),
+  /** Snapshot every task now (after its batch in flight) and acknowledge. */
+  z.object({ type: z.literal('trigger_checkpoint'), checkpointId: z.number().int() }),
+  /** The checkpoint completed: commit its offsets for the partitions still owned at the same epoch. */
+  z.object({
+    type: z.literal('checkpoint_complete'),
+    checkpointId: z.number().int(),
+    offsets: z.array(
+      z.object({ partition: z.number().int(), position: z.number().int(), epoch: z.number().int() }),
+    ),
+  }),
   /** The broker lists this TaskManager as a group member owning these partitions (settled). */
   z.object({ type: z.literal('membership'), partitions: z.array(z.number().int().nonnegative()) }),
 ]);

@@ -24,6 +24,11 @@ export interface JobManagerHandlers {
   onStop: (reason: string) => void;
   /** The broker lists this TaskManager as a member owning these partitions. */
   onMembership: (partitions: number[]) => void;
+  onTriggerCheckpoint: (checkpointId: number) => void;
+  onCheckpointComplete: (
+    checkpointId: number,
+    offsets: { partition: number; position: number; epoch: number }[],
+  ) => void;
   /** The connection broke (the JobManager died or the network failed). */
   onLost: (reason: string) => void;
 }
@@ -110,6 +115,12 @@ export class JobManagerConnection {
             break;
           case 'membership':
             handlers.onMembership(message.partitions);
+            break;
+          case 'trigger_checkpoint':
+            handlers.onTriggerCheckpoint(message.checkpointId);
+            break;
+          case 'checkpoint_complete':
+            handlers.onCheckpointComplete(message.checkpointId, message.offsets);
             break;
         }
       });

@@ -43,6 +43,7 @@ export class TaskManager {
   #stopSignal: (() => void) | undefined;
   #lastConsumeError = '';
   #lastConsumeErrorAt = 0;
+  #lastCommittedCheckpoint = 0;
 
   constructor(options: TaskManagerOptions) {
     this.#o = options;
@@ -71,6 +72,8 @@ export class TaskManager {
       {
         onStart: () => this.#startSignal?.(),
         onStop: () => this.stop(),
+        onTriggerCheckpoint: (checkpointId) => void this.#checkpoint(checkpointId),
+        onCheckpointComplete: (checkpointId, offsets) => this.#commitCheckpoint(checkpointId, offsets),
         onMembership: (partitions) => {
           // A member the coordinator gives nothing: IDLE (unless an assignment is on its way to us).
           if (partitions.length === 0 && this.#registry?.size === 0 && !this.#listener?.busy) {
@@ -158,6 +161,11 @@ export class TaskManager {
       groupId: job.groupId,
       groupProtocol: job.groupProtocol,
       rebalance: this.#listener.onRebalance,
+      // Commit results arrive as events; a failed commit is logged, the next checkpoint commits again.
+      extra: { offset_commit_cb: true },
+    });
+    this.#consumer.on('offset.commit', (error) => {
+      if (error) this.#consumeError(`offset commit failed: ${describeKafkaError(error)}`);
     });
     // Short consume timeouts keep the loop responsive to stop requests and rebalances.
     this.#consumer.setDefaultConsumeTimeout(100);
@@ -291,6 +299,56 @@ export class TaskManager {
     await disconnectConsumer(consumer);
   }
 
+  /** Snapshots every task at its next batch boundary and acknowledges, or declines for those that cannot. */
+  async #checkpoint(checkpointId: number): Promise<void> {
+    const registry = this.#registry;
+    if (!registry || this.#stopping) return;
+    const tasks = registry.tasks();
+    if (tasks.length === 0) return;
+    const snapshots = await Promise.all(tasks.map((t) => t.snapshot()));
+    const declined = tasks.filter((_, i) => snapshots[i] === undefined).map((t) => t.partition);
+    if (declined.length > 0) {
+      this.#jm?.send({
+        type: 'checkpoint_decline',
+        checkpointId,
+        partitions: declined,
+        reason: `partitions ${declined.join(', ')} of ${this.#id} are not running (restoring or handing over)`,
+      });
+      return;
+    }
+    this.#jm?.send({
+      type: 'checkpoint_ack',
+      checkpointId,
+      snapshots: snapshots.filter((s) => s !== undefined),
+    });
+  }
+
+  /**
+   * A checkpoint completed: commit its positions to Kafka (for lag tools and for anyone reading the
+   * group's offsets) for the partitions this TaskManager still owns at the snapshot's epoch. A
+   * partition that changed owner since is left to its new owner's next checkpoint.
+   */
+  #commitCheckpoint(
+    checkpointId: number,
+    offsets: { partition: number; position: number; epoch: number }[],
+  ): void {
+    const consumer = this.#consumer;
+    const registry = this.#registry;
+    const topic = this.#jm?.job.topic;
+    if (!consumer || !registry || !topic || this.#stopping) return;
+    const mine = offsets.filter((o) => {
+      const task = registry.get(o.partition);
+      return task?.state === 'RUNNING' && task.epoch === o.epoch;
+    });
+    if (mine.length === 0) return;
+    try {
+      consumer.commit(mine.map((o) => ({ topic, partition: o.partition, offset: o.position })));
+      this.#lastCommittedCheckpoint = checkpointId;
+    } catch (error) {
+      this.#consumeError(`committing checkpoint ${checkpointId} failed: ${describeKafkaError(error)}`);
+    }
+  }
+
   #heartbeat(): void {
     const registry = this.#registry;
     const message: TaskManagerMessage = {
@@ -304,6 +362,7 @@ export class TaskManager {
       })),
       consumed: registry?.totalConsumed() ?? 0,
       rssBytes: process.memoryUsage().rss,
+      lastCommittedCheckpoint: this.#lastCommittedCheckpoint,
     };
     this.#jm?.send(message);
   }

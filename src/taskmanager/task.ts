@@ -8,6 +8,7 @@ import type { JobGraph } from '../api/pipeline.js';
 import { compile, DROPPED } from '../api/pipeline.js';
 import type { ApplyOutcome, PartitionClaim, Sink } from '../api/sink.js';
 import type { SourceRecord } from '../api/source-record.js';
+import type { TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
 export interface BatchResult {
@@ -134,6 +135,25 @@ export class Task {
         this.closeDirty();
         return { consumed: 0, failed: 0, outcome: 'fenced' };
     }
+  }
+
+  /**
+   * The task's snapshot for a checkpoint, taken after the batch in flight (a batch boundary):
+   * its position is durably applied by the sink. Undefined when the task cannot take part
+   * (not RUNNING, or no position yet): the TaskManager then declines.
+   */
+  snapshot(): Promise<TaskSnapshot | undefined> {
+    const run = this.#inFlight.then(() => {
+      if (this.#state !== 'RUNNING' || this.#position === undefined) return undefined;
+      return {
+        partition: this.partition,
+        position: this.#position,
+        epoch: this.#epoch,
+        state: { applied: this.#consumed },
+      };
+    });
+    this.#inFlight = run.catch(() => {});
+    return run;
   }
 
   /**

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import type { CheckpointingOptions } from '../../src/jobmanager/job-manager.js';
 import { LocalCluster } from '../../src/jobmanager/local-cluster.js';
 import { EventLog } from '../../src/logging/event-log.js';
 import type { SluiceEvent } from '../../src/logging/events.js';
@@ -39,7 +40,10 @@ export function testJobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
-export async function startTestCluster(job: JobSpec): Promise<TestCluster> {
+export async function startTestCluster(
+  job: JobSpec,
+  options: { checkpointing?: CheckpointingOptions } = {},
+): Promise<TestCluster> {
   const admin = KafkaAdmin.create({ bootstrapServers: job.bootstrapServers, clientId: 'test-cluster-admin' });
   try {
     await admin.ensureTopic(job.topic, job.partitions);
@@ -58,6 +62,7 @@ export async function startTestCluster(job: JobSpec): Promise<TestCluster> {
     logDir,
     events: eventLog,
     forwardLine: (line) => lines.push(line),
+    ...(options.checkpointing ? { checkpointing: options.checkpointing } : {}),
   });
   await cluster.start();
   return { cluster, job, events, lines, logDir };

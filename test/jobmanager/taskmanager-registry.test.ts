@@ -8,6 +8,7 @@ const report = (partitions: number[]) => ({
   partitions: partitions.map((p) => ({ partition: p, position: 0, consumed: 0, state: 'RUNNING' })),
   consumed: 0,
   rssBytes: 1,
+  lastCommittedCheckpoint: 0,
 });
 
 describe('TaskManagerRegistry', () => {

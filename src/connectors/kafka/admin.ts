@@ -2,6 +2,7 @@
 // one), describe a topic, describe a consumer group (KIP-848 or classic) with each member's
 // partitions, and read a group's committed offsets. Promise wrappers over the low-level AdminClient.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
 import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
 import { GroupDescriber, type GroupView } from './group-describer.js';
@@ -16,6 +17,9 @@ import {
 } from './rdkafka.js';
 
 export type { GroupMemberView, GroupView } from './group-describer.js';
+
+/** UNKNOWN_TOPIC_OR_PART, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER: a new topic still settling. */
+const LEADERSHIP_SETTLING = new Set([3, 5, 6]);
 
 /** librdkafka's RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS. */
 const TOPIC_ALREADY_EXISTS = 36;
@@ -132,24 +136,35 @@ export class KafkaAdmin {
     return offsets;
   }
 
-  /** Each partition's end (the offset the next record will get): where a new run starts reading. */
+  /**
+   * Each partition's end (the offset the next record will get): where a new run starts reading.
+   * Right after a topic is created its leaders may not be known yet: retried for a few seconds.
+   */
   async endOffsets(topic: string, partitions: number): Promise<Map<number, number>> {
     const request = Array.from({ length: partitions }, (_, partition) => ({
       topic,
       partition,
       offset: OffsetSpec.LATEST,
     }));
-    const results = await new Promise<ListOffsetsResult[]>((resolve, reject) =>
-      this.#admin.listOffsets(request, { timeout: this.#timeoutMs }, (err, data) =>
-        err ? reject(err) : resolve(data),
-      ),
-    ).catch((error: unknown) => {
-      throw this.#failed(`read the end offsets of '${topic}'`, error);
-    });
-    const failed = results.find((r) => r.error);
-    if (failed)
-      throw this.#failed(`read the end offset of '${topic}' partition ${failed.partition}`, failed.error);
-    return new Map(results.map((r) => [r.partition, r.offset]));
+    const deadline = Date.now() + this.#timeoutMs;
+    for (;;) {
+      try {
+        const results = await new Promise<ListOffsetsResult[]>((resolve, reject) =>
+          this.#admin.listOffsets(request, { timeout: this.#timeoutMs }, (err, data) =>
+            err ? reject(err) : resolve(data),
+          ),
+        );
+        const failed = results.find((r) => r.error);
+        if (failed) throw failed.error;
+        return new Map(results.map((r) => [r.partition, r.offset]));
+      } catch (error) {
+        const code = (error as LibrdKafkaError | undefined)?.code;
+        if (!LEADERSHIP_SETTLING.has(code ?? 0) || Date.now() > deadline) {
+          throw this.#failed(`read the end offsets of '${topic}'`, error);
+        }
+        await sleep(200);
+      }
+    }
   }
 
   close(): void {
