@@ -1,6 +1,7 @@
 // The end-of-run summary a person reads: who did what (the TaskManager table), how long it took,
 // how fast, and the check that decides the exit status.
 
+import { describeVerdict } from '../connectors/redis/id-verifier.js';
 import type { JobResult } from '../jobmanager/job-run.js';
 import { renderTable } from './table.js';
 
@@ -52,6 +53,9 @@ export function renderJobSummary(result: JobResult): string {
       (t) => result.committedOffsets?.[t.partition] === t.position,
     );
     lines.push(`Check:         committed offsets == final checkpoint  ${match ? '✔' : '✘'}`);
+  }
+  if (result.ids) {
+    lines.push(`Check:         ${result.ids.ok ? '✔' : '✘'} ${describeVerdict(result.ids)}`);
   }
   lines.push(
     `Check:         counter == N  ${result.verified ? '✔' : '✘'}  (${result.counter} ${result.counter === result.expected ? '==' : '!='} ${result.expected})`,

@@ -40,6 +40,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     numMessages: read('numMessages'),
     useKafkaSource: read('useKafkaSource'),
     ci: read('ci'),
+    trackIds: read('trackIds'),
     partitions: read('partitions'),
     kafkaPort: read('kafkaPort'),
     kafkaControllerPort: read('kafkaControllerPort'),
@@ -96,6 +97,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       useKafkaSource: need(v.useKafkaSource),
       sinkCounterKey: need(v.sinkCounterKey),
       globalSequenceKey: need(v.globalSequenceKey),
+      trackIds: need(v.trackIds),
     },
     kafka: {
       bootstrapServers: v.kafkaBootstrap ?? `127.0.0.1:${need(v.kafkaPort)}`,

@@ -87,6 +87,13 @@ export const Settings = {
     defaultRaw: 'false',
     schema: booleanText,
   }),
+  trackIds: spec({
+    env: 'SLUICE_TRACK_IDS',
+    accepted:
+      'true or false: record every applied message id in a Redis bitmap (N/8 bytes) to prove each id once',
+    defaultRaw: 'true',
+    schema: booleanText,
+  }),
   ci: spec({
     env: 'CI',
     accepted: 'true or false (also 1/0, yes/no)',

@@ -13,6 +13,7 @@ import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { KafkaProducer } from '../connectors/kafka/producer.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { resetCounterSink } from '../connectors/redis/counter-sink.js';
+import { describeVerdict, type IdVerdict, verifyIds } from '../connectors/redis/id-verifier.js';
 import { createRedis } from '../connectors/redis/redis-client.js';
 import { isSluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
@@ -61,6 +62,8 @@ export interface JobResult {
   finalCheckpoint?: CompletedCheckpoint;
   /** The group's committed offsets (Admin API) after the final checkpoint, by partition. */
   committedOffsets?: Record<number, number>;
+  /** Every id 1..N applied exactly once, from the sink's id record (when ids are tracked). */
+  ids?: IdVerdict;
   logDir: string;
 }
 
@@ -204,6 +207,13 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     }
     // Verify after everyone stopped: a late or duplicate write would show here.
     result.counter = Number((await redis.get(job.counterKey).catch(() => null)) ?? 0);
+    if (job.trackIds) {
+      const ids = await verifyIds(redis, job.counterKey, result.expected).catch(() => undefined);
+      if (ids) {
+        result.ids = ids;
+        if (!ids.ok) result.failures.push(describeVerdict(ids));
+      }
+    }
     result.verified = result.failures.length === 0 && result.counter === result.expected;
     if (result.failures.length === 0 && !result.verified) {
       result.failures.push(`the counter is ${result.counter}, expected exactly ${result.expected}`);

@@ -22,6 +22,7 @@ export function jobSpecFromConfig(config: SluiceConfig, runId: string): JobSpec 
     kafkaWaitTimeoutMs: config.kafka.waitTimeoutMs,
     redisUrl: config.redis.url,
     counterKey: config.job.sinkCounterKey,
+    trackIds: config.job.trackIds,
     progressEvery: config.runtime.progressEvery,
     consumeBatch: config.runtime.consumeBatch,
   };

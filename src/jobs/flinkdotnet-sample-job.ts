@@ -8,6 +8,7 @@ import { SampleMessage } from './sample-message.js';
 
 export interface SampleJobParameters {
   readonly counterKey: string;
+  readonly trackIds: boolean;
 }
 
 export const SAMPLE_JOB_NAME = 'flinkdotnet-sample';
@@ -15,5 +16,12 @@ export const SAMPLE_JOB_NAME = 'flinkdotnet-sample';
 export function flinkDotNetSampleJob(parameters: SampleJobParameters): JobGraph {
   return fromKafka((record) => SampleMessage.parse(JSON.parse(String(record.value))))
     .map((message) => ({ id: message.id, sequence: message.redis_ordered_id ?? message.id }))
-    .sinkTo(SAMPLE_JOB_NAME, redisCounterSink({ counterKey: parameters.counterKey }));
+    .sinkTo(
+      SAMPLE_JOB_NAME,
+      redisCounterSink({
+        counterKey: parameters.counterKey,
+        // Each message id is recorded as applied, so duplicates and gaps are provable, not just counted.
+        ...(parameters.trackIds ? { idOf: (result: { id: number }) => result.id } : {}),
+      }),
+    );
 }

@@ -16,6 +16,8 @@ export const JobSpec = z.object({
   kafkaWaitTimeoutMs: z.number().int().positive(),
   redisUrl: z.string(),
   counterKey: z.string(),
+  /** Record every applied message id (a bitmap in Redis), so a verifier can prove each id once. */
+  trackIds: z.boolean(),
   progressEvery: z.number().int().positive(),
   consumeBatch: z.number().int().positive(),
 });

@@ -34,6 +34,7 @@ export function testJobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
     kafkaWaitTimeoutMs: 30_000,
     redisUrl: testEnv.redisUrl,
     counterKey: `${name}:counter`,
+    trackIds: true,
     progressEvery: 1000,
     consumeBatch: 500,
     ...overrides,

@@ -2,10 +2,14 @@
 -- if and only if the writer still owns the partition (its epoch is the current one) and no record
 -- of the batch was applied before. Invariant: for every partition the counter holds the records of
 -- offsets [start, position) exactly once; a replay, a retry or a zombie's late write changes nothing.
+-- With record ids given, each applied id is also set in a bitmap, and an id seen twice is added to
+-- a set of duplicates: a verifier can then prove "every id exactly once", not only the count.
 --
 -- KEYS[1] counter          KEYS[2] positions hash (partition -> next offset)
 -- KEYS[3] epochs hash (partition -> owner epoch)
+-- KEYS[4] applied-ids bitmap   KEYS[5] duplicate-ids set
 -- ARGV[1] partition  ARGV[2] writer epoch  ARGV[3] first offset  ARGV[4] next offset  ARGV[5] count
+-- ARGV[6..] record ids (optional)
 -- Returns {status, value}:
 --   {'APPLIED', position}    applied; the position is now the batch's next offset
 --   {'DUPLICATE', position}  the whole batch was applied before; nothing changed
@@ -33,4 +37,9 @@ end
 
 redis.call('INCRBY', KEYS[1], ARGV[5])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+for i = 6, #ARGV do
+  if redis.call('SETBIT', KEYS[4], ARGV[i], 1) == 1 then
+    redis.call('SADD', KEYS[5], ARGV[i])
+  end
+end
 return {'APPLIED', nextOffset}

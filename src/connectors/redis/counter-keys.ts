@@ -5,8 +5,18 @@ export interface CounterKeys {
   readonly counter: string;
   readonly positions: string;
   readonly epochs: string;
+  /** Bitmap: bit n is set once record id n was applied. */
+  readonly appliedIds: string;
+  /** Set of record ids applied more than once (empty unless exactly-once was broken). */
+  readonly duplicateIds: string;
 }
 
 export function counterKeys(counterKey: string): CounterKeys {
-  return { counter: counterKey, positions: `${counterKey}:positions`, epochs: `${counterKey}:epochs` };
+  return {
+    counter: counterKey,
+    positions: `${counterKey}:positions`,
+    epochs: `${counterKey}:epochs`,
+    appliedIds: `${counterKey}:applied_ids`,
+    duplicateIds: `${counterKey}:duplicate_ids`,
+  };
 }

@@ -17,21 +17,14 @@ import { loadLua } from './lua-script.js';
 import { createRedis } from './redis-client.js';
 
 interface CounterCommands {
-  sluiceApplyBatch(
-    counter: string,
-    positions: string,
-    epochs: string,
-    partition: number,
-    epoch: number,
-    first: number,
-    next: number,
-    count: number,
-  ): Promise<[string, number]>;
+  sluiceApplyBatch(...keysAndArgs: (string | number)[]): Promise<[string, number]>;
   sluiceClaimPartition(positions: string, epochs: string, partition: number): Promise<[number, number]>;
 }
 
 export interface CounterSinkOptions {
   counterKey: string;
+  /** Record id of a result: when given, every applied id is recorded, so duplicates are detectable. */
+  idOf?: (result: never) => number;
 }
 
 export function redisCounterSink<T>(options: CounterSinkOptions): SinkFactory<T> {
@@ -42,15 +35,17 @@ class RedisCounterSink<T> implements Sink<T> {
   readonly name = 'redis-counter';
   readonly #keys: CounterKeys;
   readonly #redis: Redis & CounterCommands;
+  readonly #idOf: ((result: T) => number) | undefined;
 
   constructor(options: CounterSinkOptions, context: SinkContext) {
     this.#keys = counterKeys(options.counterKey);
+    this.#idOf = options.idOf as ((result: T) => number) | undefined;
     this.#redis = createRedis(context.redisUrl, {
       // A write that fails is retried by the task with the same epoch and range: idempotent.
       maxRetriesPerRequest: null,
       connectionName: `sluice-sink-${context.taskManagerId}`,
     }) as Redis & CounterCommands;
-    this.#redis.defineCommand('sluiceApplyBatch', { numberOfKeys: 3, lua: loadLua('apply-batch.lua') });
+    this.#redis.defineCommand('sluiceApplyBatch', { numberOfKeys: 5, lua: loadLua('apply-batch.lua') });
     this.#redis.defineCommand('sluiceClaimPartition', {
       numberOfKeys: 2,
       lua: loadLua('claim-partition.lua'),
@@ -87,15 +82,19 @@ class RedisCounterSink<T> implements Sink<T> {
     records: readonly T[],
     range: OffsetRange,
   ): Promise<ApplyOutcome> {
+    const ids = this.#idOf ? records.map(this.#idOf) : [];
     const [status, value] = await this.#redis.sluiceApplyBatch(
       this.#keys.counter,
       this.#keys.positions,
       this.#keys.epochs,
+      this.#keys.appliedIds,
+      this.#keys.duplicateIds,
       partition,
       epoch,
       range.firstOffset,
       range.nextOffset,
       records.length,
+      ...ids,
     );
     switch (status) {
       case 'APPLIED':
@@ -127,7 +126,7 @@ export async function resetCounterSink(
   startPositions: ReadonlyMap<number, number>,
 ): Promise<void> {
   const keys = counterKeys(counterKey);
-  const tx = redis.multi().set(keys.counter, 0).del(keys.positions);
+  const tx = redis.multi().set(keys.counter, 0).del(keys.positions, keys.appliedIds, keys.duplicateIds);
   for (const [partition, offset] of startPositions)
     tx.hset(keys.positions, String(partition), String(offset));
   await tx.exec();
