@@ -65,6 +65,8 @@ async function main(): Promise<number> {
             SLUICE_TEST_KAFKA_BOOTSTRAP: `127.0.0.1:${infra.kafkaPort}`,
             SLUICE_TEST_REDIS_URL: `redis://127.0.0.1:${infra.redisPort}`,
             SLUICE_TEST_CACHE_DIR: infra.cacheDir,
+            // Fault tests restart the broker and Redis through the same infra code.
+            SLUICE_TEST_INFRA: JSON.stringify(infra),
             SLUICE_TEST_ROOT: root,
           },
         },

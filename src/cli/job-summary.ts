@@ -37,6 +37,17 @@ export function renderJobSummary(result: JobResult): string {
       `Processing:    ${result.counter} counted in ${(result.processingMs / 1000).toFixed(1)}s (${rate.toLocaleString('en-US')} msg/s)`,
     );
   }
+  if (result.latency) {
+    const ms = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toString());
+    lines.push(
+      `Latency:       produce → visible in Redis p50 ${ms(result.latency.p50)} ms, p99 ${ms(result.latency.p99)} ms, max ${ms(result.latency.max)} ms (${result.latency.count} records)`,
+    );
+  }
+  if (result.restarts.length > 0) {
+    lines.push(
+      `Restarts:      ${result.restarts.map((r) => r.id).join(', ')} died unexpectedly and were started again`,
+    );
+  }
   if (result.checkpoints) {
     const aborted = Object.entries(result.checkpoints.aborted)
       .map(([reason, n]) => `${n} ${reason}`)

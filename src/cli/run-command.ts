@@ -29,6 +29,8 @@ export const JOB_SETTINGS: readonly SettingName[] = [
   'jobManagerPort',
   'progressEvery',
   'jobTimeoutMs',
+  'checkpointIntervalMs',
+  'produceRate',
   'kafkaBootstrap',
   'redisUrl',
   'kafkaWaitTimeoutMs',

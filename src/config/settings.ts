@@ -236,6 +236,19 @@ export const Settings = {
     defaultRaw: '10s',
     schema: duration,
   }),
+  produceRate: spec({
+    env: 'SLUICE_PRODUCE_RATE',
+    flag: '--rate',
+    accepted: 'input records per second at most, 0 for as fast as possible',
+    defaultRaw: '0',
+    schema: trimmed.regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0)),
+  }),
+  restartTaskManagers: spec({
+    env: 'SLUICE_RESTART_TASKMANAGERS',
+    accepted: 'true (start a TaskManager that died unexpectedly again) or false',
+    defaultRaw: 'true',
+    schema: booleanText,
+  }),
   manageInfra: spec({
     env: 'SLUICE_MANAGE_INFRA',
     accepted: 'true (start Kafka and Redis when they are not running) or false (use the ones configured)',

@@ -49,6 +49,9 @@ export interface RuntimeConfig {
   readonly jobTimeoutMs: number;
   readonly checkpointIntervalMs: number;
   readonly checkpointTimeoutMs: number;
+  /** Input records per second (0: unlimited). */
+  readonly produceRate: number;
+  readonly restartTaskManagers: boolean;
   /** false: never start or stop Kafka and Redis, use the configured ones. */
   readonly manageInfra: boolean;
 }

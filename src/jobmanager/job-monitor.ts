@@ -33,8 +33,13 @@ export async function monitorJob(options: MonitorOptions): Promise<MonitorResult
   const started = Date.now();
   const lineEvery = options.lineEveryMs ?? 2000;
   let nextLine = started + lineEvery;
+  let count = 0;
   for (;;) {
-    const count = Number((await redis.get(counterKey)) ?? 0);
+    try {
+      count = Number((await redis.get(counterKey)) ?? 0);
+    } catch {
+      // Redis is restarting (the reliability test does that): keep the last reading, ask again.
+    }
     const now = Date.now();
     const elapsedMs = now - started;
     options.onCount?.(count);

@@ -18,6 +18,7 @@ import { createRedis } from '../connectors/redis/redis-client.js';
 import { isSluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { JobSpec } from '../protocol/messages.js';
 import { monitorJob } from './job-monitor.js';
 import { jobSpecFromConfig, newRunId } from './job-spec.js';
@@ -37,6 +38,19 @@ export interface JobRunOptions {
   status?: (text: string) => void;
   /** A reason to stop the run early (Ctrl-C), checked while the job runs. */
   abortReason?: () => string | undefined;
+  /**
+   * Runs while the input is written and counted (fault injection: the reliability test kills
+   * TaskManagers, restarts the broker...). The run waits for it before its final checkpoint.
+   */
+  duringRun?: (context: RunContext) => Promise<void>;
+}
+
+export interface RunContext {
+  cluster: LocalCluster;
+  /** Milliseconds since the input started. */
+  elapsed: () => number;
+  /** The counter's last reading. */
+  count: () => number;
 }
 
 export interface JobResult {
@@ -64,6 +78,12 @@ export interface JobResult {
   committedOffsets?: Record<number, number>;
   /** Every id 1..N applied exactly once, from the sink's id record (when ids are tracked). */
   ids?: IdVerdict;
+  /** End-to-end latency (record created → its result visible in Redis), all TaskManagers merged. */
+  latency?: { count: number; p50: number; p99: number; max: number };
+  /** TaskManagers that died without being asked to, and were started again. */
+  restarts: { id: string; at: number; pid: number }[];
+  /** What duringRun threw, if anything. */
+  faultError?: string;
   logDir: string;
 }
 
@@ -83,6 +103,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     taskManagers: config.runtime.taskManagers,
     snapshot: [],
     rebalancesDuringRun: [],
+    restarts: [],
     logDir,
   };
   const bootstrapServers = config.kafka.bootstrapServers;
@@ -110,6 +131,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       logDir,
       events,
       forwardLine: options.forwardLine,
+      restartOnCrash: config.runtime.restartTaskManagers,
       checkpointing: {
         intervalMs: config.runtime.checkpointIntervalMs,
         timeoutMs: config.runtime.checkpointTimeoutMs,
@@ -151,7 +173,14 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const shouldStop = () => monitorDone;
     const producing = (
       mode === 'kafka'
-        ? produceKafkaMode({ producer, topic: job.topic, partitions: job.partitions, total, shouldStop })
+        ? produceKafkaMode({
+            producer,
+            topic: job.topic,
+            partitions: job.partitions,
+            total,
+            shouldStop,
+            ratePerSecond: config.runtime.produceRate,
+          })
         : produceRedisMode({
             producer,
             redis,
@@ -160,25 +189,40 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
             partitions: job.partitions,
             total,
             shouldStop,
+            ratePerSecond: config.runtime.produceRate,
           })
     ).then(() => {
       result.produceMs = Date.now() - produceStart;
     });
     producing.catch(() => {});
     const activeCluster = cluster;
+    let lastCount = 0;
+    const faults = options.duringRun?.({
+      cluster,
+      elapsed: () => Date.now() - produceStart,
+      count: () => lastCount,
+    });
+    const faultsDone = (faults ?? Promise.resolve()).catch((error: unknown) => {
+      result.faultError = error instanceof Error ? error.message : String(error);
+    });
     const monitor = await monitorJob({
       redis,
       counterKey: job.counterKey,
       total,
       events,
       timeoutMs: config.runtime.jobTimeoutMs,
-      onCount: (count) => options.status?.(progressBar(count, total)),
+      onCount: (count) => {
+        lastCount = count;
+        options.status?.(progressBar(count, total));
+      },
       abortReason: () =>
         options.abortReason?.() ??
         (activeCluster.registry.connected().length === 0 ? 'every TaskManager has stopped' : undefined),
     });
     monitorDone = true;
     await producing;
+    await faultsDone;
+    if (result.faultError) result.failures.push(`fault injection failed: ${result.faultError}`);
     result.processingMs = monitor.elapsedMs;
     // Who was doing what when the counter reached N (or when the run gave up).
     result.snapshot = monitor.completed ? cluster.registry.connected() : cluster.registry.list();
@@ -199,6 +243,17 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     await cluster?.shutdown().catch(() => {});
     // Final per-TaskManager totals come with their last heartbeat, sent as they stop.
     if (cluster) {
+      result.restarts = [...cluster.restarts];
+      const latency = new LatencyHistogram();
+      for (const buckets of cluster.registry.latencyHistograms()) latency.merge(buckets);
+      if (latency.count > 0) {
+        result.latency = {
+          count: latency.count,
+          p50: latency.percentile(50) ?? 0,
+          p99: latency.percentile(99) ?? 0,
+          max: latency.percentile(100) ?? 0,
+        };
+      }
       const final = new Map(cluster.registry.list().map((t) => [t.id, t]));
       result.snapshot = result.snapshot.map((t) => {
         const last = final.get(t.id);

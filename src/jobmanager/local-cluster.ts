@@ -22,6 +22,8 @@ export interface LocalClusterOptions {
   forwardLine: LineForwarder;
   env?: NodeJS.ProcessEnv;
   checkpointing?: CheckpointingOptions;
+  /** Start a TaskManager again (same id) when it dies without being asked to stop. */
+  restartOnCrash?: boolean;
 }
 
 export class LocalCluster {
@@ -31,6 +33,7 @@ export class LocalCluster {
   /** Exits nobody asked for (crashes, kill -9). */
   readonly unexpectedExits: { id: string; pid: number; code: number | null; signal: string | null }[] = [];
   readonly #stopping = new Set<string>();
+  readonly restarts: { id: string; at: number; pid: number }[] = [];
   #shuttingDown = false;
 
   constructor(options: LocalClusterOptions) {
@@ -62,9 +65,18 @@ export class LocalCluster {
       onLine: (id, line) => this.#o.forwardLine(line, id),
       onExit: (id, pid, code, signal) => {
         this.#o.events.emit({ type: 'jobmanager.taskmanager_exited', taskManagerId: id, pid, code, signal });
-        if (!this.#stopping.has(id) && !this.#shuttingDown)
-          this.unexpectedExits.push({ id, pid, code, signal });
+        const unexpected = !this.#stopping.has(id) && !this.#shuttingDown;
+        if (unexpected) this.unexpectedExits.push({ id, pid, code, signal });
         this.#stopping.delete(id);
+        if (unexpected && this.#o.restartOnCrash) {
+          // As Flink's JobManager asks for a replacement TaskManager: a new process, same id.
+          setTimeout(() => {
+            if (this.#shuttingDown) return;
+            const newPid = this.launcher.launch(id);
+            this.restarts.push({ id, at: Date.now(), pid: newPid });
+            this.#o.events.emit({ type: 'jobmanager.taskmanager_restarted', taskManagerId: id, pid: newPid });
+          }, 500);
+        }
       },
     });
     return url;
@@ -114,6 +126,11 @@ export class LocalCluster {
       return snapshot.every((t) => t.status === 'ACTIVE' || t.status === 'IDLE') ? true : undefined;
     });
     return snapshot;
+  }
+
+  /** kill -9 (or another signal) of one TaskManager, as a crash: it is restarted if restartOnCrash. */
+  kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): boolean {
+    return this.launcher.signal(id, signal);
   }
 
   /** Graceful stop of one TaskManager (the JobManager's `stop`, as SIGTERM would). */

@@ -2,6 +2,7 @@
 // {"id":n,"payload":...}. Redis mode: ids drawn from the Redis sequence in blocks (INCRBY), each
 // record carrying its sequence number. Records are spread round-robin over the partitions.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { KafkaProducer } from '../connectors/kafka/producer.js';
 import { kafkaModeMessage, redisModeMessage } from '../jobs/sample-message.js';
@@ -14,12 +15,24 @@ export interface GeneratorOptions {
   onProgress?: (produced: number) => void;
   /** Checked every few thousand records: true stops writing (the run was aborted). */
   shouldStop?: () => boolean;
+  /** Records per second at most (0 or absent: as fast as the broker takes them). */
+  ratePerSecond?: number;
+}
+
+/** Keeps a generator at its rate: sleeps when it is ahead of `produced / rate`. */
+async function pace(started: number, produced: number, rate: number | undefined): Promise<void> {
+  if (!rate) return;
+  const due = started + (produced / rate) * 1000;
+  const ahead = due - Date.now();
+  if (ahead > 0) await sleep(ahead);
 }
 
 export async function produceKafkaMode(options: GeneratorOptions): Promise<void> {
   const { producer, topic, partitions, total } = options;
+  const started = Date.now();
   for (let id = 1; id <= total; id++) {
     await producer.send(topic, (id - 1) % partitions, Buffer.from(kafkaModeMessage(id)), String(id));
+    if (id % 500 === 0) await pace(started, id, options.ratePerSecond);
     if (id % 10_000 === 0) {
       options.onProgress?.(id);
       if (options.shouldStop?.()) break;
@@ -39,6 +52,7 @@ export interface RedisModeOptions extends GeneratorOptions {
 export async function produceRedisMode(options: RedisModeOptions): Promise<void> {
   const { producer, topic, partitions, total, redis, sequenceKey } = options;
   const blockSize = options.blockSize ?? 1000;
+  const started = Date.now();
   let produced = 0;
   while (produced < total) {
     const end = await redis.incrby(sequenceKey, blockSize);
@@ -53,6 +67,7 @@ export async function produceRedisMode(options: RedisModeOptions): Promise<void>
     }
     if (produced % 10_000 < blockSize) options.onProgress?.(produced);
     if (options.shouldStop?.()) break;
+    await pace(started, produced, options.ratePerSecond);
   }
   await producer.flush(120_000);
   options.onProgress?.(total);

@@ -19,6 +19,9 @@ export interface TaskManagerView {
   readonly consumed: number;
   readonly rssBytes: number;
   readonly lastCommittedCheckpoint: number;
+  /** Latency buckets of its last heartbeat (cumulative since the process started). */
+  readonly latency: Readonly<Record<string, number>>;
+  readonly fencedWrites: number;
   readonly registeredAt: number;
   readonly lastHeartbeatAt: number | undefined;
 }
@@ -40,6 +43,8 @@ export interface RegistrationRequest {
 export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   readonly #entries = new Map<string, TaskManagerView>();
   readonly #timeline: OwnershipChange[] = [];
+  /** Latency buckets of earlier processes of a TaskManager id (before a restart). */
+  readonly #retiredLatency: Record<string, number>[] = [];
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -56,6 +61,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
         reason: `id ${request.taskManagerId} is already registered by pid ${existing.pid} on ${existing.host}; give each TaskManager its own --id`,
       };
     }
+    if (existing && Object.keys(existing.latency).length > 0)
+      this.#retiredLatency.push({ ...existing.latency });
     this.#entries.set(request.taskManagerId, {
       id: request.taskManagerId,
       pid: request.pid,
@@ -67,6 +74,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       consumed: existing?.consumed ?? 0,
       rssBytes: 0,
       lastCommittedCheckpoint: 0,
+      latency: {},
+      fencedWrites: existing?.fencedWrites ?? 0,
       registeredAt: this.#now(),
       lastHeartbeatAt: undefined,
     });
@@ -82,6 +91,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       consumed: number;
       rssBytes: number;
       lastCommittedCheckpoint: number;
+      latency: Record<string, number>;
+      fencedWrites: number;
     },
   ): void {
     const entry = this.#entries.get(id);
@@ -94,6 +105,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       consumed: report.consumed,
       rssBytes: report.rssBytes,
       lastCommittedCheckpoint: report.lastCommittedCheckpoint,
+      latency: report.latency,
+      fencedWrites: report.fencedWrites,
       lastHeartbeatAt: this.#now(),
     });
     this.emit('change');
@@ -140,6 +153,11 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       for (const p of tm.partitions) owners.set(p, [...(owners.get(p) ?? []), tm.id]);
     }
     return owners;
+  }
+
+  /** Every latency histogram ever reported: the live ones and those of restarted processes. */
+  latencyHistograms(): Record<string, number>[] {
+    return [...this.#retiredLatency, ...this.list().map((t) => ({ ...t.latency }))];
   }
 
   timeline(since = 0): OwnershipChange[] {

@@ -92,6 +92,7 @@ export type JobManagerEvent =
       code: number | null;
       signal: string | null;
     }
+  | { type: 'jobmanager.taskmanager_restarted'; taskManagerId: string; pid: number }
   | {
       type: 'jobmanager.distribution_complete';
       elapsedMs: number;
@@ -137,6 +138,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.started': 'info',
   'jobmanager.taskmanager_registered': 'info',
   'jobmanager.taskmanager_exited': 'info',
+  'jobmanager.taskmanager_restarted': 'warn',
   'jobmanager.distribution_complete': 'info',
   // Every second: the detail is for the JSON log; the summary counts them.
   'checkpoint.completed': 'debug',

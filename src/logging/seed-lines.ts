@@ -55,6 +55,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🔗 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) registered from ${event.host}`;
     case 'jobmanager.taskmanager_exited':
       return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
+    case 'jobmanager.taskmanager_restarted':
+      return `♻️ JOB MANAGER: TaskManager ${event.taskManagerId} died unexpectedly - started again (PID: ${event.pid})`;
     case 'jobmanager.distribution_complete':
       return `✅ JOB MANAGER: all ${event.partitions} partitions assigned after ${event.elapsedMs}ms - ${event.active} TaskManagers ACTIVE, ${event.idle} IDLE`;
     case 'checkpoint.completed':

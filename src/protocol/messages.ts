@@ -59,6 +59,10 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     rssBytes: z.number().int().nonnegative(),
     /** The last checkpoint whose offsets this TaskManager committed to Kafka. */
     lastCommittedCheckpoint: z.number().int().nonnegative(),
+    /** End-to-end latency of every record this TaskManager applied (sparse log buckets, cumulative). */
+    latency: z.record(z.string(), z.number().int().nonnegative()),
+    /** Sink writes refused because another TaskManager had claimed the partition since. */
+    fencedWrites: z.number().int().nonnegative(),
   }),
   /** Snapshots of this TaskManager's tasks, taken at a batch boundary, for a checkpoint. */
   z.object({

@@ -12,6 +12,7 @@ import type { KafkaConsumer, Message } from '../connectors/kafka/rdkafka.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { loadJob } from '../jobs/job-catalog.js';
 import type { EventLog } from '../logging/event-log.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { JobSpec, TaskManagerMessage } from '../protocol/messages.js';
 import { JobManagerConnection } from './jobmanager-connection.js';
 import { LoadStatus } from './load-status.js';
@@ -44,6 +45,9 @@ export class TaskManager {
   #lastConsumeError = '';
   #lastConsumeErrorAt = 0;
   #lastCommittedCheckpoint = 0;
+  readonly #latency = new LatencyHistogram();
+  /** Writes the sink refused because another TaskManager had claimed the partition (zombie writes). */
+  #fencedWrites = 0;
 
   constructor(options: TaskManagerOptions) {
     this.#o = options;
@@ -167,8 +171,10 @@ export class TaskManager {
     this.#consumer.on('offset.commit', (error) => {
       if (error) this.#consumeError(`offset commit failed: ${describeKafkaError(error)}`);
     });
-    // Short consume timeouts keep the loop responsive to stop requests and rebalances.
+    // Short consume timeouts keep the loop responsive to stop requests and rebalances; a batch is
+    // what is ready once the first record arrived, so no record waits for a batch to fill.
     this.#consumer.setDefaultConsumeTimeout(100);
+    this.#consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.#consumer.on('event.error', (error) => this.#consumeError(describeKafkaError(error), error.code));
   }
 
@@ -236,15 +242,21 @@ export class TaskManager {
       }
       if (result.outcome === 'applied' && result.lastOffset !== undefined) {
         this.#progress?.record(registry.totalConsumed(), partition, result.lastOffset, registry.size);
+        // End-to-end latency: from the record's creation (producer timestamp) to its result being visible.
+        const now = Date.now();
+        for (const record of byPartition.get(partition) ?? []) {
+          if (record.timestamp !== undefined && record.timestamp > 0)
+            this.#latency.record(now - record.timestamp);
+        }
       }
       if (result.outcome === 'fenced') {
-        const task = registry.get(partition);
+        this.#fencedWrites++;
         this.#o.events.emit({
           type: 'taskmanager.write_fenced',
           taskManagerId: this.#id,
           partition,
-          epoch: task?.epoch ?? -1,
-          currentEpoch: -1,
+          epoch: registry.get(partition)?.epoch ?? -1,
+          currentEpoch: result.currentEpoch ?? -1,
         });
       }
     }
@@ -363,6 +375,8 @@ export class TaskManager {
       consumed: registry?.totalConsumed() ?? 0,
       rssBytes: process.memoryUsage().rss,
       lastCommittedCheckpoint: this.#lastCommittedCheckpoint,
+      latency: this.#latency.toBuckets(),
+      fencedWrites: this.#fencedWrites,
     };
     this.#jm?.send(message);
   }

@@ -21,6 +21,8 @@ export interface BatchResult {
   seekTo?: number;
   /** The last record of the batch, for progress lines. */
   lastOffset?: number;
+  /** For 'fenced': the epoch of the partition's current owner. */
+  currentEpoch?: number;
 }
 
 export interface TaskOptions {
@@ -133,7 +135,7 @@ export class Task {
         return { consumed: 0, failed: 0, outcome: 'overlap', seekTo: outcome.position };
       case 'fenced':
         this.closeDirty();
-        return { consumed: 0, failed: 0, outcome: 'fenced' };
+        return { consumed: 0, failed: 0, outcome: 'fenced', currentEpoch: outcome.currentEpoch };
     }
   }
 

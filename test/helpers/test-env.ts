@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { InfraConfig } from '../../src/config/sluice-config.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -25,6 +26,10 @@ export const testEnv = {
   },
   get cacheDir(): string {
     return required('SLUICE_TEST_CACHE_DIR');
+  },
+  /** The test broker's and Redis's infra settings, to restart them in fault tests. */
+  get infra(): InfraConfig {
+    return JSON.parse(required('SLUICE_TEST_INFRA')) as InfraConfig;
   },
 };
 

@@ -78,7 +78,8 @@ describe('the main job, end to end', { timeout: 300_000 }, () => {
       assert.equal(result.ids?.distinct, N);
       // Offsets follow checkpoints: what the group committed is the final checkpoint, at the topic end.
       assert.ok(result.finalCheckpoint);
-      for (const task of result.finalCheckpoint.tasks) assert.equal(result.committedOffsets?.[task.partition], task.position);
+      for (const task of result.finalCheckpoint.tasks)
+        assert.equal(result.committedOffsets?.[task.partition], task.position);
       assert.ok(seen.some((e) => e.type === 'job.completed'));
       const monitorLines = seen.filter((e) => e.type === 'job.monitor');
       assert.ok(monitorLines.length >= 1);

@@ -9,6 +9,8 @@ const report = (partitions: number[]) => ({
   consumed: 0,
   rssBytes: 1,
   lastCommittedCheckpoint: 0,
+  latency: {},
+  fencedWrites: 0,
 });
 
 describe('TaskManagerRegistry', () => {

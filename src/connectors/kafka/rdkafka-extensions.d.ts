@@ -13,5 +13,10 @@ declare module '@confluentinc/kafka-javascript' {
     assignmentLost(): boolean;
     /** 'COOPERATIVE' for cooperative-sticky and the KIP-848 consumer protocol, 'EAGER' otherwise, 'NONE' before joining. */
     rebalanceProtocol(): 'COOPERATIVE' | 'EAGER' | 'NONE';
+    /**
+     * consume(n) waits up to the consume timeout for the first record only, then returns what is
+     * ready (up to n) instead of waiting for each record. Marked private in the client's JSDoc.
+     */
+    setDefaultIsTimeoutOnlyForFirstMessage(isTimeoutOnlyForFirstMessage: boolean): void;
   }
 }

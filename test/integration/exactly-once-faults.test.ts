@@ -1,0 +1,172 @@
+// Exactly once under real faults: TaskManagers killed with SIGKILL at random moments, the broker
+// restarted, Redis restarted, a zombie TaskManager frozen past its session and woken up. Each run
+// must end with counter == N and every id applied exactly once (the sink's own id record).
+
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { RawSettings } from '../../src/config/settings.js';
+import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { infraRestart } from '../../src/infra/infra.js';
+import { type JobResult, type RunContext, runJob } from '../../src/jobmanager/job-run.js';
+import { EventLog } from '../../src/logging/event-log.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+
+interface FaultRun {
+  result: JobResult;
+  lines: string[];
+}
+
+const topics: string[] = [];
+
+async function faultRun(
+  messages: number,
+  rate: number,
+  duringRun: (ctx: RunContext) => Promise<void>,
+  extra: Record<string, string> = {},
+): Promise<FaultRun> {
+  const name = uniqueName('faults');
+  topics.push(name);
+  const raw: RawSettings = Object.fromEntries(
+    Object.entries({
+      topic: name,
+      consumerGroup: `${name}-group`,
+      sinkCounterKey: `${name}:counter`,
+      globalSequenceKey: `${name}:sequence`,
+      numMessages: String(messages),
+      produceRate: String(rate),
+      useKafkaSource: 'true',
+      ci: 'true',
+      kafkaBootstrap: testEnv.kafkaBootstrap,
+      redisUrl: testEnv.redisUrl,
+      jobManagerPort: '0',
+      jobTimeoutMs: '150s',
+      checkpointIntervalMs: '500ms',
+      ...extra,
+    }).map(([k, v]) => [k, { value: v, source: 'env' as const }]),
+  );
+  const config = loadConfig(raw, { projectRoot });
+  const lines: string[] = [];
+  const result = await runJob({
+    config,
+    events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
+    forwardLine: (line) => lines.push(line),
+    taskManagerCommand: [process.execPath, path.join(projectRoot, 'bin', 'sluice.js'), 'taskmanager'],
+    runsDir: mkdtempSync(path.join(os.tmpdir(), 'sluice-faults-')),
+    duringRun,
+  });
+  return { result, lines };
+}
+
+function assertExactlyOnce(run: FaultRun, n: number): void {
+  const { result } = run;
+  assert.deepEqual(result.failures, [], `run ${result.runId} failed; logs in ${result.logDir}`);
+  assert.equal(result.counter, n);
+  assert.equal(result.ids?.ok, true, 'every id exactly once');
+  assert.equal(result.ids?.distinct, n);
+}
+
+/** A small seeded generator, so a failing schedule can be replayed. */
+function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+async function until(ctx: RunContext, ms: number): Promise<void> {
+  while (ctx.elapsed() < ms) await sleep(20);
+}
+
+function activeIds(ctx: RunContext): string[] {
+  return ctx.cluster.registry
+    .connected()
+    .filter((t) => t.partitions.length > 0)
+    .map((t) => t.id);
+}
+
+describe('exactly once under faults', { timeout: 600_000 }, () => {
+  after(async () => {
+    const admin = KafkaAdmin.create({
+      bootstrapServers: testEnv.kafkaBootstrap,
+      clientId: 'test-faults-cleanup',
+    });
+    for (const t of topics) await admin.deleteTopic(t).catch(() => {});
+    admin.close();
+  });
+
+  it('survives three kill -9 of ACTIVE TaskManagers at random moments of a 200,000-message run', async (t) => {
+    const seed = Number(process.env.SLUICE_TEST_SEED ?? Date.now() % 100_000);
+    const rnd = random(seed);
+    const moments = [0, 1, 2].map(() => 1000 + Math.floor(rnd() * 6000)).sort((a, b) => a - b);
+    const killed: string[] = [];
+    const run = await faultRun(200_000, 25_000, async (ctx) => {
+      for (const at of moments) {
+        await until(ctx, at);
+        const victims = activeIds(ctx);
+        const victim = victims[Math.floor(rnd() * victims.length)];
+        if (victim && ctx.cluster.kill(victim, 'SIGKILL')) killed.push(victim);
+        // Let the group notice (session timeout) before the next kill.
+        await sleep(1500);
+      }
+    });
+    t.diagnostic(`seed ${seed}: killed ${killed.join(', ')} at ${moments.join(', ')} ms`);
+    assert.equal(killed.length, 3, `seed ${seed}: killed ${killed.join(', ')}`);
+    assertExactlyOnce(run, 200_000);
+    assert.equal(run.result.restarts.length, 3, 'each killed TaskManager was started again');
+    const moved = run.result.rebalancesDuringRun.filter((c) => c.kind === 'assigned');
+    assert.ok(moved.length >= 3, "the killed TaskManagers' partitions were taken over");
+  });
+
+  it('survives a broker restart in the middle of a run', async () => {
+    const run = await faultRun(100_000, 20_000, async (ctx) => {
+      await until(ctx, 1500);
+      await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 60_000 });
+    });
+    assertExactlyOnce(run, 100_000);
+  });
+
+  it('survives a Redis restart in the middle of a run (AOF keeps results and positions together)', async () => {
+    const run = await faultRun(100_000, 20_000, async (ctx) => {
+      await until(ctx, 1500);
+      await infraRestart(testEnv.infra, 'redis', { kafkaTimeoutMs: 60_000 });
+    });
+    assertExactlyOnce(run, 100_000);
+  });
+
+  it("refuses a zombie's late writes: SIGSTOP past the session timeout, then SIGCONT", async (t) => {
+    let zombie: string | undefined;
+    const run = await faultRun(100_000, 15_000, async (ctx) => {
+      await until(ctx, 1500);
+      zombie = activeIds(ctx)[0];
+      assert.ok(zombie);
+      const partition = ctx.cluster.registry.get(zombie)?.partitions[0];
+      ctx.cluster.kill(zombie, 'SIGSTOP');
+      // Frozen until another TaskManager reports its partition (the broker moved it after the session timeout).
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const owners = ctx.cluster.registry.owners().get(partition ?? -1) ?? [];
+        if (owners.some((id) => id !== zombie)) break;
+        await sleep(100);
+      }
+      await sleep(500);
+      ctx.cluster.kill(zombie, 'SIGCONT');
+    });
+    assertExactlyOnce(run, 100_000);
+    const zombieLines = run.lines.filter((l) => l.includes(`"taskManagerId":"${zombie}"`));
+    const fenced = zombieLines.filter((l) => l.includes('"event":"taskmanager.write_fenced"'));
+    const lost = zombieLines.filter((l) => l.includes('"event":"taskmanager.partitions_lost"'));
+    t.diagnostic(`zombie ${zombie}: ${fenced.length} late writes refused, ${lost.length} loss notices`);
+    assert.ok(fenced.length + lost.length > 0, `the zombie ${zombie} learned it had lost its partition`);
+    if (fenced.length > 0)
+      assert.match(fenced[0] ?? '', /🧟 TaskManager TM-\d+: write to partition \d+ rejected/);
+  });
+});
