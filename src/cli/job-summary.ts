@@ -43,6 +43,11 @@ export function renderJobSummary(result: JobResult): string {
       `Latency:       produce → visible in Redis p50 ${ms(result.latency.p50)} ms, p99 ${ms(result.latency.p99)} ms, max ${ms(result.latency.max)} ms (${result.latency.count} records)`,
     );
   }
+  if (result.deadLettered > 0) {
+    lines.push(
+      `Dead letters:  ${result.deadLettered} records the job could not process, in topic '${result.deadLetterTopic}'`,
+    );
+  }
   if (result.restarts.length > 0) {
     lines.push(
       `Restarts:      ${result.restarts.map((r) => r.id).join(', ')} died unexpectedly and were started again`,

@@ -41,6 +41,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     useKafkaSource: read('useKafkaSource'),
     ci: read('ci'),
     trackIds: read('trackIds'),
+    deadLetterTopic: read('deadLetterTopic'),
     partitions: read('partitions'),
     kafkaPort: read('kafkaPort'),
     kafkaControllerPort: read('kafkaControllerPort'),
@@ -100,6 +101,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       sinkCounterKey: need(v.sinkCounterKey),
       globalSequenceKey: need(v.globalSequenceKey),
       trackIds: need(v.trackIds),
+      deadLetterTopic: v.deadLetterTopic ?? `${need(v.topic)}.dlq`,
     },
     kafka: {
       bootstrapServers: v.kafkaBootstrap ?? `127.0.0.1:${need(v.kafkaPort)}`,

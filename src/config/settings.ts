@@ -87,6 +87,13 @@ export const Settings = {
     defaultRaw: 'false',
     schema: booleanText,
   }),
+  deadLetterTopic: spec({
+    env: 'SLUICE_DLQ_TOPIC',
+    flag: '--dlq-topic',
+    accepted: 'a Kafka topic name for records the job cannot process (default: <topic>.dlq)',
+    defaultRaw: undefined, // <topic>.dlq
+    schema: topicName,
+  }),
   trackIds: spec({
     env: 'SLUICE_TRACK_IDS',
     accepted:

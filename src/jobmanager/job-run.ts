@@ -82,6 +82,9 @@ export interface JobResult {
   latency?: { count: number; p50: number; p99: number; max: number };
   /** TaskManagers that died without being asked to, and were started again. */
   restarts: { id: string; at: number; pid: number }[];
+  /** Records sent to the dead-letter topic (all TaskManagers). */
+  deadLettered: number;
+  deadLetterTopic: string;
   /** What duringRun threw, if anything. */
   faultError?: string;
   logDir: string;
@@ -104,6 +107,8 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     snapshot: [],
     rebalancesDuringRun: [],
     restarts: [],
+    deadLettered: 0,
+    deadLetterTopic: job.deadLetterTopic,
     logDir,
   };
   const bootstrapServers = config.kafka.bootstrapServers;
@@ -115,6 +120,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
   try {
     await redis.connect();
     await admin.ensureTopic(job.topic, job.partitions);
+    await admin.createTopic(job.deadLetterTopic, job.partitions);
     await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, topic: job.topic, events });
 
     // The run reads what is written after this point, and counts from zero.
@@ -244,6 +250,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     // Final per-TaskManager totals come with their last heartbeat, sent as they stop.
     if (cluster) {
       result.restarts = [...cluster.restarts];
+      result.deadLettered = cluster.registry.list().reduce((n, t) => n + t.deadLettered, 0);
       const latency = new LatencyHistogram();
       for (const buckets of cluster.registry.latencyHistograms()) latency.merge(buckets);
       if (latency.count > 0) {

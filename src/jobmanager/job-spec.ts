@@ -23,6 +23,7 @@ export function jobSpecFromConfig(config: SluiceConfig, runId: string): JobSpec 
     redisUrl: config.redis.url,
     counterKey: config.job.sinkCounterKey,
     trackIds: config.job.trackIds,
+    deadLetterTopic: config.job.deadLetterTopic,
     progressEvery: config.runtime.progressEvery,
     consumeBatch: config.runtime.consumeBatch,
   };

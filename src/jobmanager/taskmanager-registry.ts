@@ -22,6 +22,7 @@ export interface TaskManagerView {
   /** Latency buckets of its last heartbeat (cumulative since the process started). */
   readonly latency: Readonly<Record<string, number>>;
   readonly fencedWrites: number;
+  readonly deadLettered: number;
   readonly registeredAt: number;
   readonly lastHeartbeatAt: number | undefined;
 }
@@ -76,6 +77,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       lastCommittedCheckpoint: 0,
       latency: {},
       fencedWrites: existing?.fencedWrites ?? 0,
+      deadLettered: existing?.deadLettered ?? 0,
       registeredAt: this.#now(),
       lastHeartbeatAt: undefined,
     });
@@ -93,6 +95,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       lastCommittedCheckpoint: number;
       latency: Record<string, number>;
       fencedWrites: number;
+      deadLettered: number;
     },
   ): void {
     const entry = this.#entries.get(id);
@@ -107,6 +110,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       lastCommittedCheckpoint: report.lastCommittedCheckpoint,
       latency: report.latency,
       fencedWrites: report.fencedWrites,
+      deadLettered: report.deadLettered,
       lastHeartbeatAt: this.#now(),
     });
     this.emit('change');

@@ -16,6 +16,8 @@ export const JobSpec = z.object({
   kafkaWaitTimeoutMs: z.number().int().positive(),
   redisUrl: z.string(),
   counterKey: z.string(),
+  /** Where records the job cannot process go (with headers saying where from and why). */
+  deadLetterTopic: z.string(),
   /** Record every applied message id (a bitmap in Redis), so a verifier can prove each id once. */
   trackIds: z.boolean(),
   progressEvery: z.number().int().positive(),
@@ -63,6 +65,8 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     latency: z.record(z.string(), z.number().int().nonnegative()),
     /** Sink writes refused because another TaskManager had claimed the partition since. */
     fencedWrites: z.number().int().nonnegative(),
+    /** Records this TaskManager sent to the dead-letter topic. */
+    deadLettered: z.number().int().nonnegative(),
   }),
   /** Snapshots of this TaskManager's tasks, taken at a batch boundary, for a checkpoint. */
   z.object({

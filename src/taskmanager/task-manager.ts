@@ -8,6 +8,7 @@ import type { Sink } from '../api/sink.js';
 import type { SourceRecord } from '../api/source-record.js';
 import { describeKafkaError } from '../connectors/kafka/client-config.js';
 import { connectConsumer, disconnectConsumer } from '../connectors/kafka/consumer.js';
+import { DeadLetterQueue } from '../connectors/kafka/dead-letter-queue.js';
 import type { KafkaConsumer, Message } from '../connectors/kafka/rdkafka.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { loadJob } from '../jobs/job-catalog.js';
@@ -35,6 +36,7 @@ export class TaskManager {
   #jm: JobManagerConnection | undefined;
   #consumer: KafkaConsumer | undefined;
   #sink: Sink<unknown> | undefined;
+  #dlq: DeadLetterQueue | undefined;
   #registry: TaskRegistry | undefined;
   #listener: RebalanceListener | undefined;
   #progress: ProgressReporter | undefined;
@@ -114,6 +116,7 @@ export class TaskManager {
       this.#heartbeat();
       unsubscribe();
       await this.#sink?.close().catch(() => {});
+      await this.#dlq?.close().catch(() => {});
       await this.#jm.close();
     }
   }
@@ -131,10 +134,17 @@ export class TaskManager {
     const graph = loadJob(job);
     this.#sink = graph.sink({ taskManagerId: this.#id, topic: job.topic, redisUrl: job.redisUrl });
     await this.#sink.open();
+    const dlq = await DeadLetterQueue.open({
+      bootstrapServers: job.bootstrapServers,
+      topic: job.deadLetterTopic,
+      taskManagerId: this.#id,
+    });
+    this.#dlq = dlq;
     this.#registry = new TaskRegistry({
       topic: job.topic,
       graph,
       sink: this.#sink,
+      deadLetters: (letters) => dlq.send(letters),
       onApplyError: (partition, error, attempt) => {
         if (attempt === 1 || attempt % 10 === 0) {
           events.emit({
@@ -377,6 +387,7 @@ export class TaskManager {
       lastCommittedCheckpoint: this.#lastCommittedCheckpoint,
       latency: this.#latency.toBuckets(),
       fencedWrites: this.#fencedWrites,
+      deadLettered: registry?.totalFailed() ?? 0,
     };
     this.#jm?.send(message);
   }

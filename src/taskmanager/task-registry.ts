@@ -4,6 +4,7 @@
 
 import type { JobGraph } from '../api/pipeline.js';
 import type { Sink } from '../api/sink.js';
+import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
 import { Task } from './task.js';
 
 export interface Handover {
@@ -17,6 +18,7 @@ export interface TaskRegistryOptions {
   graph: JobGraph;
   sink: Sink<unknown>;
   onApplyError?: (partition: number, error: unknown, attempt: number) => void;
+  deadLetters?: (letters: DeadLetter[]) => Promise<void>;
 }
 
 export class TaskRegistry {
@@ -24,6 +26,7 @@ export class TaskRegistry {
   readonly #options: TaskRegistryOptions;
   /** Records applied by tasks that are gone, so the TaskManager's total never goes backwards. */
   #retiredConsumed = 0;
+  #retiredFailed = 0;
 
   constructor(options: TaskRegistryOptions) {
     this.#options = options;
@@ -52,10 +55,17 @@ export class TaskRegistry {
     return total;
   }
 
+  /** Records this TaskManager sent to the dead-letter topic. */
+  totalFailed(): number {
+    let total = this.#retiredFailed;
+    for (const task of this.#tasks.values()) total += task.failed;
+    return total;
+  }
+
   /** Creates and restores a task per new partition; returns where each must start reading. */
   async handleAssignment(partitions: readonly number[]): Promise<Map<number, number | undefined>> {
     const starts = new Map<number, number | undefined>();
-    const { topic, graph, sink, onApplyError } = this.#options;
+    const { topic, graph, sink, onApplyError, deadLetters } = this.#options;
     await Promise.all(
       partitions.map(async (partition) => {
         const existing = this.#tasks.get(partition);
@@ -66,6 +76,7 @@ export class TaskRegistry {
           graph,
           sink,
           onApplyError: (error, attempt) => onApplyError?.(partition, error, attempt),
+          ...(deadLetters ? { deadLetters } : {}),
         });
         this.#tasks.set(partition, task);
         starts.set(partition, await task.restore());
@@ -100,6 +111,7 @@ export class TaskRegistry {
 
   #retire(task: Task): void {
     this.#retiredConsumed += task.consumed;
+    this.#retiredFailed += task.failed;
     this.#tasks.delete(task.partition);
   }
 }

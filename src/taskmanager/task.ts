@@ -6,15 +6,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobGraph } from '../api/pipeline.js';
 import { compile, DROPPED } from '../api/pipeline.js';
+import { classifyRecordError } from '../api/record-error.js';
 import type { ApplyOutcome, PartitionClaim, Sink } from '../api/sink.js';
 import type { SourceRecord } from '../api/source-record.js';
 import type { TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
+import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
 export interface BatchResult {
   /** Records read from Kafka in this batch at or past the task's position. */
   consumed: number;
-  /** Records the job's code threw on (they are counted as handled; the dead-letter topic is next). */
+  /** Records the job could not process: sent to the dead-letter topic, then counted as handled. */
   failed: number;
   outcome: ApplyOutcome['status'] | 'skipped';
   /** Set when the consumer must re-read from this offset (part of the batch was applied before). */
@@ -32,6 +34,11 @@ export interface TaskOptions {
   sink: Sink<unknown>;
   /** Told about each failed attempt to apply a batch (e.g. Redis down); the task retries. */
   onApplyError?: (error: unknown, attempt: number) => void;
+  /**
+   * Where records the job cannot process go; must resolve only once they are durably written.
+   * Without it such a record stops the task (it is never skipped silently).
+   */
+  deadLetters?: (letters: DeadLetter[]) => Promise<void>;
 }
 
 export class Task {
@@ -47,8 +54,10 @@ export class Task {
   readonly #sink: Sink<unknown>;
   readonly #process: (record: SourceRecord) => unknown;
   readonly #onApplyError: (error: unknown, attempt: number) => void;
+  readonly #deadLetters: ((letters: DeadLetter[]) => Promise<void>) | undefined;
 
   constructor(options: TaskOptions) {
+    this.#deadLetters = options.deadLetters;
     this.topic = options.topic;
     this.partition = options.partition;
     this.id = `${options.topic}-${options.partition}`;
@@ -110,14 +119,19 @@ export class Task {
     const last = fresh.at(-1);
     if (!first || !last) return { consumed: 0, failed: 0, outcome: 'skipped' };
     const results: unknown[] = [];
-    let failed = 0;
+    const letters: DeadLetter[] = [];
     for (const record of fresh) {
       try {
         const value = this.#process(record);
         if (value !== DROPPED) results.push(value);
-      } catch {
-        failed++;
+      } catch (error) {
+        letters.push({ record, failure: classifyRecordError(error, record.value) });
       }
+    }
+    const failed = letters.length;
+    // Dead letters are confirmed before the batch's position moves past them: never lost.
+    if (letters.length > 0 && !(await this.#sendDeadLetters(letters))) {
+      return { consumed: 0, failed: 0, outcome: 'fenced', currentEpoch: this.#epoch };
     }
     const range = { firstOffset: first.offset, nextOffset: last.offset + 1 };
     const outcome = await this.#applyWithRetry(results, range);
@@ -156,6 +170,26 @@ export class Task {
     });
     this.#inFlight = run.catch(() => {});
     return run;
+  }
+
+  /** True once written; false if the task was closed while retrying (the batch is then not applied). */
+  async #sendDeadLetters(letters: DeadLetter[]): Promise<boolean> {
+    if (!this.#deadLetters) {
+      const first = letters[0];
+      throw new Error(
+        `record ${first?.record.topic}-${first?.record.partition}@${first?.record.offset} failed (${first?.failure.code}: ${first?.failure.message}) and no dead-letter topic is configured`,
+      );
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#deadLetters(letters);
+        return true;
+      } catch (error) {
+        if (isClosed(this.#state)) return false;
+        this.#onApplyError(error, attempt);
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
   }
 
   /**

@@ -35,6 +35,7 @@ export function testJobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
     redisUrl: testEnv.redisUrl,
     counterKey: `${name}:counter`,
     trackIds: true,
+    deadLetterTopic: `${name}.dlq`,
     progressEvery: 1000,
     consumeBatch: 500,
     ...overrides,

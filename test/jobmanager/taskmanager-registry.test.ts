@@ -11,6 +11,7 @@ const report = (partitions: number[]) => ({
   lastCommittedCheckpoint: 0,
   latency: {},
   fencedWrites: 0,
+  deadLettered: 0,
 });
 
 describe('TaskManagerRegistry', () => {

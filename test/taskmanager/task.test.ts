@@ -111,6 +111,40 @@ describe('Task', () => {
     assert.equal(sink.total(), 4);
   });
 
+  it('sends records it cannot process to the dead letters before moving past them', async () => {
+    const sink = new FakeSink();
+    const sent: number[] = [];
+    let failures = 2;
+    const task = new Task({
+      topic: 't',
+      partition: 0,
+      graph,
+      sink,
+      deadLetters: async (letters) => {
+        if (failures-- > 0) throw new Error('broker down');
+        sent.push(...letters.map((l) => l.record.offset));
+      },
+    });
+    await task.restore();
+    const batch = recs(0, 0, 3);
+    batch[1] = { ...(batch[1] as SourceRecord), value: Buffer.from('not json') };
+    const result = await task.process(batch);
+    assert.equal(result.outcome, 'applied');
+    assert.equal(result.failed, 1);
+    assert.deepEqual(sent, [1], 'written after two failed attempts, not dropped');
+    assert.deepEqual(sink.applied[0]?.records, [0, 2]);
+    assert.equal(task.position, 3, 'the bad record counts as handled');
+  });
+
+  it('refuses to skip a bad record when there is no dead-letter topic', async () => {
+    const sink = new FakeSink();
+    const task = await running(sink);
+    const batch = recs(0, 0, 2);
+    batch[0] = { ...(batch[0] as SourceRecord), value: Buffer.from('{') };
+    await assert.rejects(task.process(batch), /no dead-letter topic is configured/);
+    assert.equal(sink.total(), 0);
+  });
+
   it('finishes the batch in flight when suspended, and starts no new one', async () => {
     const sink = new FakeSink();
     const task = await running(sink);

@@ -1,0 +1,130 @@
+// Bad input loses nothing: 1,000 malformed records mixed into 10,000 good ones end with 10,000
+// counted (each id once) and 1,000 in the dead-letter topic, each with its origin and reason.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config/load-config.js';
+import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { connectConsumer, disconnectConsumer } from '../../src/connectors/kafka/consumer.js';
+import { DLQ_HEADERS } from '../../src/connectors/kafka/dead-letter-queue.js';
+import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
+import type { Message } from '../../src/connectors/kafka/rdkafka.js';
+import { runJob } from '../../src/jobmanager/job-run.js';
+import { EventLog } from '../../src/logging/event-log.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+
+describe('dead-letter topic', { timeout: 180_000 }, () => {
+  const name = uniqueName('dlq');
+  const admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-dlq' });
+  after(async () => {
+    await admin.deleteTopic(name).catch(() => {});
+    await admin.deleteTopic(`${name}.dlq`).catch(() => {});
+    admin.close();
+  });
+
+  it('sends 1,000 malformed records there with their headers and counts the 10,000 good ones exactly', async () => {
+    const settings = {
+      topic: name,
+      consumerGroup: `${name}-group`,
+      sinkCounterKey: `${name}:counter`,
+      numMessages: '10000',
+      useKafkaSource: 'true',
+      ci: 'true',
+      kafkaBootstrap: testEnv.kafkaBootstrap,
+      redisUrl: testEnv.redisUrl,
+      jobManagerPort: '0',
+      produceRate: '5000',
+    };
+    const config = loadConfig(
+      Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, { value: v, source: 'env' as const }])),
+      { projectRoot },
+    );
+    const result = await runJob({
+      config,
+      events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
+      forwardLine: () => {},
+      taskManagerCommand: [process.execPath, path.join(projectRoot, 'bin', 'sluice.js'), 'taskmanager'],
+      runsDir: mkdtempSync(path.join(os.tmpdir(), 'sluice-dlq-')),
+      duringRun: async (ctx) => {
+        const producer = await KafkaProducer.connect({
+          bootstrapServers: testEnv.kafkaBootstrap,
+          clientId: 'test-bad-input',
+        });
+        try {
+          for (let i = 0; i < 1000; i++) {
+            const value =
+              i < 500 ? `garbage-${i}` : i < 800 ? JSON.stringify({ id: `not-a-number-${i}` }) : '';
+            await producer.send(name, i % 4, Buffer.from(value));
+            if (i % 100 === 99) await sleep(50);
+          }
+          await producer.flush();
+        } finally {
+          await producer.close();
+        }
+        await eventually(
+          'the TaskManagers to report 1,000 dead letters',
+          () =>
+            ctx.cluster.registry.list().reduce((n, t) => n + t.deadLettered, 0) >= 1000 ? true : undefined,
+          { timeoutMs: 60_000 },
+        );
+      },
+    });
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.counter, 10_000);
+    assert.equal(result.ids?.ok, true);
+    assert.equal(result.deadLettered, 1000);
+
+    // Read the dead-letter topic back, as an operator would.
+    const consumer = await connectConsumer({
+      bootstrapServers: testEnv.kafkaBootstrap,
+      clientId: 'test-dlq-reader',
+      groupId: `${name}-dlq-reader`,
+      groupProtocol: 'consumer',
+    });
+    const letters: Message[] = [];
+    try {
+      consumer.subscribe([`${name}.dlq`]);
+      await eventually(
+        '1,000 dead letters',
+        async () => {
+          const batch = await new Promise<Message[]>((resolve, reject) =>
+            consumer.consume(500, (err, m) => (err ? reject(err) : resolve(m))),
+          );
+          letters.push(...batch);
+          return letters.length >= 1000 ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 0 },
+      );
+    } finally {
+      await disconnectConsumer(consumer);
+    }
+    assert.equal(letters.length, 1000);
+    const header = (m: Message, key: string) => {
+      for (const h of m.headers ?? []) if (key in h) return String(h[key]);
+      return undefined;
+    };
+    const codes = new Map<string, number>();
+    const keys = new Set<string>();
+    for (const m of letters) {
+      const code = header(m, DLQ_HEADERS.code) ?? 'none';
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      assert.equal(header(m, DLQ_HEADERS.topic), name);
+      assert.match(header(m, DLQ_HEADERS.partition) ?? '', /^[0-3]$/);
+      assert.match(header(m, DLQ_HEADERS.offset) ?? '', /^\d+$/);
+      assert.match(header(m, DLQ_HEADERS.taskManager) ?? '', /^TM-\d\d$/);
+      assert.ok((header(m, DLQ_HEADERS.message) ?? '').length > 0);
+      keys.add(String(m.key));
+    }
+    assert.equal(keys.size, 1000, 'each dead letter keyed by its own source coordinates');
+    assert.deepEqual(Object.fromEntries(codes), {
+      RECORD_NOT_JSON: 500,
+      RECORD_SCHEMA_MISMATCH: 300,
+      RECORD_EMPTY: 200,
+    });
+  });
+});
