@@ -29,6 +29,15 @@ export interface SinkContext {
   readonly taskManagerId: string;
   readonly topic: string;
   readonly redisUrl: string;
+  readonly bootstrapServers: string;
+  readonly groupId: string;
+  /**
+   * The TaskManager's Kafka consumer (a KafkaConsumer), for sinks that commit the consumer's
+   * offsets inside their own transactions.
+   */
+  readonly consumer: unknown;
+  /** Where this job run started reading each partition (the topic's end at run start). */
+  readonly startPositions: readonly number[];
 }
 
 export interface Sink<T> {
@@ -37,6 +46,16 @@ export interface Sink<T> {
   claim(partition: number): Promise<PartitionClaim>;
   /** Applies one batch of one partition atomically with its new position, guarded by the epoch. */
   apply(partition: number, epoch: number, records: readonly T[], range: OffsetRange): Promise<ApplyOutcome>;
+  /**
+   * Transactional sinks only: make everything applied up to `position` durable and visible, with
+   * the source position, at a checkpoint's batch boundary. 'fenced' when a newer owner took over;
+   * `rewindTo` when the commit failed and what was staged is gone: the task reads again from there.
+   */
+  preCommit?(partition: number, position: number): Promise<'committed' | 'fenced' | { rewindTo: number }>;
+  /** The partition is handed over (clean) or lost: drop what is staged and not committed. */
+  release?(partition: number, clean: boolean): Promise<void>;
+  /** True when the sink commits the consumer's offsets itself: the TaskManager must not commit them. */
+  readonly commitsOffsets?: boolean;
   close(): Promise<void>;
 }
 

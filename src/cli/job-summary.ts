@@ -18,7 +18,7 @@ export function renderJobSummary(result: JobResult): string {
   const idle = result.snapshot.filter((t) => t.status === 'IDLE').length;
   const lines = [
     '',
-    `JOB SUMMARY (run ${result.runId}, ${result.mode === 'kafka' ? 'Kafka source' : 'Redis sequence source'})`,
+    `JOB SUMMARY (run ${result.runId}, ${result.mode === 'kafka' ? 'Kafka source' : 'Redis sequence source'}, sink ${result.sink})`,
     renderTable(['TASKMANAGER', 'PID', 'STATUS', 'PARTITIONS', 'MESSAGES', 'PEAK RSS'], rows),
     '',
     `Distribution:  ${active} ACTIVE, ${idle} IDLE of ${result.taskManagers} TaskManagers` +
@@ -40,7 +40,7 @@ export function renderJobSummary(result: JobResult): string {
   if (result.latency) {
     const ms = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toString());
     lines.push(
-      `Latency:       produce → visible in Redis p50 ${ms(result.latency.p50)} ms, p99 ${ms(result.latency.p99)} ms, max ${ms(result.latency.max)} ms (${result.latency.count} records)`,
+      `Latency:       produce → ${result.latency.visibleIn === 'kafka' ? 'visible to read_committed readers' : 'visible in Redis'} p50 ${ms(result.latency.p50)} ms, p99 ${ms(result.latency.p99)} ms, max ${ms(result.latency.max)} ms (${result.latency.count} records)`,
     );
   }
   if (result.deadLettered > 0) {

@@ -31,6 +31,8 @@ export const JOB_SETTINGS: readonly SettingName[] = [
   'jobTimeoutMs',
   'checkpointIntervalMs',
   'produceRate',
+  'sink',
+  'deadLetterTopic',
   'kafkaBootstrap',
   'redisUrl',
   'kafkaWaitTimeoutMs',

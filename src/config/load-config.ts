@@ -42,6 +42,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     ci: read('ci'),
     trackIds: read('trackIds'),
     deadLetterTopic: read('deadLetterTopic'),
+    sink: read('sink'),
     partitions: read('partitions'),
     kafkaPort: read('kafkaPort'),
     kafkaControllerPort: read('kafkaControllerPort'),
@@ -101,6 +102,10 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       sinkCounterKey: need(v.sinkCounterKey),
       globalSequenceKey: need(v.globalSequenceKey),
       trackIds: need(v.trackIds),
+      sink:
+        v.sink === undefined || v.sink === 'redis'
+          ? { kind: 'redis-counter' as const }
+          : { kind: 'kafka' as const, topic: v.sink.slice('kafka:'.length) },
       deadLetterTopic: v.deadLetterTopic ?? `${need(v.topic)}.dlq`,
     },
     kafka: {

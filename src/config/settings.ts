@@ -87,6 +87,13 @@ export const Settings = {
     defaultRaw: 'false',
     schema: booleanText,
   }),
+  sink: spec({
+    env: 'SLUICE_SINK',
+    flag: '--sink',
+    accepted: "redis (the seed's Redis counter) or kafka:<topic> (an output topic, written in transactions)",
+    defaultRaw: 'redis',
+    schema: trimmed.regex(/^(redis|kafka:[a-zA-Z0-9._-]{1,249})$/),
+  }),
   deadLetterTopic: spec({
     env: 'SLUICE_DLQ_TOPIC',
     flag: '--dlq-topic',

@@ -9,6 +9,8 @@ export interface JobConfig {
   readonly useKafkaSource: boolean;
   readonly sinkCounterKey: string;
   readonly globalSequenceKey: string;
+  /** Where results go: the Redis counter, or an output topic written in Kafka transactions. */
+  readonly sink: { readonly kind: 'redis-counter' } | { readonly kind: 'kafka'; readonly topic: string };
   /** Records the job cannot process go here, with headers saying where from and why. */
   readonly deadLetterTopic: string;
   /** Record each applied message id so every id can be proven applied exactly once. */

@@ -3,12 +3,13 @@
 // nothing else ever sets it.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type { EventLog } from '../logging/event-log.js';
 
 export interface MonitorOptions {
-  redis: Redis;
-  counterKey: string;
+  /** Reads the job's result count where it lands (the Redis counter, or ids seen in the output topic). */
+  read: () => Promise<number>;
+  /** What is read, for the JOB MONITOR line: a Redis key, or an output topic. */
+  source: { kind: 'redis' | 'kafka'; name: string };
   total: number;
   events: EventLog;
   timeoutMs: number;
@@ -29,14 +30,14 @@ export interface MonitorResult {
 }
 
 export async function monitorJob(options: MonitorOptions): Promise<MonitorResult> {
-  const { redis, counterKey, total, events } = options;
+  const { read, source, total, events } = options;
   const started = Date.now();
   const lineEvery = options.lineEveryMs ?? 2000;
   let nextLine = started + lineEvery;
   let count = 0;
   for (;;) {
     try {
-      count = Number((await redis.get(counterKey)) ?? 0);
+      count = await read();
     } catch {
       // Redis is restarting (the reliability test does that): keep the last reading, ask again.
     }
@@ -44,7 +45,14 @@ export async function monitorJob(options: MonitorOptions): Promise<MonitorResult
     const elapsedMs = now - started;
     options.onCount?.(count);
     if (now >= nextLine || count >= total) {
-      events.emit({ type: 'job.monitor', elapsedSeconds: elapsedMs / 1000, key: counterKey, count, total });
+      events.emit({
+        type: 'job.monitor',
+        elapsedSeconds: elapsedMs / 1000,
+        key: source.name,
+        source: source.kind,
+        count,
+        total,
+      });
       nextLine = now + lineEvery;
     }
     if (count >= total) return { count, elapsedMs, completed: true };

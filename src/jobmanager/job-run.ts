@@ -10,6 +10,7 @@ import { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import { type CompletedCheckpoint, positionsOf } from '../checkpoint/completed-checkpoint.js';
 import type { SluiceConfig } from '../config/sluice-config.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { OutputVerifier } from '../connectors/kafka/output-verifier.js';
 import { KafkaProducer } from '../connectors/kafka/producer.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { resetCounterSink } from '../connectors/redis/counter-sink.js';
@@ -78,10 +79,15 @@ export interface JobResult {
   committedOffsets?: Record<number, number>;
   /** Every id 1..N applied exactly once, from the sink's id record (when ids are tracked). */
   ids?: IdVerdict;
-  /** End-to-end latency (record created → its result visible in Redis), all TaskManagers merged. */
-  latency?: { count: number; p50: number; p99: number; max: number };
+  /**
+   * End-to-end latency: input record created → its result visible (in Redis, measured by the
+   * TaskManagers; or to a read_committed reader of the output topic, measured by that reader).
+   */
+  latency?: { count: number; p50: number; p99: number; max: number; visibleIn: 'redis' | 'kafka' };
   /** TaskManagers that died without being asked to, and were started again. */
   restarts: { id: string; at: number; pid: number }[];
+  /** Where results went: redis:<counter key> or kafka:<output topic>. */
+  sink: string;
   /** Records sent to the dead-letter topic (all TaskManagers). */
   deadLettered: number;
   deadLetterTopic: string;
@@ -93,7 +99,8 @@ export interface JobResult {
 export async function runJob(options: JobRunOptions): Promise<JobResult> {
   const { config, events } = options;
   const runId = newRunId();
-  const job = jobSpecFromConfig(config, runId);
+  // The start positions are known once the topic's end is read; until then, the spec names things.
+  let job = jobSpecFromConfig(config, runId);
   const logDir = path.join(options.runsDir, runId);
   const mode = config.job.useKafkaSource ? 'kafka' : 'redis';
   const result: JobResult = {
@@ -109,6 +116,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     restarts: [],
     deadLettered: 0,
     deadLetterTopic: job.deadLetterTopic,
+    sink: job.sink.kind === 'kafka' ? `kafka:${job.sink.topic}` : `redis:${job.counterKey}`,
     logDir,
   };
   const bootstrapServers = config.kafka.bootstrapServers;
@@ -117,6 +125,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
   redis.on('error', () => {});
   let cluster: LocalCluster | undefined;
   let producer: KafkaProducer | undefined;
+  let verifier: OutputVerifier | undefined;
   try {
     await redis.connect();
     await admin.ensureTopic(job.topic, job.partitions);
@@ -125,7 +134,24 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
 
     // The run reads what is written after this point, and counts from zero.
     const starts = await admin.endOffsets(job.topic, job.partitions);
+    job = jobSpecFromConfig(
+      config,
+      runId,
+      [...starts.keys()].sort((a, b) => a - b).map((p) => starts.get(p) ?? 0),
+    );
     await resetCounterSink(redis, job.counterKey, starts);
+    if (job.sink.kind === 'kafka') {
+      const output = job.sink.topic;
+      await admin.ensureTopic(output, job.partitions);
+      await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, topic: output, events });
+      verifier = await OutputVerifier.start({
+        bootstrapServers,
+        topic: output,
+        startOffsets: await admin.endOffsets(output, job.partitions),
+        expected: config.job.numMessages,
+        parse: (value) => JSON.parse(String(value)) as { id: number; producedAt?: number },
+      });
+    }
     if (mode === 'redis') await redis.set(config.job.globalSequenceKey, 0);
 
     const store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
@@ -211,9 +237,14 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const faultsDone = (faults ?? Promise.resolve()).catch((error: unknown) => {
       result.faultError = error instanceof Error ? error.message : String(error);
     });
+    const activeVerifier = verifier;
     const monitor = await monitorJob({
-      redis,
-      counterKey: job.counterKey,
+      read: activeVerifier
+        ? async () => activeVerifier.distinct
+        : async () => Number((await redis.get(job.counterKey)) ?? 0),
+      source: activeVerifier
+        ? { kind: 'kafka', name: job.sink.kind === 'kafka' ? job.sink.topic : '' }
+        : { kind: 'redis', name: job.counterKey },
       total,
       events,
       timeoutMs: config.runtime.jobTimeoutMs,
@@ -253,12 +284,13 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       result.deadLettered = cluster.registry.list().reduce((n, t) => n + t.deadLettered, 0);
       const latency = new LatencyHistogram();
       for (const buckets of cluster.registry.latencyHistograms()) latency.merge(buckets);
-      if (latency.count > 0) {
+      if (latency.count > 0 && !verifier) {
         result.latency = {
           count: latency.count,
           p50: latency.percentile(50) ?? 0,
           p99: latency.percentile(99) ?? 0,
           max: latency.percentile(100) ?? 0,
+          visibleIn: verifier ? 'kafka' : 'redis',
         };
       }
       const final = new Map(cluster.registry.list().map((t) => [t.id, t]));
@@ -268,8 +300,24 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       });
     }
     // Verify after everyone stopped: a late or duplicate write would show here.
-    result.counter = Number((await redis.get(job.counterKey).catch(() => null)) ?? 0);
-    if (job.trackIds) {
+    if (verifier) {
+      await settleVerifier(verifier, result.expected);
+      await verifier.stop();
+      result.counter = verifier.distinct;
+      result.ids = verifier.verdict();
+      const latency = verifier.latency;
+      if (latency.count > 0) {
+        result.latency = {
+          count: latency.count,
+          p50: latency.percentile(50) ?? 0,
+          p99: latency.percentile(99) ?? 0,
+          max: latency.percentile(100) ?? 0,
+          visibleIn: 'kafka',
+        };
+      }
+      if (!result.ids.ok) result.failures.push(describeVerdict(result.ids));
+    } else result.counter = Number((await redis.get(job.counterKey).catch(() => null)) ?? 0);
+    if (job.trackIds && !verifier) {
       const ids = await verifyIds(redis, job.counterKey, result.expected).catch(() => undefined);
       if (ids) {
         result.ids = ids;
@@ -332,6 +380,20 @@ async function finalCheckpoint(
     result.failures.push(
       `committed offsets differ from checkpoint ${id}: ${mismatched.map(([p, o]) => `partition ${p} committed ${committed.get(p)}, checkpoint ${o}`).join('; ')}`,
     );
+  }
+}
+
+/** Lets the output reader catch up with what the stopped TaskManagers committed last. */
+async function settleVerifier(verifier: OutputVerifier, expected: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let last = -1;
+  let stableSince = Date.now();
+  while (Date.now() < deadline) {
+    if (verifier.records !== last) {
+      last = verifier.records;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince > (verifier.distinct >= expected ? 1500 : 4000)) return;
+    await sleep(100);
   }
 }
 

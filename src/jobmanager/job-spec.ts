@@ -10,7 +10,11 @@ export function newRunId(): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-export function jobSpecFromConfig(config: SluiceConfig, runId: string): JobSpec {
+export function jobSpecFromConfig(
+  config: SluiceConfig,
+  runId: string,
+  startPositions: readonly number[] = [],
+): JobSpec {
   return {
     jobName: SAMPLE_JOB_NAME,
     runId,
@@ -24,6 +28,8 @@ export function jobSpecFromConfig(config: SluiceConfig, runId: string): JobSpec 
     counterKey: config.job.sinkCounterKey,
     trackIds: config.job.trackIds,
     deadLetterTopic: config.job.deadLetterTopic,
+    sink: config.job.sink,
+    startPositions: [...startPositions],
     progressEvery: config.runtime.progressEvery,
     consumeBatch: config.runtime.consumeBatch,
   };

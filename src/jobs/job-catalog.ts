@@ -8,7 +8,11 @@ import { flinkDotNetSampleJob, SAMPLE_JOB_NAME } from './flinkdotnet-sample-job.
 export function loadJob(spec: JobSpec): JobGraph {
   switch (spec.jobName) {
     case SAMPLE_JOB_NAME:
-      return flinkDotNetSampleJob({ counterKey: spec.counterKey, trackIds: spec.trackIds });
+      return flinkDotNetSampleJob({
+        counterKey: spec.counterKey,
+        trackIds: spec.trackIds,
+        ...(spec.sink.kind === 'kafka' ? { outputTopic: spec.sink.topic } : {}),
+      });
     default:
       throw new Error(`Unknown job '${spec.jobName}'. Known jobs: ${SAMPLE_JOB_NAME}.`);
   }

@@ -104,6 +104,8 @@ export type JobManagerEvent =
       type: 'job.monitor';
       elapsedSeconds: number;
       key: string;
+      /** Where the count is read: the seed's Redis counter, or ids seen in an output topic. */
+      source?: 'redis' | 'kafka';
       count: number;
       total: number;
     }

@@ -64,7 +64,7 @@ export function renderSeedLine(event: SluiceEvent): string {
     case 'checkpoint.aborted':
       return `⚠️ CHECKPOINT ${event.checkpointId} aborted (${event.reason}): ${event.detail}`;
     case 'job.monitor':
-      return `📊 JOB MONITOR: ${event.elapsedSeconds.toFixed(1)}s - Redis counter '${event.key}': ${event.count}/${event.total} (${percent(event.count, event.total)}%)`;
+      return `📊 JOB MONITOR: ${event.elapsedSeconds.toFixed(1)}s - ${event.source === 'kafka' ? 'output topic' : 'Redis counter'} '${event.key}': ${event.count}/${event.total} (${percent(event.count, event.total)}%)`;
     case 'job.completed':
       return `✅ JOB MONITOR: Job completed - processed ${event.count} messages in ${event.elapsedSeconds.toFixed(1)}s`;
     case 'job.failed':

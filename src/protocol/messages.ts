@@ -16,6 +16,13 @@ export const JobSpec = z.object({
   kafkaWaitTimeoutMs: z.number().int().positive(),
   redisUrl: z.string(),
   counterKey: z.string(),
+  /** Where results go: the seed's Redis counter, or an output topic written in Kafka transactions. */
+  sink: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('redis-counter') }),
+    z.object({ kind: z.literal('kafka'), topic: z.string() }),
+  ]),
+  /** Each partition's end when the run started: no run reads before it. */
+  startPositions: z.array(z.number().int().nonnegative()),
   /** Where records the job cannot process go (with headers saying where from and why). */
   deadLetterTopic: z.string(),
   /** Record every applied message id (a bitmap in Redis), so a verifier can prove each id once. */

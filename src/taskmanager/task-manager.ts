@@ -132,7 +132,19 @@ export class TaskManager {
   async #setUp(job: JobSpec): Promise<void> {
     const events = this.#o.events;
     const graph = loadJob(job);
-    this.#sink = graph.sink({ taskManagerId: this.#id, topic: job.topic, redisUrl: job.redisUrl });
+    const self = this;
+    this.#sink = graph.sink({
+      taskManagerId: this.#id,
+      topic: job.topic,
+      redisUrl: job.redisUrl,
+      bootstrapServers: job.bootstrapServers,
+      groupId: job.groupId,
+      startPositions: job.startPositions,
+      // The consumer is created below (it needs the registry, which needs the sink); sinks use it later.
+      get consumer() {
+        return self.#consumer;
+      },
+    });
     await this.#sink.open();
     const dlq = await DeadLetterQueue.open({
       bootstrapServers: job.bootstrapServers,
@@ -328,6 +340,17 @@ export class TaskManager {
     const tasks = registry.tasks();
     if (tasks.length === 0) return;
     const snapshots = await Promise.all(tasks.map((t) => t.snapshot()));
+    // A task whose commit failed reads again from its last committed position.
+    for (const task of tasks) {
+      const seekTo = task.takePendingSeek();
+      if (seekTo !== undefined && this.#consumer && this.#jm) {
+        this.#consumer.seek(
+          { topic: this.#jm.job.topic, partition: task.partition, offset: seekTo },
+          0,
+          () => {},
+        );
+      }
+    }
     const declined = tasks.filter((_, i) => snapshots[i] === undefined).map((t) => t.partition);
     if (declined.length > 0) {
       this.#jm?.send({
@@ -358,6 +381,11 @@ export class TaskManager {
     const registry = this.#registry;
     const topic = this.#jm?.job.topic;
     if (!consumer || !registry || !topic || this.#stopping) return;
+    // A transactional sink already committed these offsets in its checkpoint transaction.
+    if (this.#sink?.commitsOffsets) {
+      this.#lastCommittedCheckpoint = checkpointId;
+      return;
+    }
     const mine = offsets.filter((o) => {
       const task = registry.get(o.partition);
       return task?.state === 'RUNNING' && task.epoch === o.epoch;

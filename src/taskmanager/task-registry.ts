@@ -90,12 +90,15 @@ export class TaskRegistry {
     const tasks = partitions.map((p) => this.#tasks.get(p)).filter((t): t is Task => t !== undefined);
     await Promise.all(tasks.map((t) => t.suspend()));
     for (const task of tasks) task.closeClean();
+    // A transactional sink drops what is staged and not committed: the next owner reads it again.
+    await Promise.all(partitions.map((p) => this.#options.sink.release?.(p, true)));
     return this.#handOver(partitions);
   }
 
   /** The partitions are already someone else's: close at once, write nothing more. */
   handleLost(partitions: readonly number[]): Handover {
     for (const p of partitions) this.#tasks.get(p)?.closeDirty();
+    for (const p of partitions) void this.#options.sink.release?.(p, false);
     return this.#handOver(partitions);
   }
 

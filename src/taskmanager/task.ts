@@ -51,6 +51,7 @@ export class Task {
   #consumed = 0;
   #failed = 0;
   #inFlight: Promise<unknown> = Promise.resolve();
+  #pendingSeek: number | undefined;
   readonly #sink: Sink<unknown>;
   readonly #process: (record: SourceRecord) => unknown;
   readonly #onApplyError: (error: unknown, attempt: number) => void;
@@ -159,17 +160,34 @@ export class Task {
    * (not RUNNING, or no position yet): the TaskManager then declines.
    */
   snapshot(): Promise<TaskSnapshot | undefined> {
-    const run = this.#inFlight.then(() => {
+    const run = this.#inFlight.then(async () => {
       if (this.#state !== 'RUNNING' || this.#position === undefined) return undefined;
-      return {
-        partition: this.partition,
-        position: this.#position,
-        epoch: this.#epoch,
-        state: { applied: this.#consumed },
-      };
+      const position = this.#position;
+      // A transactional sink makes the batch boundary durable now (Kafka: offsets + output, one commit).
+      if (this.#sink.preCommit) {
+        const outcome = await this.#sink.preCommit(this.partition, position);
+        if (outcome === 'fenced') {
+          this.closeDirty();
+          return undefined;
+        }
+        if (outcome !== 'committed') {
+          // Nothing staged survived: read again from the last committed position.
+          this.#position = outcome.rewindTo;
+          this.#pendingSeek = outcome.rewindTo;
+          return undefined;
+        }
+      }
+      return { partition: this.partition, position, epoch: this.#epoch, state: { applied: this.#consumed } };
     });
     this.#inFlight = run.catch(() => {});
     return run;
+  }
+
+  /** A seek the consumer must do for this partition (after a rewind), taken once. */
+  takePendingSeek(): number | undefined {
+    const seek = this.#pendingSeek;
+    this.#pendingSeek = undefined;
+    return seek;
   }
 
   /** True once written; false if the task was closed while retrying (the batch is then not applied). */

@@ -36,6 +36,8 @@ export function testJobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
     counterKey: `${name}:counter`,
     trackIds: true,
     deadLetterTopic: `${name}.dlq`,
+    sink: { kind: 'redis-counter' },
+    startPositions: [0, 0, 0, 0],
     progressEvery: 1000,
     consumeBatch: 500,
     ...overrides,

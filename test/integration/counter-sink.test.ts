@@ -22,6 +22,10 @@ describe('Redis counter sink invariants', () => {
       taskManagerId: 'TM-T',
       topic: 't',
       redisUrl: testEnv.redisUrl,
+      bootstrapServers: '',
+      groupId: '',
+      consumer: undefined,
+      startPositions: [],
     });
     await sink.open();
     sinks.push(sink);

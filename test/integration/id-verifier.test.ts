@@ -29,6 +29,10 @@ describe('id verifier', () => {
       taskManagerId: 'TM-V',
       topic: 't',
       redisUrl: testEnv.redisUrl,
+      bootstrapServers: '',
+      groupId: '',
+      consumer: undefined,
+      startPositions: [],
     });
     await sink.open();
     const { epoch } = await sink.claim(0);

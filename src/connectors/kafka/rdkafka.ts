@@ -21,6 +21,7 @@ export type {
   TopicDescription,
   TopicPartition,
   TopicPartitionOffset,
+  TopicPartitionOffsetAndMetadata,
 } from '@confluentinc/kafka-javascript';
 export type KafkaConsumer = import('@confluentinc/kafka-javascript').KafkaConsumer;
 export type Producer = import('@confluentinc/kafka-javascript').Producer;

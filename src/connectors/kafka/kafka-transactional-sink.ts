@@ -1,0 +1,139 @@
+// An exactly-once Kafka sink, Kafka Streams' way: one transactional producer per partition (its
+// transactional.id is stable per partition, so a new owner fences the old one), the task's output
+// staged in an open transaction, and at each checkpoint the source offsets sent into that same
+// transaction (with the consumer's group metadata, KIP-447) and the transaction committed.
+// Invariant: output records and the consumer offset after them become visible together or not at
+// all; a revoked or lost partition's open transaction is aborted, so read_committed readers see
+// each input record's output exactly once. Offsets move only at checkpoints, by these commits.
+
+import type {
+  ApplyOutcome,
+  OffsetRange,
+  PartitionClaim,
+  Sink,
+  SinkContext,
+  SinkFactory,
+} from '../../api/sink.js';
+import type { KafkaConsumer, TopicPartitionOffsetAndMetadata } from './rdkafka.js';
+import { TransactionalProducer, TransactionFencedError } from './transactional-producer.js';
+
+export interface KafkaSinkOptions<T> {
+  /** The output topic. */
+  topic: string;
+  serialize: (result: T) => { key: string; value: Buffer };
+}
+
+export function kafkaTransactionalSink<T>(options: KafkaSinkOptions<T>): SinkFactory<T> {
+  return (context) => new KafkaTransactionalSink<T>(options, context);
+}
+
+/** What preCommit asks of the task when the commit failed without fencing: read again from here. */
+export interface Rewind {
+  rewindTo: number;
+}
+
+class KafkaTransactionalSink<T> implements Sink<T> {
+  readonly name = 'kafka-transactional';
+  readonly commitsOffsets = true;
+  readonly #o: KafkaSinkOptions<T>;
+  readonly #context: SinkContext;
+  readonly #producers = new Map<number, TransactionalProducer>();
+  readonly #epochs = new Map<number, number>();
+  /** Last position whose transaction committed, per partition: where to rewind after a failed commit. */
+  readonly #committed = new Map<number, number>();
+
+  constructor(options: KafkaSinkOptions<T>, context: SinkContext) {
+    this.#o = options;
+    this.#context = context;
+  }
+
+  get #consumer(): KafkaConsumer {
+    return this.#context.consumer as KafkaConsumer;
+  }
+
+  async open(): Promise<void> {}
+
+  async claim(partition: number): Promise<PartitionClaim> {
+    await this.release(partition, false);
+    const producer = await TransactionalProducer.create({
+      bootstrapServers: this.#context.bootstrapServers,
+      clientId: `sluice-${this.#context.taskManagerId}-sink-${partition}`,
+      // Stable per partition: whoever owns the partition next fences this producer.
+      transactionalId: `sluice-${this.#context.groupId}-${this.#context.topic}-${partition}`,
+    });
+    this.#producers.set(partition, producer);
+    const epoch = (this.#epochs.get(partition) ?? 0) + 1;
+    this.#epochs.set(partition, epoch);
+    // The group's committed offset is what the last committed transaction read up to; a new run
+    // never starts before its own start position.
+    const committed = await this.#committedOffset(partition);
+    const floor = this.#context.startPositions[partition];
+    const position = Math.max(committed ?? -1, floor ?? -1);
+    if (position >= 0) this.#committed.set(partition, position);
+    return { epoch, position: position >= 0 ? position : undefined };
+  }
+
+  async apply(
+    partition: number,
+    epoch: number,
+    records: readonly T[],
+    range: OffsetRange,
+  ): Promise<ApplyOutcome> {
+    const producer = this.#producers.get(partition);
+    if (!producer || this.#epochs.get(partition) !== epoch)
+      return { status: 'fenced', currentEpoch: this.#epochs.get(partition) ?? 0 };
+    try {
+      await producer.begin();
+      for (const record of records) {
+        const { key, value } = this.#o.serialize(record);
+        await producer.send(this.#o.topic, value, key);
+      }
+      // Staged in the open transaction: visible to read_committed readers at the next checkpoint.
+      return { status: 'applied', position: range.nextOffset };
+    } catch (error) {
+      if (error instanceof TransactionFencedError) return { status: 'fenced', currentEpoch: epoch + 1 };
+      throw error;
+    }
+  }
+
+  async preCommit(partition: number, position: number): Promise<'committed' | 'fenced' | Rewind> {
+    const producer = this.#producers.get(partition);
+    if (!producer) return 'fenced';
+    if (!producer.inTransaction) return 'committed';
+    try {
+      const offsets: TopicPartitionOffsetAndMetadata[] = [
+        { topic: this.#context.topic, partition, offset: position },
+      ];
+      await producer.sendOffsets(offsets, this.#consumer);
+      await producer.commit();
+      this.#committed.set(partition, position);
+      return 'committed';
+    } catch (error) {
+      await producer.abort();
+      if (error instanceof TransactionFencedError) return 'fenced';
+      // Not committed, and aborted: the staged records are gone; read them again.
+      return { rewindTo: this.#committed.get(partition) ?? this.#context.startPositions[partition] ?? 0 };
+    }
+  }
+
+  async release(partition: number, _clean: boolean): Promise<void> {
+    const producer = this.#producers.get(partition);
+    if (!producer) return;
+    this.#producers.delete(partition);
+    await producer.abort();
+    await producer.close();
+  }
+
+  async close(): Promise<void> {
+    for (const partition of [...this.#producers.keys()]) await this.release(partition, false);
+  }
+
+  #committedOffset(partition: number): Promise<number | undefined> {
+    return new Promise((resolve) =>
+      this.#consumer.committed([{ topic: this.#context.topic, partition }], 10_000, (err, result) => {
+        const offset = result?.[0]?.offset;
+        resolve(err || offset === undefined || offset < 0 ? undefined : offset);
+      }),
+    );
+  }
+}

@@ -1,0 +1,127 @@
+// A transactional Kafka producer, one per task (partition): its transactional.id is stable per
+// partition, so initTransactions() fences every earlier owner's producer and aborts whatever
+// transaction it left open. Promise wrappers; librdkafka's error flags decide retry or give up.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SluiceError } from '../../errors/sluice-error.js';
+import { baseClientConfig, describeKafkaError } from './client-config.js';
+import {
+  type KafkaConsumer,
+  type LibrdKafkaError,
+  type MessageHeader,
+  Producer,
+  type TopicPartitionOffset,
+} from './rdkafka.js';
+
+/** RD_KAFKA_RESP_ERR__QUEUE_FULL. */
+const QUEUE_FULL = -184;
+/** Kept well below the broker's transaction.max.timeout.ms (15 min), as Flink learned (FLINK-35870). */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
+export class TransactionFencedError extends Error {
+  constructor(cause: unknown) {
+    super(`the transactional producer was fenced by a newer owner: ${describeKafkaError(cause)}`);
+    this.name = 'TransactionFencedError';
+  }
+}
+
+export class TransactionalProducer {
+  readonly #producer: Producer;
+  readonly transactionalId: string;
+  #open = false;
+
+  private constructor(producer: Producer, transactionalId: string) {
+    this.#producer = producer;
+    this.transactionalId = transactionalId;
+  }
+
+  static async create(options: {
+    bootstrapServers: string;
+    clientId: string;
+    transactionalId: string;
+  }): Promise<TransactionalProducer> {
+    const producer = new Producer({
+      ...baseClientConfig(options),
+      'transactional.id': options.transactionalId,
+      'transaction.timeout.ms': TRANSACTION_TIMEOUT_MS,
+      'enable.idempotence': true,
+      'linger.ms': 5,
+      'compression.type': 'lz4',
+    });
+    producer.on('event.error', () => {});
+    producer.on('event.log', () => {});
+    await call<void>((cb) => producer.connect({ timeout: 10_000 }, (err) => cb(err)), 'connect');
+    producer.setPollInterval(50);
+    const tp = new TransactionalProducer(producer, options.transactionalId);
+    await call<void>((cb) => producer.initTransactions(30_000, cb), 'initTransactions');
+    return tp;
+  }
+
+  get inTransaction(): boolean {
+    return this.#open;
+  }
+
+  async begin(): Promise<void> {
+    if (this.#open) return;
+    await call<void>((cb) => this.#producer.beginTransaction(cb), 'beginTransaction');
+    this.#open = true;
+  }
+
+  async send(topic: string, value: Buffer, key: string, headers?: MessageHeader[]): Promise<void> {
+    for (;;) {
+      try {
+        this.#producer.produce(topic, null, value, key, Date.now(), undefined, headers);
+        return;
+      } catch (error) {
+        if ((error as LibrdKafkaError).code !== QUEUE_FULL) throw error;
+        this.#producer.poll();
+        await sleep(5);
+      }
+    }
+  }
+
+  /** Puts the consumer's next offsets into the transaction, with its group metadata (KIP-447 fencing). */
+  async sendOffsets(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
+    await call<void>(
+      (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, 30_000, cb),
+      'sendOffsetsToTransaction',
+    );
+  }
+
+  async commit(): Promise<void> {
+    if (!this.#open) return;
+    await call<void>((cb) => this.#producer.commitTransaction(30_000, cb), 'commitTransaction');
+    this.#open = false;
+  }
+
+  async abort(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await call<void>((cb) => this.#producer.abortTransaction(30_000, cb), 'abortTransaction').catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    if (this.#producer.isConnected())
+      await new Promise<void>((resolve) => this.#producer.disconnect(5000, () => resolve()));
+  }
+}
+
+/** Runs one librdkafka call; a fenced producer becomes TransactionFencedError, others KAFKA_PRODUCE_FAILED. */
+async function call<T>(
+  run: (cb: (err: LibrdKafkaError | null | undefined) => void) => void,
+  what: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) =>
+    run((err) => {
+      if (!err) return resolve(undefined as T);
+      // PRODUCER_FENCED (90), INVALID_PRODUCER_EPOCH (47), fatal errors: a newer owner took over.
+      if (err.code === 90 || err.code === 47 || err.isFatal) return reject(new TransactionFencedError(err));
+      reject(
+        new SluiceError('KAFKA_PRODUCE_FAILED', `Transactional ${what} failed: ${describeKafkaError(err)}.`, {
+          cause: err,
+          details: { retriable: err.isRetriable === true, abortable: err.isTxnRequiresAbort === true },
+        }),
+      );
+    }),
+  );
+}
