@@ -32,6 +32,7 @@ export const JOB_SETTINGS: readonly SettingName[] = [
   'checkpointIntervalMs',
   'produceRate',
   'sink',
+  'delivery',
   'deadLetterTopic',
   'kafkaBootstrap',
   'redisUrl',

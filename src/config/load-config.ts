@@ -43,6 +43,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     trackIds: read('trackIds'),
     deadLetterTopic: read('deadLetterTopic'),
     sink: read('sink'),
+    delivery: read('delivery'),
     partitions: read('partitions'),
     kafkaPort: read('kafkaPort'),
     kafkaControllerPort: read('kafkaControllerPort'),
@@ -106,6 +107,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
         v.sink === undefined || v.sink === 'redis'
           ? { kind: 'redis-counter' as const }
           : { kind: 'kafka' as const, topic: v.sink.slice('kafka:'.length) },
+      delivery: need(v.delivery),
       deadLetterTopic: v.deadLetterTopic ?? `${need(v.topic)}.dlq`,
     },
     kafka: {

@@ -94,6 +94,14 @@ export const Settings = {
     defaultRaw: 'redis',
     schema: trimmed.regex(/^(redis|kafka:[a-zA-Z0-9._-]{1,249})$/),
   }),
+  delivery: spec({
+    env: 'SLUICE_DELIVERY',
+    flag: '--delivery',
+    accepted:
+      'exactly-once, or at-least-once (the unguarded Redis counter, only to measure what the guarantee costs)',
+    defaultRaw: 'exactly-once',
+    schema: trimmed.toLowerCase().pipe(z.enum(['exactly-once', 'at-least-once'])),
+  }),
   deadLetterTopic: spec({
     env: 'SLUICE_DLQ_TOPIC',
     flag: '--dlq-topic',

@@ -11,6 +11,7 @@ export interface JobConfig {
   readonly globalSequenceKey: string;
   /** Where results go: the Redis counter, or an output topic written in Kafka transactions. */
   readonly sink: { readonly kind: 'redis-counter' } | { readonly kind: 'kafka'; readonly topic: string };
+  readonly delivery: 'exactly-once' | 'at-least-once';
   /** Records the job cannot process go here, with headers saying where from and why. */
   readonly deadLetterTopic: string;
   /** Record each applied message id so every id can be proven applied exactly once. */

@@ -27,6 +27,9 @@ export interface MonitorResult {
   elapsedMs: number;
   completed: boolean;
   reason?: string;
+  /** When the first result was counted, and when the N-th was (epoch ms). */
+  firstCountAt?: number;
+  completedAt?: number;
 }
 
 export async function monitorJob(options: MonitorOptions): Promise<MonitorResult> {
@@ -35,6 +38,7 @@ export async function monitorJob(options: MonitorOptions): Promise<MonitorResult
   const lineEvery = options.lineEveryMs ?? 2000;
   let nextLine = started + lineEvery;
   let count = 0;
+  let firstCountAt: number | undefined;
   for (;;) {
     try {
       count = await read();
@@ -43,6 +47,7 @@ export async function monitorJob(options: MonitorOptions): Promise<MonitorResult
     }
     const now = Date.now();
     const elapsedMs = now - started;
+    if (count > 0) firstCountAt ??= now;
     options.onCount?.(count);
     if (now >= nextLine || count >= total) {
       events.emit({
@@ -55,7 +60,14 @@ export async function monitorJob(options: MonitorOptions): Promise<MonitorResult
       });
       nextLine = now + lineEvery;
     }
-    if (count >= total) return { count, elapsedMs, completed: true };
+    if (count >= total)
+      return {
+        count,
+        elapsedMs,
+        completed: true,
+        completedAt: now,
+        ...(firstCountAt ? { firstCountAt } : {}),
+      };
     const reason = options.abortReason?.();
     if (reason) return { count, elapsedMs, completed: false, reason };
     if (elapsedMs > options.timeoutMs) {

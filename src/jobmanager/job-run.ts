@@ -44,6 +44,8 @@ export interface JobRunOptions {
    * TaskManagers, restarts the broker...). The run waits for it before its final checkpoint.
    */
   duringRun?: (context: RunContext) => Promise<void>;
+  /** Write the whole input before the group starts (benchmarks: processing measured alone). */
+  backlog?: boolean;
 }
 
 export interface RunContext {
@@ -66,6 +68,8 @@ export interface JobResult {
   distributionMs?: number;
   /** Writing the N input records. */
   produceMs?: number;
+  /** From the first batch applied to the last (heartbeats; ±1 s): processing throughput is N / drainMs. */
+  drainMs?: number;
   /** From the first record written to the counter reaching N. */
   processingMs?: number;
   /** TaskManagers as they were when the counter reached N (before they were stopped). */
@@ -183,6 +187,31 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     cluster.launch(ids);
     await cluster.waitForRegistered(ids, 90_000);
 
+    const total = config.job.numMessages;
+    let monitorDone = false;
+    let produceStart = Date.now();
+    const produce = async (): Promise<void> => {
+      producer ??= await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
+      produceStart = Date.now();
+      const common = {
+        producer,
+        topic: job.topic,
+        partitions: job.partitions,
+        total,
+        shouldStop: () => monitorDone,
+        ratePerSecond: config.runtime.produceRate,
+      };
+      await (mode === 'kafka'
+        ? produceKafkaMode(common)
+        : produceRedisMode({ ...common, redis, sequenceKey: config.job.globalSequenceKey }));
+      result.produceMs = Date.now() - produceStart;
+    };
+    // Backlog: the whole input is written before the group starts, so draining it measures processing alone.
+    if (options.backlog) {
+      options.status?.(`writing ${total} input records first (backlog)`);
+      await produce();
+    }
+
     const groupStart = Date.now();
     options.status?.('waiting for the partitions to be distributed');
     cluster.jobManager.startGroup();
@@ -198,34 +227,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     });
     const runStart = Date.now();
 
-    producer = await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
-    const produceStart = Date.now();
-    const total = config.job.numMessages;
-    let monitorDone = false;
-    const shouldStop = () => monitorDone;
-    const producing = (
-      mode === 'kafka'
-        ? produceKafkaMode({
-            producer,
-            topic: job.topic,
-            partitions: job.partitions,
-            total,
-            shouldStop,
-            ratePerSecond: config.runtime.produceRate,
-          })
-        : produceRedisMode({
-            producer,
-            redis,
-            sequenceKey: config.job.globalSequenceKey,
-            topic: job.topic,
-            partitions: job.partitions,
-            total,
-            shouldStop,
-            ratePerSecond: config.runtime.produceRate,
-          })
-    ).then(() => {
-      result.produceMs = Date.now() - produceStart;
-    });
+    const producing = options.backlog ? Promise.resolve() : produce();
     producing.catch(() => {});
     const activeCluster = cluster;
     let lastCount = 0;
@@ -281,6 +283,11 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     // Final per-TaskManager totals come with their last heartbeat, sent as they stop.
     if (cluster) {
       result.restarts = [...cluster.restarts];
+      // Processing time: from the first batch any TaskManager applied to the last one (final heartbeats).
+      const applied = cluster.registry.list();
+      const first = Math.min(...applied.map((t) => t.firstAppliedAt ?? Number.POSITIVE_INFINITY));
+      const last = Math.max(...applied.map((t) => t.lastAppliedAt ?? 0));
+      if (Number.isFinite(first) && last >= first) result.drainMs = last - first;
       result.deadLettered = cluster.registry.list().reduce((n, t) => n + t.deadLettered, 0);
       const latency = new LatencyHistogram();
       for (const buckets of cluster.registry.latencyHistograms()) latency.merge(buckets);

@@ -29,6 +29,7 @@ export function jobSpecFromConfig(
     trackIds: config.job.trackIds,
     deadLetterTopic: config.job.deadLetterTopic,
     sink: config.job.sink,
+    delivery: config.job.delivery,
     startPositions: [...startPositions],
     progressEvery: config.runtime.progressEvery,
     consumeBatch: config.runtime.consumeBatch,

@@ -23,6 +23,8 @@ export interface TaskManagerView {
   readonly latency: Readonly<Record<string, number>>;
   readonly fencedWrites: number;
   readonly deadLettered: number;
+  readonly firstAppliedAt: number | undefined;
+  readonly lastAppliedAt: number | undefined;
   readonly registeredAt: number;
   readonly lastHeartbeatAt: number | undefined;
 }
@@ -39,6 +41,12 @@ export interface RegistrationRequest {
   pid: number;
   host: string;
   clientId: string;
+}
+
+function min(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }
 
 export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
@@ -78,6 +86,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       latency: {},
       fencedWrites: existing?.fencedWrites ?? 0,
       deadLettered: existing?.deadLettered ?? 0,
+      firstAppliedAt: existing?.firstAppliedAt,
+      lastAppliedAt: existing?.lastAppliedAt,
       registeredAt: this.#now(),
       lastHeartbeatAt: undefined,
     });
@@ -96,6 +106,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       latency: Record<string, number>;
       fencedWrites: number;
       deadLettered: number;
+      firstAppliedAt?: number | undefined;
+      lastAppliedAt?: number | undefined;
     },
   ): void {
     const entry = this.#entries.get(id);
@@ -111,6 +123,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       latency: report.latency,
       fencedWrites: report.fencedWrites,
       deadLettered: report.deadLettered,
+      firstAppliedAt: min(entry.firstAppliedAt, report.firstAppliedAt),
+      lastAppliedAt: report.lastAppliedAt ?? entry.lastAppliedAt,
       lastHeartbeatAt: this.#now(),
     });
     this.emit('change');

@@ -12,6 +12,8 @@ export interface SampleJobParameters {
   readonly trackIds: boolean;
   /** Undefined: count into Redis (the seed's sink). Set: write each result to this topic, exactly once. */
   readonly outputTopic?: string;
+  /** false: the at-least-once baseline of the Redis counter (for measurements only). */
+  readonly exactlyOnce: boolean;
 }
 
 export interface SampleResult {
@@ -47,6 +49,7 @@ export function flinkDotNetSampleJob(parameters: SampleJobParameters): JobGraph 
     SAMPLE_JOB_NAME,
     redisCounterSink({
       counterKey: parameters.counterKey,
+      guarded: parameters.exactlyOnce,
       // Each message id is recorded as applied, so duplicates and gaps are provable, not just counted.
       ...(parameters.trackIds ? { idOf: (result: SampleResult) => result.id } : {}),
     }),

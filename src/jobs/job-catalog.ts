@@ -11,6 +11,7 @@ export function loadJob(spec: JobSpec): JobGraph {
       return flinkDotNetSampleJob({
         counterKey: spec.counterKey,
         trackIds: spec.trackIds,
+        exactlyOnce: spec.delivery === 'exactly-once',
         ...(spec.sink.kind === 'kafka' ? { outputTopic: spec.sink.topic } : {}),
       });
     default:

@@ -21,6 +21,8 @@ export const JobSpec = z.object({
     z.object({ kind: z.literal('redis-counter') }),
     z.object({ kind: z.literal('kafka'), topic: z.string() }),
   ]),
+  /** exactly-once (default), or the unguarded at-least-once baseline kept for measurements. */
+  delivery: z.enum(['exactly-once', 'at-least-once']),
   /** Each partition's end when the run started: no run reads before it. */
   startPositions: z.array(z.number().int().nonnegative()),
   /** Where records the job cannot process go (with headers saying where from and why). */
@@ -74,6 +76,9 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     fencedWrites: z.number().int().nonnegative(),
     /** Records this TaskManager sent to the dead-letter topic. */
     deadLettered: z.number().int().nonnegative(),
+    /** When this TaskManager applied its first and its latest batch (epoch ms): processing throughput. */
+    firstAppliedAt: z.number().optional(),
+    lastAppliedAt: z.number().optional(),
   }),
   /** Snapshots of this TaskManager's tasks, taken at a batch boundary, for a checkpoint. */
   z.object({

@@ -48,6 +48,8 @@ export class TaskManager {
   #lastConsumeErrorAt = 0;
   #lastCommittedCheckpoint = 0;
   readonly #latency = new LatencyHistogram();
+  #firstAppliedAt: number | undefined;
+  #lastAppliedAt: number | undefined;
   /** Writes the sink refused because another TaskManager had claimed the partition (zombie writes). */
   #fencedWrites = 0;
 
@@ -266,6 +268,8 @@ export class TaskManager {
         this.#progress?.record(registry.totalConsumed(), partition, result.lastOffset, registry.size);
         // End-to-end latency: from the record's creation (producer timestamp) to its result being visible.
         const now = Date.now();
+        this.#firstAppliedAt ??= now;
+        this.#lastAppliedAt = now;
         for (const record of byPartition.get(partition) ?? []) {
           if (record.timestamp !== undefined && record.timestamp > 0)
             this.#latency.record(now - record.timestamp);
@@ -416,6 +420,8 @@ export class TaskManager {
       latency: this.#latency.toBuckets(),
       fencedWrites: this.#fencedWrites,
       deadLettered: registry?.totalFailed() ?? 0,
+      ...(this.#firstAppliedAt === undefined ? {} : { firstAppliedAt: this.#firstAppliedAt }),
+      ...(this.#lastAppliedAt === undefined ? {} : { lastAppliedAt: this.#lastAppliedAt }),
     };
     this.#jm?.send(message);
   }

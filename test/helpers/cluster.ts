@@ -37,6 +37,7 @@ export function testJobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
     trackIds: true,
     deadLetterTopic: `${name}.dlq`,
     sink: { kind: 'redis-counter' },
+    delivery: 'exactly-once',
     startPositions: [0, 0, 0, 0],
     progressEvery: 1000,
     consumeBatch: 500,

@@ -25,6 +25,11 @@ export interface CounterSinkOptions {
   counterKey: string;
   /** Record id of a result: when given, every applied id is recorded, so duplicates are detectable. */
   idOf?: (result: never) => number;
+  /**
+   * false: the at-least-once baseline (counter and position written together, but no epoch or
+   * duplicate check), kept only to measure what the guarantee costs. Default true.
+   */
+  guarded?: boolean;
 }
 
 export function redisCounterSink<T>(options: CounterSinkOptions): SinkFactory<T> {
@@ -36,8 +41,10 @@ class RedisCounterSink<T> implements Sink<T> {
   readonly #keys: CounterKeys;
   readonly #redis: Redis & CounterCommands;
   readonly #idOf: ((result: T) => number) | undefined;
+  readonly #guarded: boolean;
 
   constructor(options: CounterSinkOptions, context: SinkContext) {
+    this.#guarded = options.guarded ?? true;
     this.#keys = counterKeys(options.counterKey);
     this.#idOf = options.idOf as ((result: T) => number) | undefined;
     this.#redis = createRedis(context.redisUrl, {
@@ -82,6 +89,14 @@ class RedisCounterSink<T> implements Sink<T> {
     records: readonly T[],
     range: OffsetRange,
   ): Promise<ApplyOutcome> {
+    if (!this.#guarded) {
+      await this.#redis
+        .multi()
+        .incrby(this.#keys.counter, records.length)
+        .hset(this.#keys.positions, String(partition), String(range.nextOffset))
+        .exec();
+      return { status: 'applied', position: range.nextOffset };
+    }
     const ids = this.#idOf ? records.map(this.#idOf) : [];
     const [status, value] = await this.#redis.sluiceApplyBatch(
       this.#keys.counter,
