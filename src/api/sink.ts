@@ -47,11 +47,13 @@ export interface Sink<T> {
   /** Applies one batch of one partition atomically with its new position, guarded by the epoch. */
   apply(partition: number, epoch: number, records: readonly T[], range: OffsetRange): Promise<ApplyOutcome>;
   /**
-   * Transactional sinks only: make everything applied up to `position` durable and visible, with
-   * the source position, at a checkpoint's batch boundary. 'fenced' when a newer owner took over;
-   * `rewindTo` when the commit failed and what was staged is gone: the task reads again from there.
+   * Transactional sinks only, phase one of a checkpoint (Flink's pre-commit): at the batch boundary,
+   * flush what was applied up to `position` and stage the source position with it, nothing visible
+   * yet. 'fenced' when a newer owner took over; `rewindTo` when what was staged is lost.
    */
-  preCommit?(partition: number, position: number): Promise<'committed' | 'fenced' | { rewindTo: number }>;
+  preCommit?(partition: number, position: number): Promise<'prepared' | 'fenced' | { rewindTo: number }>;
+  /** Phase two, once the checkpoint completed: make the prepared transaction visible. */
+  commit?(partition: number): Promise<'committed' | 'fenced' | { rewindTo: number }>;
   /** The partition is handed over (clean) or lost: drop what is staged and not committed. */
   release?(partition: number, clean: boolean): Promise<void>;
   /** True when the sink commits the consumer's offsets itself: the TaskManager must not commit them. */

@@ -82,8 +82,10 @@ export class JobManager {
               durationMs: checkpoint.completedAt - checkpoint.triggeredAt,
               positions: checkpoint.tasks.map((t) => t.position),
             }),
-          onAborted: (checkpointId, reason, detail) =>
-            events?.emit({ type: 'checkpoint.aborted', checkpointId, reason, detail }),
+          onAborted: (checkpointId, reason, detail) => {
+            this.#broadcast({ type: 'checkpoint_aborted', checkpointId });
+            events?.emit({ type: 'checkpoint.aborted', checkpointId, reason, detail });
+          },
         })
       : undefined;
   }

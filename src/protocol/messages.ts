@@ -118,6 +118,8 @@ export const JobManagerMessage = z.discriminatedUnion('type', [
       z.object({ partition: z.number().int(), position: z.number().int(), epoch: z.number().int() }),
     ),
   }),
+  /** The checkpoint failed: release what waits for it (prepared transactions stay open). */
+  z.object({ type: z.literal('checkpoint_aborted'), checkpointId: z.number().int() }),
   /** The broker lists this TaskManager as a group member owning these partitions (settled). */
   z.object({ type: z.literal('membership'), partitions: z.array(z.number().int().nonnegative()) }),
 ]);

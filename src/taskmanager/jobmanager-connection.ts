@@ -29,6 +29,7 @@ export interface JobManagerHandlers {
     checkpointId: number,
     offsets: { partition: number; position: number; epoch: number }[],
   ) => void;
+  onCheckpointAborted: (checkpointId: number) => void;
   /** The connection broke (the JobManager died or the network failed). */
   onLost: (reason: string) => void;
 }
@@ -121,6 +122,9 @@ export class JobManagerConnection {
             break;
           case 'checkpoint_complete':
             handlers.onCheckpointComplete(message.checkpointId, message.offsets);
+            break;
+          case 'checkpoint_aborted':
+            handlers.onCheckpointAborted(message.checkpointId);
             break;
         }
       });

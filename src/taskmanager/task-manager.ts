@@ -81,7 +81,10 @@ export class TaskManager {
         onStart: () => this.#startSignal?.(),
         onStop: () => this.stop(),
         onTriggerCheckpoint: (checkpointId) => void this.#checkpoint(checkpointId),
-        onCheckpointComplete: (checkpointId, offsets) => this.#commitCheckpoint(checkpointId, offsets),
+        onCheckpointComplete: (checkpointId, offsets) => void this.#commitCheckpoint(checkpointId, offsets),
+        onCheckpointAborted: (checkpointId) => {
+          for (const task of this.#registry?.tasks() ?? []) task.abortCheckpoint(checkpointId);
+        },
         onMembership: (partitions) => {
           // A member the coordinator gives nothing: IDLE (unless an assignment is on its way to us).
           if (partitions.length === 0 && this.#registry?.size === 0 && !this.#listener?.busy) {
@@ -343,7 +346,7 @@ export class TaskManager {
     if (!registry || this.#stopping) return;
     const tasks = registry.tasks();
     if (tasks.length === 0) return;
-    const snapshots = await Promise.all(tasks.map((t) => t.snapshot()));
+    const snapshots = await Promise.all(tasks.map((t) => t.snapshot(checkpointId)));
     // A task whose commit failed reads again from its last committed position.
     for (const task of tasks) {
       const seekTo = task.takePendingSeek();
@@ -375,18 +378,20 @@ export class TaskManager {
   /**
    * A checkpoint completed: commit its positions to Kafka (for lag tools and for anyone reading the
    * group's offsets) for the partitions this TaskManager still owns at the snapshot's epoch. A
-   * partition that changed owner since is left to its new owner's next checkpoint.
+   * partition that changed owner since is left to its new owner's next checkpoint. With a
+   * transactional sink, its prepared transactions are committed instead (offsets inside).
    */
-  #commitCheckpoint(
+  async #commitCheckpoint(
     checkpointId: number,
     offsets: { partition: number; position: number; epoch: number }[],
-  ): void {
+  ): Promise<void> {
     const consumer = this.#consumer;
     const registry = this.#registry;
     const topic = this.#jm?.job.topic;
     if (!consumer || !registry || !topic || this.#stopping) return;
-    // A transactional sink already committed these offsets in its checkpoint transaction.
+    // A transactional sink commits its prepared transactions, offsets inside: phase two.
     if (this.#sink?.commitsOffsets) {
+      await Promise.all(registry.tasks().map((t) => t.completeCheckpoint(checkpointId)));
       this.#lastCommittedCheckpoint = checkpointId;
       return;
     }

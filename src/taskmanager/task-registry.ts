@@ -19,6 +19,7 @@ export interface TaskRegistryOptions {
   sink: Sink<unknown>;
   onApplyError?: (partition: number, error: unknown, attempt: number) => void;
   deadLetters?: (letters: DeadLetter[]) => Promise<void>;
+  checkpointTimeoutMs?: number;
 }
 
 export class TaskRegistry {
@@ -65,7 +66,7 @@ export class TaskRegistry {
   /** Creates and restores a task per new partition; returns where each must start reading. */
   async handleAssignment(partitions: readonly number[]): Promise<Map<number, number | undefined>> {
     const starts = new Map<number, number | undefined>();
-    const { topic, graph, sink, onApplyError, deadLetters } = this.#options;
+    const { topic, graph, sink, onApplyError, deadLetters, checkpointTimeoutMs } = this.#options;
     await Promise.all(
       partitions.map(async (partition) => {
         const existing = this.#tasks.get(partition);
@@ -77,6 +78,7 @@ export class TaskRegistry {
           sink,
           onApplyError: (error, attempt) => onApplyError?.(partition, error, attempt),
           ...(deadLetters ? { deadLetters } : {}),
+          ...(checkpointTimeoutMs ? { checkpointTimeoutMs } : {}),
         });
         this.#tasks.set(partition, task);
         starts.set(partition, await task.restore());

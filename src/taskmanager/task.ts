@@ -39,6 +39,8 @@ export interface TaskOptions {
    * Without it such a record stops the task (it is never skipped silently).
    */
   deadLetters?: (letters: DeadLetter[]) => Promise<void>;
+  /** The longest a prepared checkpoint holds the task's next batch back (then it is treated as aborted). */
+  checkpointTimeoutMs?: number;
 }
 
 export class Task {
@@ -52,6 +54,11 @@ export class Task {
   #failed = 0;
   #inFlight: Promise<unknown> = Promise.resolve();
   #pendingSeek: number | undefined;
+  /** A checkpoint whose phase one this task did; batches wait at the gate until it completes or aborts. */
+  #preparedFor: number | undefined;
+  #gate: Promise<void> | undefined;
+  #openGate: (() => void) | undefined;
+  readonly #gateTimeoutMs: number;
   readonly #sink: Sink<unknown>;
   readonly #process: (record: SourceRecord) => unknown;
   readonly #onApplyError: (error: unknown, attempt: number) => void;
@@ -59,6 +66,7 @@ export class Task {
 
   constructor(options: TaskOptions) {
     this.#deadLetters = options.deadLetters;
+    this.#gateTimeoutMs = options.checkpointTimeoutMs ?? 10_000;
     this.topic = options.topic;
     this.partition = options.partition;
     this.id = `${options.topic}-${options.partition}`;
@@ -159,28 +167,61 @@ export class Task {
    * its position is durably applied by the sink. Undefined when the task cannot take part
    * (not RUNNING, or no position yet): the TaskManager then declines.
    */
-  snapshot(): Promise<TaskSnapshot | undefined> {
+  snapshot(checkpointId: number): Promise<TaskSnapshot | undefined> {
     const run = this.#inFlight.then(async () => {
       if (this.#state !== 'RUNNING' || this.#position === undefined) return undefined;
       const position = this.#position;
-      // A transactional sink makes the batch boundary durable now (Kafka: offsets + output, one commit).
+      // A transactional sink stages the batch boundary (phase one); it becomes visible on completion.
       if (this.#sink.preCommit) {
         const outcome = await this.#sink.preCommit(this.partition, position);
         if (outcome === 'fenced') {
           this.closeDirty();
           return undefined;
         }
-        if (outcome !== 'committed') {
-          // Nothing staged survived: read again from the last committed position.
-          this.#position = outcome.rewindTo;
-          this.#pendingSeek = outcome.rewindTo;
+        if (outcome !== 'prepared') {
+          this.#rewind(outcome.rewindTo);
           return undefined;
         }
+        // No batch may join the prepared transaction: the next one waits for completion or abort.
+        this.#preparedFor = checkpointId;
+        this.#gate = new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.#gateTimeoutMs);
+          this.#openGate = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
       return { partition: this.partition, position, epoch: this.#epoch, state: { applied: this.#consumed } };
     });
-    this.#inFlight = run.catch(() => {});
+    this.#inFlight = run.then(() => this.#gate).catch(() => {});
     return run;
+  }
+
+  /** Phase two, once the checkpoint completed: the prepared transaction becomes visible. */
+  async completeCheckpoint(checkpointId: number): Promise<void> {
+    if (this.#preparedFor !== checkpointId || !this.#sink.commit) return;
+    const outcome = await this.#sink.commit(this.partition);
+    if (outcome === 'fenced') this.closeDirty();
+    else if (outcome !== 'committed') this.#rewind(outcome.rewindTo);
+    this.#releaseGate();
+  }
+
+  /** The checkpoint failed elsewhere: keep the transaction open, the next checkpoint commits it. */
+  abortCheckpoint(checkpointId: number): void {
+    if (this.#preparedFor === checkpointId) this.#releaseGate();
+  }
+
+  #releaseGate(): void {
+    this.#preparedFor = undefined;
+    this.#gate = undefined;
+    this.#openGate?.();
+    this.#openGate = undefined;
+  }
+
+  #rewind(position: number): void {
+    this.#position = position;
+    this.#pendingSeek = position;
   }
 
   /** A seek the consumer must do for this partition (after a rewind), taken once. */
@@ -232,6 +273,8 @@ export class Task {
   /** RUNNING → SUSPENDED, then waits for the batch in flight: after this, nothing more is written. */
   async suspend(): Promise<void> {
     if (this.#state === 'RUNNING') this.#transition('SUSPENDED');
+    // A prepared transaction is aborted with the hand-over (sink.release): stop waiting for it.
+    this.#releaseGate();
     await this.#inFlight;
   }
 
@@ -247,6 +290,7 @@ export class Task {
   /** Lost or fenced: stop writing at once; whatever is in flight is refused by the sink's epoch check. */
   closeDirty(): void {
     if (!isClosed(this.#state)) this.#transition('CLOSED_DIRTY');
+    this.#releaseGate();
   }
 
   #transition(to: TaskState): void {

@@ -1,10 +1,11 @@
-// An exactly-once Kafka sink, Kafka Streams' way: one transactional producer per partition (its
-// transactional.id is stable per partition, so a new owner fences the old one), the task's output
-// staged in an open transaction, and at each checkpoint the source offsets sent into that same
-// transaction (with the consumer's group metadata, KIP-447) and the transaction committed.
+// An exactly-once Kafka sink with Flink's two-phase commit: one transactional producer per partition
+// (its transactional.id is stable per partition, so a new owner fences the old one), the task's
+// output staged in an open transaction; at a checkpoint's batch boundary the source offsets go into
+// that transaction (phase one, with the consumer's group metadata, KIP-447), and only once the
+// checkpoint completed is the transaction committed (phase two).
 // Invariant: output records and the consumer offset after them become visible together or not at
 // all; a revoked or lost partition's open transaction is aborted, so read_committed readers see
-// each input record's output exactly once. Offsets move only at checkpoints, by these commits.
+// each input record's output exactly once. Offsets move only when a checkpoint completes.
 
 import type {
   ApplyOutcome,
@@ -27,7 +28,7 @@ export function kafkaTransactionalSink<T>(options: KafkaSinkOptions<T>): SinkFac
   return (context) => new KafkaTransactionalSink<T>(options, context);
 }
 
-/** What preCommit asks of the task when the commit failed without fencing: read again from here. */
+/** What a failed (not fenced) phase asks of the task: read again from here. */
 export interface Rewind {
   rewindTo: number;
 }
@@ -41,6 +42,8 @@ class KafkaTransactionalSink<T> implements Sink<T> {
   readonly #epochs = new Map<number, number>();
   /** Last position whose transaction committed, per partition: where to rewind after a failed commit. */
   readonly #committed = new Map<number, number>();
+  /** Position prepared in the open transaction (phase one done), awaiting the checkpoint's completion. */
+  readonly #prepared = new Map<number, number>();
 
   constructor(options: KafkaSinkOptions<T>, context: SinkContext) {
     this.#o = options;
@@ -96,30 +99,56 @@ class KafkaTransactionalSink<T> implements Sink<T> {
     }
   }
 
-  async preCommit(partition: number, position: number): Promise<'committed' | 'fenced' | Rewind> {
+  /** Phase one: the offsets go into the open transaction (with the group metadata); nothing is visible yet. */
+  async preCommit(partition: number, position: number): Promise<'prepared' | 'fenced' | Rewind> {
     const producer = this.#producers.get(partition);
     if (!producer) return 'fenced';
-    if (!producer.inTransaction) return 'committed';
     try {
+      await producer.begin();
       const offsets: TopicPartitionOffsetAndMetadata[] = [
         { topic: this.#context.topic, partition, offset: position },
       ];
       await producer.sendOffsets(offsets, this.#consumer);
+      this.#prepared.set(partition, position);
+      return 'prepared';
+    } catch (error) {
+      return this.#failed(partition, producer, error);
+    }
+  }
+
+  /** Phase two, after the checkpoint completed: commit, so output and offsets become visible together. */
+  async commit(partition: number): Promise<'committed' | 'fenced' | Rewind> {
+    const producer = this.#producers.get(partition);
+    const position = this.#prepared.get(partition);
+    if (!producer) return 'fenced';
+    if (position === undefined) return 'committed';
+    try {
       await producer.commit();
+      this.#prepared.delete(partition);
       this.#committed.set(partition, position);
       return 'committed';
     } catch (error) {
-      await producer.abort();
-      if (error instanceof TransactionFencedError) return 'fenced';
-      // Not committed, and aborted: the staged records are gone; read them again.
-      return { rewindTo: this.#committed.get(partition) ?? this.#context.startPositions[partition] ?? 0 };
+      return this.#failed(partition, producer, error);
     }
+  }
+
+  async #failed(
+    partition: number,
+    producer: TransactionalProducer,
+    error: unknown,
+  ): Promise<'fenced' | Rewind> {
+    this.#prepared.delete(partition);
+    await producer.abort();
+    if (error instanceof TransactionFencedError) return 'fenced';
+    // Aborted: what was staged is gone; read it again from the last committed position.
+    return { rewindTo: this.#committed.get(partition) ?? this.#context.startPositions[partition] ?? 0 };
   }
 
   async release(partition: number, _clean: boolean): Promise<void> {
     const producer = this.#producers.get(partition);
     if (!producer) return;
     this.#producers.delete(partition);
+    this.#prepared.delete(partition);
     await producer.abort();
     await producer.close();
   }
