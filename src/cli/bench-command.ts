@@ -14,7 +14,8 @@ import { EventLog } from '../logging/event-log.js';
 import { createLogger } from '../logging/logger.js';
 import { runAction } from './fail.js';
 import { up } from './infra-command.js';
-import { JOB_SETTINGS, taskManagerCommandLine } from './run-command.js';
+import { taskManagerCommandLine } from './job-session.js';
+import { JOB_SETTINGS } from './run-command.js';
 import { addSettingFlags, configFromCli } from './settings-options.js';
 import { renderTable } from './table.js';
 

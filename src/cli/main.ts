@@ -4,7 +4,9 @@ import { Command } from 'commander';
 import { benchCommand } from './bench-command.js';
 import { infraCommand } from './infra-command.js';
 import { jobManagerCommand } from './jobmanager-command.js';
+import { reliabilityCommand } from './reliability-command.js';
 import { runCommand } from './run-command.js';
+import { stressCommand } from './stress-command.js';
 import { taskManagerCommand } from './taskmanager-command.js';
 
 const program = new Command('sluice')
@@ -16,6 +18,8 @@ program.addCommand(infraCommand());
 program.addCommand(runCommand());
 program.addCommand(jobManagerCommand());
 program.addCommand(taskManagerCommand());
+program.addCommand(stressCommand());
+program.addCommand(reliabilityCommand());
 program.addCommand(benchCommand());
 
 await program.parseAsync(process.argv);

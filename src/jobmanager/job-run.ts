@@ -52,8 +52,14 @@ export interface RunContext {
   cluster: LocalCluster;
   /** Milliseconds since the input started. */
   elapsed: () => number;
+  /** When the input started (epoch ms). */
+  inputStartedAt: () => number;
+  /** When the group was told to start (epoch ms): distribution begins here. */
+  groupStartedAt: number;
   /** The counter's last reading. */
   count: () => number;
+  /** True once the run stopped watching the counter (reached N, failed or was aborted). */
+  done: () => boolean;
 }
 
 export interface JobResult {
@@ -90,6 +96,8 @@ export interface JobResult {
   latency?: { count: number; p50: number; p99: number; max: number; visibleIn: 'redis' | 'kafka' };
   /** TaskManagers that died without being asked to, and were started again. */
   restarts: { id: string; at: number; pid: number }[];
+  /** Each partition's position when the run started (index = partition). */
+  startPositions: number[];
   /** Where results went: redis:<counter key> or kafka:<output topic>. */
   sink: string;
   /** Records sent to the dead-letter topic (all TaskManagers). */
@@ -119,6 +127,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     rebalancesDuringRun: [],
     restarts: [],
     deadLettered: 0,
+    startPositions: [],
     deadLetterTopic: job.deadLetterTopic,
     sink: job.sink.kind === 'kafka' ? `kafka:${job.sink.topic}` : `redis:${job.counterKey}`,
     logDir,
@@ -143,6 +152,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       runId,
       [...starts.keys()].sort((a, b) => a - b).map((p) => starts.get(p) ?? 0),
     );
+    result.startPositions = [...job.startPositions];
     await resetCounterSink(redis, job.counterKey, starts);
     if (job.sink.kind === 'kafka') {
       const output = job.sink.topic;
@@ -190,11 +200,13 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const total = config.job.numMessages;
     let monitorDone = false;
     let produceStart = Date.now();
+    // Connected up front, so the input starts the moment it is asked to.
+    producer = await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
+    const source = producer;
     const produce = async (): Promise<void> => {
-      producer ??= await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
       produceStart = Date.now();
       const common = {
-        producer,
+        producer: source,
         topic: job.topic,
         partitions: job.partitions,
         total,
@@ -234,7 +246,10 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const faults = options.duringRun?.({
       cluster,
       elapsed: () => Date.now() - produceStart,
+      inputStartedAt: () => produceStart,
+      groupStartedAt: groupStart,
       count: () => lastCount,
+      done: () => monitorDone,
     });
     const faultsDone = (faults ?? Promise.resolve()).catch((error: unknown) => {
       result.faultError = error instanceof Error ? error.message : String(error);

@@ -36,6 +36,13 @@ export interface OwnershipChange {
   readonly partitions: readonly number[];
 }
 
+/** A task's first applied batch: from then on the partition progresses on that TaskManager. */
+export interface PartitionResumed {
+  readonly at: number;
+  readonly taskManagerId: string;
+  readonly partition: number;
+}
+
 export interface RegistrationRequest {
   taskManagerId: string;
   pid: number;
@@ -52,6 +59,7 @@ function min(a: number | undefined, b: number | undefined): number | undefined {
 export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   readonly #entries = new Map<string, TaskManagerView>();
   readonly #timeline: OwnershipChange[] = [];
+  readonly #resumed: PartitionResumed[] = [];
   /** Latency buckets of earlier processes of a TaskManager id (before a restart). */
   readonly #retiredLatency: Record<string, number>[] = [];
   readonly #now: () => number;
@@ -132,6 +140,10 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
 
   /** Records ownership changes from a TaskManager's events. */
   event(id: string, at: number, event: { type: string; [key: string]: unknown }): void {
+    if (event.type === 'taskmanager.partition_resumed' && typeof event.partition === 'number') {
+      this.#resumed.push({ at, taskManagerId: id, partition: event.partition });
+      return;
+    }
     const kind =
       event.type === 'taskmanager.partitions_assigned'
         ? 'assigned'
@@ -176,6 +188,10 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   /** Every latency histogram ever reported: the live ones and those of restarted processes. */
   latencyHistograms(): Record<string, number>[] {
     return [...this.#retiredLatency, ...this.list().map((t) => ({ ...t.latency }))];
+  }
+
+  resumed(since = 0): PartitionResumed[] {
+    return this.#resumed.filter((r) => r.at >= since);
   }
 
   timeline(since = 0): OwnershipChange[] {

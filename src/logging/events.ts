@@ -72,6 +72,8 @@ export type TaskManagerEvent =
       offsets: number[];
     }
   | { type: 'taskmanager.consume_error'; taskManagerId: string; error: string; code?: number }
+  /** A task applied its first batch: the partition progresses again (takeover measurements). */
+  | { type: 'taskmanager.partition_resumed'; taskManagerId: string; partition: number; offset: number }
   | {
       type: 'taskmanager.write_fenced';
       taskManagerId: string;
@@ -135,6 +137,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.partitions_revoked': 'info',
   'taskmanager.partitions_lost': 'warn',
   'taskmanager.consume_error': 'error',
+  'taskmanager.partition_resumed': 'info',
   'taskmanager.write_fenced': 'warn',
   'taskmanager.source_completed': 'info',
   'jobmanager.started': 'info',

@@ -45,6 +45,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `📉 TASK MANAGER FAULT TOLERANCE: TaskManager ${event.taskManagerId} lost ${event.partitions.length} partitions: ${event.topic} ${list(event.partitions)} ${list(event.offsets)}`;
     case 'taskmanager.consume_error':
       return `❌ TaskManager ${event.taskManagerId}: Kafka consume error: ${event.error}`;
+    case 'taskmanager.partition_resumed':
+      return `▶️ TaskManager ${event.taskManagerId}: partition ${event.partition} progressing again from offset ${event.offset}`;
     case 'taskmanager.write_fenced':
       return `🧟 TaskManager ${event.taskManagerId}: write to partition ${event.partition} rejected - it no longer owns it (epoch ${event.epoch}, current ${event.currentEpoch})`;
     case 'taskmanager.source_completed':

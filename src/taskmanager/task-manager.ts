@@ -48,6 +48,8 @@ export class TaskManager {
   #lastConsumeErrorAt = 0;
   #lastCommittedCheckpoint = 0;
   readonly #latency = new LatencyHistogram();
+  /** Tasks that applied a batch already (their first one is announced, for takeover times). */
+  readonly #resumed = new WeakSet<object>();
   #firstAppliedAt: number | undefined;
   #lastAppliedAt: number | undefined;
   /** Writes the sink refused because another TaskManager had claimed the partition (zombie writes). */
@@ -268,6 +270,16 @@ export class TaskManager {
         consumer.seek({ topic, partition, offset: result.seekTo }, 0, () => {});
       }
       if (result.outcome === 'applied' && result.lastOffset !== undefined) {
+        const task = registry.get(partition);
+        if (task && !this.#resumed.has(task)) {
+          this.#resumed.add(task);
+          this.#o.events.emit({
+            type: 'taskmanager.partition_resumed',
+            taskManagerId: this.#id,
+            partition,
+            offset: byPartition.get(partition)?.[0]?.offset ?? result.lastOffset,
+          });
+        }
         this.#progress?.record(registry.totalConsumed(), partition, result.lastOffset, registry.size);
         // End-to-end latency: from the record's creation (producer timestamp) to its result being visible.
         const now = Date.now();

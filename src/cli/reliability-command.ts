@@ -1,0 +1,104 @@
+// `sluice reliability` (scripts/run-reliability-test.sh): the seed's reliability test, with real
+// faults. A seeded schedule (printed, replayable with --seed) of kill -9s, graceful stops, a broker
+// restart, a Redis restart and a zombie, while the input flows; then takeover times per fault and
+// an independent verification: every id exactly once, counter == N, offsets == last checkpoint.
+
+import path from 'node:path';
+import { Command } from 'commander';
+import { writeReport } from '../reports/report-files.js';
+import { describeFault, type FaultKind, planFaults } from '../runs/fault-schedule.js';
+import { instrumentedRun } from '../runs/instrumented-run.js';
+import { measureTakeovers } from '../runs/run-analysis.js';
+import { buildRunReport, reliabilityChecks } from '../runs/run-report-builder.js';
+import { runAction } from './fail.js';
+import { withJobSession } from './job-session.js';
+import { projectRoot } from './project-root.js';
+import { JOB_SETTINGS } from './run-command.js';
+import { renderRunReport } from './run-report-summary.js';
+import { addSettingFlags, configFromCli } from './settings-options.js';
+
+const count = (value: unknown, fallback: number): number => {
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`expected a whole number of faults, got ${String(value)}`);
+  return n;
+};
+
+export function reliabilityCommand(): Command {
+  return addSettingFlags(
+    new Command('reliability')
+      .description(
+        "the seed's reliability test: faults while the input flows, takeover times, every id exactly once",
+      )
+      .option('--seed <n>', 'seed of the fault schedule (printed; pass it again to replay a run)')
+      .option('--kills <n>', 'kill -9 of ACTIVE TaskManagers', '3')
+      .option('--stops <n>', 'graceful stops (SIGTERM) of ACTIVE TaskManagers', '1')
+      .option('--broker-restarts <n>', 'restarts of the Kafka broker', '1')
+      .option('--redis-restarts <n>', 'restarts of Redis', '1')
+      .option('--zombies <n>', 'SIGSTOP past the session timeout, then SIGCONT', '1')
+      .option('--no-restart', 'do not start killed TaskManagers again')
+      .option('--reports-dir <dir>', 'where reports go', path.join(projectRoot(), 'reports')),
+    JOB_SETTINGS,
+  ).action((flags: Record<string, unknown>) =>
+    runAction(async () => {
+      const config0 = configFromCli(flags, {
+        logFormat: 'pretty',
+        // ~2 minutes here: 2,000,000 records at 20,000 records/s.
+        numMessages: '2000000',
+        produceRate: '20000',
+      });
+      const restart = flags.restart !== false;
+      const config = { ...config0, runtime: { ...config0.runtime, restartTaskManagers: restart } };
+      const seed = flags.seed === undefined ? Math.floor(Math.random() * 1_000_000) : count(flags.seed, 0);
+      const counts: Partial<Record<FaultKind, number>> = {
+        kill: count(flags.kills, 3),
+        stop: count(flags.stops, 1),
+        'broker-restart': count(flags.brokerRestarts, 1),
+        'redis-restart': count(flags.redisRestarts, 1),
+        zombie: count(flags.zombies, 1),
+      };
+      const rate = config.runtime.produceRate;
+      const durationMs = rate > 0 ? (config.job.numMessages / rate) * 1000 : 60_000;
+      const plan = planFaults({ seed, durationMs, counts, minSpacingMs: 4000 });
+      process.stdout.write(
+        `reliability: seed ${seed} (replay with --seed ${seed}); ${plan.length} faults over ~${Math.round(durationMs / 1000)}s:\n` +
+          plan.map((f, i) => `  ${i + 1}. ${describeFault(f)}`).join('\n') +
+          '\n',
+      );
+      return withJobSession(
+        config,
+        { manageInfra: config.runtime.manageInfra, keepInfra: false },
+        async (session) => {
+          const run = await instrumentedRun({
+            ...session.runOptions,
+            plan,
+            faultEnvironment: {
+              restart: session.restart,
+              partitions: config.job.partitions,
+              log: (line) => session.line.print(`${line}\n`),
+            },
+          });
+          session.line.done();
+          const takeovers = measureTakeovers(run.faults, run.resumed, run.timeline, run.samples);
+          const report = buildRunReport(
+            'reliability',
+            run,
+            config,
+            reliabilityChecks(run, takeovers, restart),
+            {
+              settings: {
+                seed,
+                restartKilled: restart,
+                ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`faults.${k}`, v ?? 0])),
+              },
+              plan,
+            },
+          );
+          const files = writeReport(report, String(flags.reportsDir));
+          process.stdout.write(renderRunReport(report, files));
+          return report.verdict === 'PASS' ? 0 : 1;
+        },
+      );
+    }),
+  );
+}

@@ -1,0 +1,114 @@
+// Carries out a fault schedule against a running job: kill -9 or graceful stop of an ACTIVE
+// TaskManager, a broker or Redis restart, a zombie (SIGSTOP until its partitions moved, then
+// SIGCONT). Records what was hit and when, for the takeover measurements that follow.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunContext } from '../jobmanager/job-run.js';
+import type { FaultKind, PlannedFault } from './fault-schedule.js';
+
+export interface FaultRecord {
+  readonly kind: FaultKind;
+  readonly plannedAt: number;
+  /** When it happened (epoch ms) and how long after the input started. */
+  readonly at: number;
+  readonly elapsedMs: number;
+  /** The TaskManager hit (kill, stop, zombie). */
+  readonly target?: string;
+  /** Partitions whose progress the fault stopped. */
+  readonly affected: readonly number[];
+  readonly detail: string;
+  /** How long the fault itself took (a restart, a zombie's freeze). */
+  readonly durationMs: number;
+}
+
+export interface FaultEnvironment {
+  /** Restarts Kafka or Redis, keeping their data (the project's own infra code). */
+  restart: (service: 'kafka' | 'redis') => Promise<void>;
+  partitions: number;
+  log?: (line: string) => void;
+}
+
+export async function injectFaults(
+  ctx: RunContext,
+  plan: readonly PlannedFault[],
+  env: FaultEnvironment,
+): Promise<FaultRecord[]> {
+  const records: FaultRecord[] = [];
+  for (const fault of plan) {
+    while (ctx.elapsed() < fault.at) await sleep(20);
+    const record = await inject(ctx, fault, env);
+    env.log?.(
+      `💥 FAULT ${records.length + 1}/${plan.length} at t+${(record.elapsedMs / 1000).toFixed(1)}s: ${record.detail}`,
+    );
+    records.push(record);
+  }
+  return records;
+}
+
+async function inject(ctx: RunContext, fault: PlannedFault, env: FaultEnvironment): Promise<FaultRecord> {
+  const at = Date.now();
+  const base = { kind: fault.kind, plannedAt: fault.at, at, elapsedMs: ctx.elapsed() };
+  const all = Array.from({ length: env.partitions }, (_, p) => p);
+  const active = ctx.cluster.registry.connected().filter((t) => t.partitions.length > 0);
+  const victim = active[Math.floor(fault.pick * active.length)];
+  switch (fault.kind) {
+    case 'broker-restart':
+    case 'redis-restart': {
+      const service = fault.kind === 'broker-restart' ? 'kafka' : 'redis';
+      await env.restart(service);
+      return {
+        ...base,
+        affected: all,
+        detail: `${service === 'kafka' ? 'broker' : 'Redis'} restarted`,
+        durationMs: Date.now() - at,
+      };
+    }
+    case 'kill':
+    case 'stop':
+    case 'zombie': {
+      if (!victim)
+        return {
+          ...base,
+          affected: [],
+          detail: `${fault.kind}: no ACTIVE TaskManager to hit`,
+          durationMs: 0,
+        };
+      const affected = [...victim.partitions];
+      if (fault.kind === 'kill') {
+        ctx.cluster.kill(victim.id, 'SIGKILL');
+        return {
+          ...base,
+          target: victim.id,
+          affected,
+          detail: `kill -9 ${victim.id} (partitions ${affected.join(', ')})`,
+          durationMs: 0,
+        };
+      }
+      if (fault.kind === 'stop') {
+        await ctx.cluster.stopTaskManager(victim.id);
+        return {
+          ...base,
+          target: victim.id,
+          affected,
+          detail: `graceful stop of ${victim.id} (partitions ${affected.join(', ')})`,
+          durationMs: Date.now() - at,
+        };
+      }
+      ctx.cluster.kill(victim.id, 'SIGSTOP');
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const owners = ctx.cluster.registry.owners();
+        if (affected.every((p) => (owners.get(p) ?? []).some((id) => id !== victim.id))) break;
+        await sleep(100);
+      }
+      ctx.cluster.kill(victim.id, 'SIGCONT');
+      return {
+        ...base,
+        target: victim.id,
+        affected,
+        detail: `zombie: SIGSTOP ${victim.id} until partitions ${affected.join(', ')} moved, then SIGCONT`,
+        durationMs: Date.now() - at,
+      };
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// Turns what a run recorded (samples, the registry's ownership timeline and resumed partitions,
+// the faults) into the figures reports show: takeover time per fault, who owned which partition
+// when, throughput per TaskManager over time, and records per partition.
+
+import type { OwnershipChange, PartitionResumed } from '../jobmanager/taskmanager-registry.js';
+import type { FaultRecord } from './fault-injector.js';
+import type { RunSample } from './run-recorder.js';
+
+export interface PartitionTakeover {
+  partition: number;
+  /** Milliseconds from the fault until the partition progressed again; undefined: never seen. */
+  ms: number | undefined;
+  /** Who made it progress again. */
+  by: string | undefined;
+}
+
+export interface FaultTakeover extends FaultRecord {
+  partitions: PartitionTakeover[];
+  /** The slowest partition: the fault's takeover time. */
+  takeoverMs: number | undefined;
+  /** Ownership changes the fault caused (revoked by a stopped TaskManager, lost by a zombie). */
+  handovers: { taskManagerId: string; kind: OwnershipChange['kind']; partitions: readonly number[] }[];
+}
+
+export function measureTakeovers(
+  faults: readonly FaultRecord[],
+  resumed: readonly PartitionResumed[],
+  timeline: readonly OwnershipChange[],
+  samples: readonly RunSample[],
+): FaultTakeover[] {
+  return faults.map((fault, i) => {
+    const next = faults[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+    const partitions = fault.affected.map((partition): PartitionTakeover => {
+      if (fault.target !== undefined) {
+        // Ownership faults: the first task that applied a batch of it after the fault. A killed or
+        // stopped TaskManager cannot resume (a restarted one, same id, is a new process and counts);
+        // a zombie could only after it woke up, so its own resumes do not count.
+        const hit = resumed.find(
+          (r) =>
+            r.at >= fault.at &&
+            r.partition === partition &&
+            (fault.kind !== 'zombie' || r.taskManagerId !== fault.target),
+        );
+        return { partition, ms: hit ? hit.at - fault.at : undefined, by: hit?.taskManagerId };
+      }
+      // Broker or Redis restart: the first sample showing the partition's position moving again.
+      const before = positionAt(samples, fault.at, partition);
+      const after = samples.find(
+        (s) => s.at > fault.at + fault.durationMs && (s.positions[partition] ?? -1) > before,
+      );
+      const owner = after?.taskManagers.find((t) => t.partitions.includes(partition))?.id;
+      return { partition, ms: after ? after.at - fault.at : undefined, by: owner };
+    });
+    const times = partitions.map((p) => p.ms);
+    const takeoverMs =
+      times.length > 0 && times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+    const handovers = timeline
+      .filter(
+        (c) => c.at >= fault.at && c.at < next && c.taskManagerId === fault.target && c.kind !== 'assigned',
+      )
+      .map((c) => ({ taskManagerId: c.taskManagerId, kind: c.kind, partitions: c.partitions }));
+    return { ...fault, partitions, takeoverMs, handovers };
+  });
+}
+
+function positionAt(samples: readonly RunSample[], at: number, partition: number): number {
+  let position = -1;
+  for (const s of samples) {
+    if (s.at > at) break;
+    position = Math.max(position, s.positions[partition] ?? -1);
+  }
+  return position;
+}
+
+export interface OwnershipSegment {
+  partition: number;
+  taskManagerId: string;
+  from: number;
+  to: number;
+}
+
+/** Who owned each partition when: from an assignment to the next change of that partition. */
+export function ownershipSegments(
+  timeline: readonly OwnershipChange[],
+  start: number,
+  end: number,
+): OwnershipSegment[] {
+  const open = new Map<number, { taskManagerId: string; from: number }>();
+  const segments: OwnershipSegment[] = [];
+  const close = (partition: number, at: number) => {
+    const current = open.get(partition);
+    if (current)
+      segments.push({
+        partition,
+        taskManagerId: current.taskManagerId,
+        from: Math.max(current.from, start),
+        to: at,
+      });
+    open.delete(partition);
+  };
+  for (const change of [...timeline].sort((a, b) => a.at - b.at)) {
+    for (const partition of change.partitions) {
+      if (change.kind === 'assigned') {
+        close(partition, change.at);
+        open.set(partition, { taskManagerId: change.taskManagerId, from: change.at });
+      } else if (open.get(partition)?.taskManagerId === change.taskManagerId) close(partition, change.at);
+    }
+  }
+  for (const partition of [...open.keys()]) close(partition, end);
+  return segments.filter((s) => s.to > start);
+}
+
+export interface Series {
+  name: string;
+  points: { at: number; value: number }[];
+}
+
+/**
+ * Records per second per TaskManager, between two of its heartbeats (the figures change only with
+ * a heartbeat; rates between samples would alias). A restarted process starts from zero again.
+ */
+export function throughputPerTaskManager(samples: readonly RunSample[]): Series[] {
+  const series = new Map<string, Series>();
+  const last = new Map<string, { at: number; consumed: number }>();
+  for (const sample of samples) {
+    for (const tm of sample.taskManagers) {
+      if (tm.heartbeatAt === undefined) continue;
+      const before = last.get(tm.id);
+      if (before && tm.heartbeatAt > before.at) {
+        const delta = tm.consumed >= before.consumed ? tm.consumed - before.consumed : tm.consumed;
+        let s = series.get(tm.id);
+        if (!s) {
+          s = { name: tm.id, points: [] };
+          series.set(tm.id, s);
+        }
+        s.points.push({ at: tm.heartbeatAt, value: delta / ((tm.heartbeatAt - before.at) / 1000) });
+      }
+      if (!before || tm.heartbeatAt > before.at)
+        last.set(tm.id, { at: tm.heartbeatAt, consumed: tm.consumed });
+    }
+  }
+  // Only TaskManagers that did something are worth a line.
+  return [...series.values()]
+    .filter((s) => s.points.some((p) => p.value > 0))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+/** The job's overall result rate (counter or output ids) between samples. */
+export function overallThroughput(samples: readonly RunSample[]): Series {
+  const points: Series['points'] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const prev = samples[i - 1];
+    const cur = samples[i];
+    if (!prev || !cur || cur.at <= prev.at) continue;
+    points.push({ at: cur.at, value: Math.max(0, cur.count - prev.count) / ((cur.at - prev.at) / 1000) });
+  }
+  return { name: 'all', points };
+}
+
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}

@@ -1,0 +1,74 @@
+// Samples the JobManager's registry while a job runs (every 500 ms by default): each TaskManager's
+// status, partitions, records applied and memory, and each partition's position. Reports draw
+// throughput per TaskManager over time and partition progress from these samples.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskManagerRegistry } from '../jobmanager/taskmanager-registry.js';
+
+export interface TaskManagerSample {
+  readonly id: string;
+  readonly status: string;
+  readonly partitions: readonly number[];
+  readonly consumed: number;
+  readonly rssBytes: number;
+  /** When the TaskManager sent the heartbeat these figures come from. */
+  readonly heartbeatAt: number | undefined;
+}
+
+export interface RunSample {
+  readonly at: number;
+  /** The job's result count at that moment (Redis counter or output ids). */
+  readonly count: number;
+  readonly taskManagers: readonly TaskManagerSample[];
+  /** partition → highest position any task reported. */
+  readonly positions: Readonly<Record<number, number>>;
+}
+
+export class RunRecorder {
+  readonly samples: RunSample[] = [];
+  readonly #registry: TaskManagerRegistry;
+  readonly #count: () => number;
+  readonly #intervalMs: number;
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(registry: TaskManagerRegistry, count: () => number, intervalMs = 500) {
+    this.#registry = registry;
+    this.#count = count;
+    this.#intervalMs = intervalMs;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = (async () => {
+      while (this.#running) {
+        this.sample();
+        await sleep(this.#intervalMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    this.sample();
+  }
+
+  sample(): void {
+    const positions: Record<number, number> = {};
+    const taskManagers = this.#registry.list().map((t) => {
+      for (const report of t.partitionReports) {
+        positions[report.partition] = Math.max(positions[report.partition] ?? -1, report.position);
+      }
+      return {
+        id: t.id,
+        status: t.status,
+        partitions: [...t.partitions],
+        consumed: t.consumed,
+        rssBytes: t.rssBytes,
+        heartbeatAt: t.lastHeartbeatAt,
+      };
+    });
+    this.samples.push({ at: Date.now(), count: this.#count(), taskManagers, positions });
+  }
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FaultRecord } from '../../src/runs/fault-injector.js';
+import {
+  measureTakeovers,
+  ownershipSegments,
+  throughputPerTaskManager,
+} from '../../src/runs/run-analysis.js';
+import type { RunSample } from '../../src/runs/run-recorder.js';
+
+const fault = (kind: FaultRecord['kind'], at: number, target?: string, affected = [1]): FaultRecord => ({
+  kind,
+  plannedAt: at,
+  at,
+  elapsedMs: at,
+  affected,
+  detail: kind,
+  durationMs: 0,
+  ...(target ? { target } : {}),
+});
+
+describe('measureTakeovers', () => {
+  it('takes the first resume after a kill, even by the restarted process of the same id', () => {
+    const [t] = measureTakeovers(
+      [fault('kill', 10_000, 'TM-01')],
+      [
+        { at: 9000, taskManagerId: 'TM-01', partition: 1 },
+        { at: 13_130, taskManagerId: 'TM-01', partition: 1 },
+      ],
+      [],
+      [],
+    );
+    assert.deepEqual(t?.partitions, [{ partition: 1, ms: 3130, by: 'TM-01' }]);
+    assert.equal(t?.takeoverMs, 3130);
+  });
+
+  it("does not count a zombie's own resume as a takeover", () => {
+    const [t] = measureTakeovers(
+      [fault('zombie', 10_000, 'TM-02')],
+      [
+        { at: 12_000, taskManagerId: 'TM-02', partition: 1 },
+        { at: 14_000, taskManagerId: 'TM-03', partition: 1 },
+      ],
+      [],
+      [],
+    );
+    assert.equal(t?.takeoverMs, 4000);
+    assert.equal(t?.partitions[0]?.by, 'TM-03');
+  });
+
+  it('measures a broker restart from the positions moving again, and reports a partition never seen', () => {
+    const sample = (at: number, p0: number, p1: number): RunSample => ({
+      at,
+      count: 0,
+      positions: { 0: p0, 1: p1 },
+      taskManagers: [
+        { id: 'TM-01', status: 'ACTIVE', partitions: [0, 1], consumed: 0, rssBytes: 0, heartbeatAt: at },
+      ],
+    });
+    const [t] = measureTakeovers(
+      [fault('broker-restart', 1000, undefined, [0, 1])],
+      [],
+      [],
+      [sample(500, 10, 10), sample(2000, 10, 10), sample(6000, 20, 10)],
+    );
+    assert.deepEqual(
+      t?.partitions.map((p) => [p.partition, p.ms]),
+      [
+        [0, 5000],
+        [1, undefined],
+      ],
+    );
+    assert.equal(t?.takeoverMs, undefined, 'not every partition progressed again');
+  });
+});
+
+describe('ownershipSegments', () => {
+  it('turns assignments and hand-overs into who-owned-what-when', () => {
+    const segments = ownershipSegments(
+      [
+        { at: 0, taskManagerId: 'TM-01', kind: 'assigned', partitions: [0, 1] },
+        { at: 100, taskManagerId: 'TM-01', kind: 'revoked', partitions: [1] },
+        { at: 150, taskManagerId: 'TM-02', kind: 'assigned', partitions: [1] },
+        // TM-01 killed: no revoke; the next assignment ends its ownership.
+        { at: 400, taskManagerId: 'TM-03', kind: 'assigned', partitions: [0] },
+      ],
+      0,
+      1000,
+    );
+    assert.deepEqual(
+      segments.map((s) => [s.partition, s.taskManagerId, s.from, s.to]).sort(),
+      [
+        [0, 'TM-01', 0, 400],
+        [0, 'TM-03', 400, 1000],
+        [1, 'TM-01', 0, 100],
+        [1, 'TM-02', 150, 1000],
+      ].sort(),
+    );
+  });
+});
+
+describe('throughputPerTaskManager', () => {
+  it('computes rates between heartbeats, restarting from zero after a process restart', () => {
+    const s = (at: number, consumed: number, heartbeatAt: number): RunSample => ({
+      at,
+      count: 0,
+      positions: {},
+      taskManagers: [{ id: 'TM-01', status: 'ACTIVE', partitions: [0], consumed, rssBytes: 0, heartbeatAt }],
+    });
+    const [series] = throughputPerTaskManager([
+      s(0, 0, 0),
+      s(500, 0, 0),
+      s(1000, 1000, 1000),
+      s(2000, 300, 2000),
+    ]);
+    assert.deepEqual(
+      series?.points.map((p) => p.value),
+      [1000, 300],
+    );
+  });
+});
