@@ -54,9 +54,12 @@ export function measureTakeovers(
     const times = partitions.map((p) => p.ms);
     const takeoverMs =
       times.length > 0 && times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+    // What the hit TaskManager said about it: up to the next fault, or for a zombie (which only
+    // speaks once woken up) until a few seconds after it was woken, even if the next fault came first.
+    const until = Math.max(next, fault.kind === 'zombie' ? fault.at + fault.durationMs + 10_000 : next);
     const handovers = timeline
       .filter(
-        (c) => c.at >= fault.at && c.at < next && c.taskManagerId === fault.target && c.kind !== 'assigned',
+        (c) => c.at >= fault.at && c.at < until && c.taskManagerId === fault.target && c.kind !== 'assigned',
       )
       .map((c) => ({ taskManagerId: c.taskManagerId, kind: c.kind, partitions: c.partitions }));
     return { ...fault, partitions, takeoverMs, handovers };

@@ -48,6 +48,17 @@ describe('measureTakeovers', () => {
     assert.equal(t?.partitions[0]?.by, 'TM-03');
   });
 
+  it("keeps a zombie's loss notice even when it comes after the next fault started", () => {
+    const zombie = { ...fault('zombie', 10_000, 'TM-02'), durationMs: 3500 };
+    const [t] = measureTakeovers(
+      [zombie, fault('kill', 14_000, 'TM-03')],
+      [{ at: 13_800, taskManagerId: 'TM-04', partition: 1 }],
+      [{ at: 14_200, taskManagerId: 'TM-02', kind: 'lost', partitions: [1] }],
+      [],
+    );
+    assert.deepEqual(t?.handovers, [{ taskManagerId: 'TM-02', kind: 'lost', partitions: [1] }]);
+  });
+
   it('measures a broker restart from the positions moving again, and reports a partition never seen', () => {
     const sample = (at: number, p0: number, p1: number): RunSample => ({
       at,
