@@ -8,7 +8,10 @@ function copy(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const from = path.join(dir, entry.name);
     if (entry.isDirectory()) copy(from);
-    else if (ASSETS.has(path.extname(entry.name))) cpSync(from, path.join('dist', from));
+    // The dashboard's browser script is plain JavaScript (the only .js under src/).
+    else if (ASSETS.has(path.extname(entry.name)) || from.startsWith(path.join('src', 'dashboard'))) {
+      cpSync(from, path.join('dist', from));
+    }
   }
 }
 copy('src');

@@ -31,6 +31,21 @@ export interface CheckpointCoordinatorOptions {
   now?: () => number;
 }
 
+export interface CheckpointHistoryEntry {
+  readonly id: number;
+  readonly status: 'COMPLETED' | 'FAILED';
+  readonly triggeredAt: number;
+  readonly endedAt: number;
+  readonly durationMs: number;
+  /** Bytes of the stored checkpoint (completed ones). */
+  readonly sizeBytes?: number;
+  readonly failureReason?: CheckpointFailureReason;
+  readonly detail?: string;
+}
+
+/** How many recent checkpoints the coordinator remembers for the REST API and dashboard. */
+const HISTORY = 50;
+
 export interface CheckpointStats {
   completed: number;
   aborted: Partial<Record<CheckpointFailureReason, number>>;
@@ -53,6 +68,8 @@ export class CheckpointCoordinator {
     lastCompleted: undefined,
     lastDurationMs: undefined,
   };
+  readonly #history: CheckpointHistoryEntry[] = [];
+  readonly #triggeredAt = new Map<number, number>();
 
   constructor(options: CheckpointCoordinatorOptions) {
     this.#o = options;
@@ -68,6 +85,17 @@ export class CheckpointCoordinator {
 
   get pendingId(): number | undefined {
     return this.#pending?.id;
+  }
+
+  /** Recent checkpoints, newest first. */
+  history(): CheckpointHistoryEntry[] {
+    return [...this.#history];
+  }
+
+  #remember(entry: CheckpointHistoryEntry): void {
+    this.#history.unshift(entry);
+    if (this.#history.length > HISTORY) this.#history.length = HISTORY;
+    this.#triggeredAt.delete(entry.id);
   }
 
   /** Starts periodic checkpoints: the next one is triggered `intervalMs` after the last one ended. */
@@ -93,6 +121,7 @@ export class CheckpointCoordinator {
     while (this.#pending) await sleep(10);
     const pending = new PendingCheckpoint(this.#nextId++, this.#o.jobRunId, this.#o.partitions, this.#now());
     this.#pending = pending;
+    this.#triggeredAt.set(pending.id, pending.triggeredAt);
     const settled = new Promise<void>((resolve) => {
       this.#settle = resolve;
     });
@@ -156,6 +185,14 @@ export class CheckpointCoordinator {
     this.#stats.completed++;
     this.#stats.lastCompleted = checkpoint;
     this.#stats.lastDurationMs = checkpoint.completedAt - checkpoint.triggeredAt;
+    this.#remember({
+      id: checkpoint.id,
+      status: 'COMPLETED',
+      triggeredAt: checkpoint.triggeredAt,
+      endedAt: checkpoint.completedAt,
+      durationMs: checkpoint.completedAt - checkpoint.triggeredAt,
+      sizeBytes: Buffer.byteLength(JSON.stringify(checkpoint)),
+    });
     this.#o.notifyComplete(checkpoint);
     this.#o.onCompleted?.(checkpoint);
     this.#finish();
@@ -170,6 +207,17 @@ export class CheckpointCoordinator {
 
   #aborted(id: number, reason: CheckpointFailureReason, detail: string): void {
     this.#stats.aborted[reason] = (this.#stats.aborted[reason] ?? 0) + 1;
+    const triggeredAt = this.#triggeredAt.get(id) ?? this.#now();
+    const endedAt = this.#now();
+    this.#remember({
+      id,
+      status: 'FAILED',
+      triggeredAt,
+      endedAt,
+      durationMs: endedAt - triggeredAt,
+      failureReason: reason,
+      detail,
+    });
     this.#o.onAborted?.(id, reason, detail);
     this.#finish();
   }

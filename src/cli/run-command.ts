@@ -19,6 +19,7 @@ export const JOB_SETTINGS: readonly SettingName[] = [
   'taskManagers',
   'groupProtocol',
   'jobManagerPort',
+  'jobManagerHost',
   'progressEvery',
   'jobTimeoutMs',
   'checkpointIntervalMs',

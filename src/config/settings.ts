@@ -211,6 +211,14 @@ export const Settings = {
     defaultRaw: '8081',
     schema: trimmed.regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(65535)),
   }),
+  jobManagerHost: spec({
+    env: 'SLUICE_JOBMANAGER_HOST',
+    flag: '--jobmanager-host',
+    accepted:
+      'the address the JobManager listens on: 127.0.0.1 (default, this host only) or 0.0.0.0 / an interface address',
+    defaultRaw: '127.0.0.1',
+    schema: trimmed.regex(/^[A-Za-z0-9.:-]+$/),
+  }),
   jobManagerUrl: spec({
     env: 'SLUICE_JOBMANAGER_URL',
     flag: '--jobmanager',

@@ -45,6 +45,8 @@ export interface RuntimeConfig {
   readonly groupProtocol: 'consumer' | 'classic';
   /** Port of the JobManager's HTTP/WebSocket endpoint (Flink's default is 8081); 0 = any free port. */
   readonly jobManagerPort: number;
+  /** Where the JobManager listens; loopback unless told otherwise (the API is unauthenticated, read-only). */
+  readonly jobManagerHost: string;
   /** Where a TaskManager finds its JobManager. */
   readonly jobManagerUrl: string;
   /** Set for a TaskManager process. */

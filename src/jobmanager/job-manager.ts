@@ -7,11 +7,14 @@ import type { WebSocket } from 'ws';
 import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js';
+import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
 import type { EventLog } from '../logging/event-log.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
 import { GroupObserver } from './group-observer.js';
-import { TaskManagerRegistry } from './taskmanager-registry.js';
+import type { ClusterView, TopicOffsets } from './rest/cluster-view.js';
+import { registerRestApi } from './rest/rest-routes.js';
+import { isGone, TaskManagerRegistry } from './taskmanager-registry.js';
 import { handleTaskManagerSocket, send } from './taskmanager-socket.js';
 
 export interface CheckpointingOptions {
@@ -30,7 +33,7 @@ export interface JobManagerOptions {
   events?: EventLog;
 }
 
-export class JobManager {
+export class JobManager implements ClusterView {
   readonly registry = new TaskManagerRegistry();
   readonly job: JobSpec;
   readonly #options: JobManagerOptions;
@@ -42,6 +45,11 @@ export class JobManager {
   #observer: GroupObserver | undefined;
   /** The broker's last description of the job's consumer group. */
   brokerView: GroupView | undefined;
+  /** Flink's job states, for the REST API: CREATED until the group starts. */
+  jobState: 'CREATED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELED' = 'CREATED';
+  jobStartedAt: number | undefined;
+  jobEndedAt: number | undefined;
+  readonly createdAt = Date.now();
   readonly checkpoints: CheckpointCoordinator | undefined;
 
   constructor(options: JobManagerOptions) {
@@ -117,7 +125,7 @@ export class JobManager {
         },
       }),
     );
-    server.get('/taskmanagers', async () => ({ taskmanagers: this.registry.list() }));
+    registerRestApi(server, this);
     const host = this.#options.host ?? '127.0.0.1';
     await server.listen({ port: this.#options.port, host });
     const address = server.server.address();
@@ -135,9 +143,7 @@ export class JobManager {
         this.brokerView = view;
       },
       onSettled: (member) => {
-        const tm = this.registry
-          .list()
-          .find((t) => t.clientId === member.clientId && t.status !== 'DISCONNECTED');
+        const tm = this.registry.list().find((t) => t.clientId === member.clientId && !isGone(t.status));
         const socket = tm ? this.#sockets.get(tm.id) : undefined;
         if (socket) send(socket, { type: 'membership', partitions: member.partitions });
       },
@@ -149,12 +155,20 @@ export class JobManager {
   /** Tells every registered TaskManager to join the consumer group now, together; checkpoints begin. */
   startGroup(): void {
     this.#groupStarted = true;
+    this.jobState = 'RUNNING';
+    this.jobStartedAt = Date.now();
     this.#broadcast({ type: 'start' });
     this.checkpoints?.start();
   }
 
   #broadcast(message: JobManagerMessage): void {
     for (const socket of this.#sockets.values()) send(socket, message);
+  }
+
+  /** The job reached its end: FINISHED (verified), FAILED or CANCELED (Ctrl-C). */
+  jobEnded(state: 'FINISHED' | 'FAILED' | 'CANCELED'): void {
+    this.jobState = state;
+    this.jobEndedAt = Date.now();
   }
 
   stopTaskManager(id: string, reason: string): void {
@@ -174,8 +188,36 @@ export class JobManager {
     }
   }
 
+  #admin: KafkaAdmin | undefined;
+  #offsets: { at: number; value: Promise<TopicOffsets | undefined> } | undefined;
+
+  /** The group's committed and the topic's end offsets, for /partitions and /metrics; cached for a second. */
+  offsets(): Promise<TopicOffsets | undefined> {
+    const now = Date.now();
+    if (this.#offsets && now - this.#offsets.at < 1000) return this.#offsets.value;
+    this.#admin ??= KafkaAdmin.create(
+      { bootstrapServers: this.job.bootstrapServers, clientId: 'sluice-jobmanager-rest' },
+      3000,
+    );
+    const admin = this.#admin;
+    const value = (async () => {
+      try {
+        const [committed, end] = await Promise.all([
+          admin.committedOffsets(this.job.groupId, this.job.topic, this.job.partitions),
+          admin.endOffsets(this.job.topic, this.job.partitions),
+        ]);
+        return { committed, end };
+      } catch {
+        return undefined;
+      }
+    })();
+    this.#offsets = { at: now, value };
+    return value;
+  }
+
   async close(): Promise<void> {
     await this.checkpoints?.stop();
+    this.#admin?.close();
     await this.#observer?.stop();
     this.#describer?.close();
     for (const socket of this.#sockets.values()) socket.terminate();

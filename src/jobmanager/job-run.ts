@@ -173,6 +173,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     cluster = new LocalCluster({
       job,
       jobManagerPort: config.runtime.jobManagerPort,
+      jobManagerHost: config.runtime.jobManagerHost,
       taskManagerCommand: options.taskManagerCommand,
       logDir,
       events,
@@ -281,6 +282,9 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     // Who was doing what when the counter reached N (or when the run gave up).
     result.snapshot = monitor.completed ? cluster.registry.connected() : cluster.registry.list();
     result.rebalancesDuringRun = cluster.registry.timeline(runStart);
+    cluster.jobManager.jobEnded(
+      monitor.completed ? 'FINISHED' : options.abortReason?.() !== undefined ? 'CANCELED' : 'FAILED',
+    );
     if (!monitor.completed) result.failures.push(monitor.reason ?? 'the counter did not reach N');
     else {
       events.emit({ type: 'job.completed', count: monitor.count, elapsedSeconds: monitor.elapsedMs / 1000 });

@@ -10,11 +10,12 @@ import type { LineForwarder } from '../logging/log-forwarder.js';
 import type { JobSpec } from '../protocol/messages.js';
 import { type CheckpointingOptions, JobManager } from './job-manager.js';
 import { TaskManagerLauncher } from './taskmanager-launcher.js';
-import type { TaskManagerView } from './taskmanager-registry.js';
+import { isGone, type TaskManagerView } from './taskmanager-registry.js';
 
 export interface LocalClusterOptions {
   job: JobSpec;
   jobManagerPort: number;
+  jobManagerHost?: string;
   /** Command that starts one TaskManager (the CLI gives `node bin/sluice.js taskmanager`). */
   taskManagerCommand: readonly string[];
   logDir: string;
@@ -41,6 +42,7 @@ export class LocalCluster {
     this.jobManager = new JobManager({
       job: options.job,
       port: options.jobManagerPort,
+      ...(options.jobManagerHost ? { host: options.jobManagerHost } : {}),
       events: options.events,
       ...(options.checkpointing ? { checkpointing: options.checkpointing } : {}),
     });
@@ -66,6 +68,7 @@ export class LocalCluster {
       onExit: (id, pid, code, signal) => {
         this.#o.events.emit({ type: 'jobmanager.taskmanager_exited', taskManagerId: id, pid, code, signal });
         const unexpected = !this.#stopping.has(id) && !this.#shuttingDown;
+        this.registry.exited(id, pid, !unexpected);
         if (unexpected) this.unexpectedExits.push({ id, pid, code, signal });
         this.#stopping.delete(id);
         if (unexpected && this.#o.restartOnCrash) {
@@ -92,7 +95,10 @@ export class LocalCluster {
       const exited = ids.find((id) => !this.launcher.isRunning(id));
       if (exited)
         return `TaskManager ${exited} exited before registering (see ${path.join(this.#o.logDir, `${exited}.log`)})`;
-      return ids.every((id) => this.registry.get(id) && this.registry.get(id)?.status !== 'DISCONNECTED')
+      return ids.every((id) => {
+        const tm = this.registry.get(id);
+        return tm !== undefined && !isGone(tm.status);
+      })
         ? true
         : undefined;
     });

@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { PartitionReport, TaskManagerStatus } from '../protocol/messages.js';
 
-export type RegistryStatus = TaskManagerStatus | 'DISCONNECTED';
+/** DISCONNECTED: its connection closed; STOPPED: it exited when asked; LOST: it died unexpectedly. */
+export type RegistryStatus = TaskManagerStatus | 'DISCONNECTED' | 'STOPPED' | 'LOST';
 
 export interface TaskManagerView {
   readonly id: string;
@@ -17,6 +18,8 @@ export interface TaskManagerView {
   readonly partitions: readonly number[];
   readonly partitionReports: readonly PartitionReport[];
   readonly consumed: number;
+  /** Records per second between its last two heartbeats. */
+  readonly rate: number;
   readonly rssBytes: number;
   readonly lastCommittedCheckpoint: number;
   /** Latency buckets of its last heartbeat (cumulative since the process started). */
@@ -50,6 +53,10 @@ export interface RegistrationRequest {
   clientId: string;
 }
 
+export function isGone(status: RegistryStatus): boolean {
+  return status === 'DISCONNECTED' || status === 'STOPPED' || status === 'LOST';
+}
+
 function min(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
@@ -72,7 +79,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   /** Registers a TaskManager; refuses an id that a connected TaskManager already holds. */
   register(request: RegistrationRequest): { ok: true } | { ok: false; reason: string } {
     const existing = this.#entries.get(request.taskManagerId);
-    if (existing && existing.status !== 'DISCONNECTED') {
+    if (existing && !isGone(existing.status)) {
       return {
         ok: false,
         reason: `id ${request.taskManagerId} is already registered by pid ${existing.pid} on ${existing.host}; give each TaskManager its own --id`,
@@ -89,6 +96,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       partitions: [],
       partitionReports: [],
       consumed: existing?.consumed ?? 0,
+      rate: 0,
       rssBytes: 0,
       lastCommittedCheckpoint: 0,
       latency: {},
@@ -119,13 +127,19 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     },
   ): void {
     const entry = this.#entries.get(id);
-    if (!entry || entry.status === 'DISCONNECTED') return;
+    if (!entry || isGone(entry.status)) return;
     this.#entries.set(id, {
       ...entry,
       status: report.status,
       partitions: report.partitions.map((p) => p.partition).sort((a, b) => a - b),
       partitionReports: report.partitions,
       consumed: report.consumed,
+      rate:
+        entry.lastHeartbeatAt !== undefined &&
+        this.#now() > entry.lastHeartbeatAt &&
+        report.consumed >= entry.consumed
+          ? ((report.consumed - entry.consumed) * 1000) / (this.#now() - entry.lastHeartbeatAt)
+          : 0,
       rssBytes: report.rssBytes,
       lastCommittedCheckpoint: report.lastCommittedCheckpoint,
       latency: report.latency,
@@ -159,8 +173,28 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
 
   disconnected(id: string): void {
     const entry = this.#entries.get(id);
-    if (!entry) return;
-    this.#entries.set(id, { ...entry, status: 'DISCONNECTED', partitions: [], partitionReports: [] });
+    if (!entry || isGone(entry.status)) return;
+    this.#entries.set(id, {
+      ...entry,
+      status: 'DISCONNECTED',
+      rate: 0,
+      partitions: [],
+      partitionReports: [],
+    });
+    this.emit('change');
+  }
+
+  /** Its process exited: STOPPED when it was asked to, LOST when it died (kill -9, crash). */
+  exited(id: string, pid: number, expected: boolean): void {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.pid !== pid) return;
+    this.#entries.set(id, {
+      ...entry,
+      status: expected ? 'STOPPED' : 'LOST',
+      rate: 0,
+      partitions: [],
+      partitionReports: [],
+    });
     this.emit('change');
   }
 
@@ -173,7 +207,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   }
 
   connected(): TaskManagerView[] {
-    return this.list().filter((t) => t.status !== 'DISCONNECTED');
+    return this.list().filter((t) => !isGone(t.status));
   }
 
   /** Partition → ids of the TaskManagers that report owning it (more than one means a hand-over in progress). */

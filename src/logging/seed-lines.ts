@@ -52,7 +52,7 @@ export function renderSeedLine(event: SluiceEvent): string {
     case 'taskmanager.source_completed':
       return `🏁 TaskManager ${event.taskManagerId}: Kafka source function completed. Total messages consumed: ${event.consumed}`;
     case 'jobmanager.started':
-      return `🚀 JOB MANAGER: job '${event.job}' at ${event.url}, starting ${event.taskManagers} TaskManagers`;
+      return `🚀 JOB MANAGER: job '${event.job}', dashboard and REST API at ${event.url}/ - starting ${event.taskManagers} TaskManagers`;
     case 'jobmanager.taskmanager_registered':
       return `🔗 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) registered from ${event.host}`;
     case 'jobmanager.taskmanager_exited':

@@ -1,0 +1,251 @@
+// The JobManager dashboard: polls the REST API every second and redraws. Every name it shows goes
+// through textContent or SVG text nodes, never innerHTML, so nothing from the cluster is markup.
+
+const SVG = 'http://www.w3.org/2000/svg';
+const COLORS = [
+  '#2563eb',
+  '#dc2626',
+  '#16a34a',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#ca8a04',
+  '#db2777',
+  '#4b5563',
+  '#65a30d',
+];
+const WINDOW_MS = 120_000;
+const rates = new Map(); // TaskManager id -> [{ at, rate }]
+const colorOf = new Map();
+let jobId;
+
+function color(id) {
+  if (!colorOf.has(id)) colorOf.set(id, COLORS[colorOf.size % COLORS.length]);
+  return colorOf.get(id);
+}
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+function svgEl(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    // The stylesheet colors SVG text; an explicit fill must win over it, so it goes in style.
+    if (k === 'fill' && tag === 'text') node.style.fill = String(v);
+    else node.setAttribute(k, String(v));
+  }
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+function fmt(n) {
+  if (n === null || n === undefined) return '–';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+async function get(path) {
+  const response = await fetch(path, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function drawTaskManagers(list) {
+  const grid = document.getElementById('taskmanagers');
+  grid.replaceChildren(
+    ...list.map((t) => {
+      const card = el('div', {
+        class: `tm ${t.state}`,
+        'data-tm': t.id,
+        'data-state': t.state,
+        'data-partitions': t.partitions.join(','),
+      });
+      card.append(el('span', { class: 'state' }, t.state), el('div', { class: 'id' }, t.id));
+      card.append(
+        el('div', {}, t.partitions.length ? `partitions ${t.partitions.join(', ')}` : 'no partitions'),
+      );
+      card.append(el('div', {}, `${fmt(t.rate)} rec/s · ${fmt(t.messagesConsumed)} total`));
+      card.append(
+        el(
+          'div',
+          { class: 'muted' },
+          `pid ${t.pid} · ${fmt(t.rssBytes / 1048576)} MiB · hb ${t.timeSinceLastHeartbeat === null ? '–' : `${(t.timeSinceLastHeartbeat / 1000).toFixed(1)}s`}`,
+        ),
+      );
+      return card;
+    }),
+  );
+  const count = (s) => list.filter((t) => t.state === s).length;
+  document.getElementById('counts').textContent =
+    `${count('ACTIVE')} ACTIVE · ${count('IDLE')} IDLE · ${count('LOST')} LOST · ${count('STOPPED')} STOPPED`;
+}
+
+function drawPartitions(data) {
+  const body = document.querySelector('#partitions tbody');
+  body.replaceChildren(
+    ...data.partitions.map((p) => {
+      const row = el('tr', { 'data-partition': p.partition, 'data-owner': p.owner ?? '' });
+      for (const v of [
+        p.partition,
+        p.owner ?? '–',
+        fmt(p.position),
+        fmt(p.committedOffset),
+        fmt(p.endOffset),
+        fmt(p.lag),
+        fmt(p.lastCheckpointedPosition),
+      ]) {
+        row.append(el('td', {}, v));
+      }
+      return row;
+    }),
+  );
+  const svg = document.getElementById('lag');
+  const max = Math.max(1, ...data.partitions.map((p) => p.lag ?? 0));
+  const bars = data.partitions.map((p, i) => {
+    const w = ((p.lag ?? 0) / max) * 300;
+    const y = 10 + i * 28;
+    return [
+      svgEl('text', { x: 0, y: y + 14 }, `p${p.partition}`),
+      svgEl('rect', { x: 30, y, width: Math.max(1, w), height: 18, rx: 3, fill: COLORS[i % COLORS.length] }),
+      svgEl('text', { x: 36 + w, y: y + 14 }, fmt(p.lag ?? 0)),
+    ];
+  });
+  svg.replaceChildren(...bars.flat());
+}
+
+function drawThroughput(list, now) {
+  for (const t of list) {
+    const series = rates.get(t.id) ?? [];
+    series.push({ at: now, rate: t.rate });
+    while (series.length && series[0].at < now - WINDOW_MS) series.shift();
+    rates.set(t.id, series);
+  }
+  const svg = document.getElementById('throughput');
+  const active = [...rates.entries()].filter(([, s]) => s.some((p) => p.rate > 0));
+  const max = Math.max(1, ...active.flatMap(([, s]) => s.map((p) => p.rate)));
+  const x = (at) => 40 + ((at - (now - WINDOW_MS)) / WINDOW_MS) * 850;
+  const y = (rate) => 185 - (rate / max) * 170;
+  const nodes = [
+    svgEl('text', { x: 0, y: 20 }, fmt(max)),
+    svgEl('text', { x: 0, y: 185 }, '0'),
+    svgEl('line', { x1: 40, y1: 185, x2: 890, y2: 185, stroke: '#9ca3af' }),
+  ];
+  active.forEach(([id, s], i) => {
+    nodes.push(
+      svgEl('polyline', {
+        fill: 'none',
+        stroke: color(id),
+        'stroke-width': 1.6,
+        points: s.map((p) => `${x(p.at).toFixed(1)},${y(p.rate).toFixed(1)}`).join(' '),
+      }),
+    );
+    nodes.push(svgEl('text', { x: 60 + i * 60, y: 12, fill: color(id) }, `■ ${id}`));
+  });
+  svg.replaceChildren(...nodes);
+}
+
+function drawOwnership(data, now) {
+  const svg = document.getElementById('ownership');
+  const start = now - WINDOW_MS;
+  const x = (at) => 60 + ((Math.max(at, start) - start) / WINDOW_MS) * 830;
+  const nodes = [];
+  data.partitions.forEach((p, row) => {
+    const y = 8 + row * 32;
+    nodes.push(svgEl('text', { x: 0, y: y + 15 }, `partition ${p.partition}`));
+    let owner;
+    let from = start;
+    const segments = [];
+    for (const move of p.history) {
+      if (move.kind === 'assigned') {
+        if (owner) segments.push({ owner, from, to: move.at });
+        owner = move.taskmanager;
+        from = move.at;
+      } else if (move.taskmanager === owner) {
+        segments.push({ owner, from, to: move.at });
+        owner = undefined;
+      }
+    }
+    if (owner && p.owner === owner) segments.push({ owner, from, to: now });
+    for (const s of segments.filter((s) => s.to > start)) {
+      const rect = svgEl('rect', {
+        x: x(s.from),
+        y,
+        width: Math.max(2, x(s.to) - x(s.from)),
+        height: 22,
+        rx: 3,
+        fill: color(s.owner),
+        opacity: 0.85,
+      });
+      rect.append(svgEl('title', {}, `${s.owner}: partition ${p.partition}`));
+      nodes.push(rect);
+      if (x(s.to) - x(s.from) > 40)
+        nodes.push(svgEl('text', { x: x(s.from) + 4, y: y + 15, fill: '#fff' }, s.owner));
+    }
+  });
+  svg.setAttribute('viewBox', `0 0 900 ${Math.max(40, 8 + data.partitions.length * 32)}`);
+  svg.replaceChildren(...nodes);
+}
+
+function drawCheckpoints(data) {
+  document.getElementById('checkpoint-counts').textContent =
+    `${data.counts.completed} completed · ${data.counts.failed} failed · ${data.counts.in_progress} in progress` +
+    (data.latest.failed ? ` · last failure: ${data.latest.failed.failure_message}` : '');
+  const svg = document.getElementById('checkpoints');
+  const items = [...data.history].reverse().slice(-60);
+  const max = Math.max(1, ...items.map((c) => c.end_to_end_duration));
+  const nodes = items.map((c, i) => {
+    const h = Math.max(2, (c.end_to_end_duration / max) * 80);
+    const rect = svgEl('rect', {
+      x: 10 + i * 14.5,
+      y: 90 - h,
+      width: 11,
+      height: h,
+      fill: c.status === 'COMPLETED' ? '#16a34a' : '#dc2626',
+    });
+    rect.append(
+      svgEl(
+        'title',
+        {},
+        `#${c.id} ${c.status} ${c.end_to_end_duration} ms${c.failure_message ? ` — ${c.failure_message}` : ''}`,
+      ),
+    );
+    return rect;
+  });
+  nodes.push(svgEl('text', { x: 10, y: 104 }, `max ${max} ms`));
+  svg.replaceChildren(...nodes);
+}
+
+async function refresh() {
+  const status = document.getElementById('status');
+  try {
+    const [overview, tms, partitions, jobs] = await Promise.all([
+      get('/overview'),
+      get('/taskmanagers'),
+      get('/partitions'),
+      get('/jobs'),
+    ]);
+    const now = Date.now();
+    jobId = jobs.jobs[0]?.id;
+    document.getElementById('job').textContent =
+      `${partitions.topic} · group ${partitions.groupId} · job ${jobId ?? '–'} ${jobs.jobs[0]?.status ?? ''} · ` +
+      `${overview.taskmanagers} TaskManagers · Kafka ${overview['kafka-version']}`;
+    drawTaskManagers(tms.taskmanagers);
+    drawPartitions(partitions);
+    drawThroughput(tms.taskmanagers, now);
+    drawOwnership(partitions, now);
+    if (jobId) drawCheckpoints(await get(`/jobs/${encodeURIComponent(jobId)}/checkpoints`));
+    status.textContent = `live · ${new Date(now).toLocaleTimeString()}`;
+    status.className = 'status';
+  } catch (error) {
+    status.textContent = `JobManager not reachable (${error.message}); retrying`;
+    status.className = 'status down';
+  }
+}
+
+refresh();
+setInterval(refresh, 1000);

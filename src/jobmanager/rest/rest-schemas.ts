@@ -1,0 +1,141 @@
+// The REST API's response shapes, as zod schemas: the source of the OpenAPI document, of the tests'
+// response validation, and of the TypeScript types the handlers return. Field names follow Flink's
+// REST API where Flink has the same thing (/overview, /taskmanagers, /jobs, checkpoints).
+
+import { z } from 'zod';
+
+export const TaskManagerState = z.enum([
+  'STARTING',
+  'JOINING',
+  'ACTIVE',
+  'IDLE',
+  'STOPPING',
+  'DISCONNECTED',
+  'STOPPED',
+  'LOST',
+]);
+
+export const Overview = z.object({
+  taskmanagers: z.number().int().describe('TaskManagers connected now'),
+  'taskmanagers-active': z.number().int(),
+  'taskmanagers-idle': z.number().int(),
+  'slots-total': z.number().int().describe('Partitions of the source topic (one task each)'),
+  'slots-available': z.number().int().describe('Partitions without an owner right now'),
+  'jobs-running': z.number().int(),
+  'jobs-finished': z.number().int(),
+  'jobs-cancelled': z.number().int(),
+  'jobs-failed': z.number().int(),
+  'sluice-version': z.string(),
+  'kafka-version': z.string(),
+});
+
+export const TaskManagerInfo = z.object({
+  id: z.string(),
+  pid: z.number().int(),
+  host: z.string(),
+  state: TaskManagerState,
+  partitions: z.array(z.number().int()),
+  messagesConsumed: z.number().int(),
+  rate: z.number().describe('Records per second between its last two heartbeats'),
+  timeSinceLastHeartbeat: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Milliseconds; null before the first heartbeat'),
+  rssBytes: z.number().int(),
+  fencedWrites: z.number().int(),
+  deadLettered: z.number().int(),
+  clientId: z.string(),
+});
+
+export const TaskManagers = z.object({ taskmanagers: z.array(TaskManagerInfo) });
+
+export const JobState = z.enum(['CREATED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELED']);
+
+export const JobsOverview = z.object({ jobs: z.array(z.object({ id: z.string(), status: JobState })) });
+
+export const JobTask = z.object({
+  subtask: z.number().int().describe('The partition this task owns'),
+  taskmanager: z.string().nullable(),
+  status: z.string().describe('The task state reported by its TaskManager (RUNNING, RESTORING, ...)'),
+  position: z.number().int().nullable(),
+  recordsApplied: z.number().int(),
+});
+
+export const JobDetail = z.object({
+  jid: z.string(),
+  name: z.string(),
+  state: JobState,
+  'start-time': z.number().int().describe('Epoch ms; -1 before the job started'),
+  'end-time': z.number().int().describe('Epoch ms; -1 while running'),
+  duration: z.number().int(),
+  vertices: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      parallelism: z.number().int(),
+      status: JobState,
+      tasks: z.array(JobTask),
+    }),
+  ),
+});
+
+export const CheckpointHistoryItem = z.object({
+  id: z.number().int(),
+  status: z.enum(['COMPLETED', 'FAILED']),
+  trigger_timestamp: z.number().int(),
+  latest_ack_timestamp: z.number().int(),
+  end_to_end_duration: z.number().int(),
+  state_size: z.number().int(),
+  failure_message: z.string().nullable(),
+});
+
+export const Checkpoints = z.object({
+  counts: z.object({
+    restored: z.number().int(),
+    total: z.number().int(),
+    in_progress: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+  }),
+  latest: z.object({
+    completed: CheckpointHistoryItem.nullable(),
+    failed: CheckpointHistoryItem.nullable(),
+  }),
+  history: z.array(CheckpointHistoryItem),
+});
+
+export const PartitionMove = z.object({
+  at: z.number().int(),
+  taskmanager: z.string(),
+  kind: z.enum(['assigned', 'revoked', 'lost']),
+});
+
+export const PartitionInfo = z.object({
+  partition: z.number().int(),
+  owner: z.string().nullable(),
+  position: z.number().int().nullable().describe("Next offset the owner's task reads"),
+  committedOffset: z
+    .number()
+    .int()
+    .nullable()
+    .describe("The group's committed offset (a completed checkpoint's position)"),
+  endOffset: z.number().int().nullable(),
+  lag: z.number().int().nullable().describe('endOffset - committedOffset'),
+  lastCheckpointedPosition: z.number().int().nullable(),
+  history: z.array(PartitionMove),
+});
+
+export const Partitions = z.object({
+  topic: z.string(),
+  groupId: z.string(),
+  partitions: z.array(PartitionInfo),
+});
+
+export const ErrorBody = z.object({ errors: z.array(z.string()) });
+
+export type Overview = z.infer<typeof Overview>;
+export type TaskManagerInfo = z.infer<typeof TaskManagerInfo>;
+export type JobDetail = z.infer<typeof JobDetail>;
+export type Checkpoints = z.infer<typeof Checkpoints>;
+export type Partitions = z.infer<typeof Partitions>;
