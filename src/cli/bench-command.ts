@@ -1,11 +1,17 @@
 // `sluice bench <name>` (npm run bench -- <name>): measurements that print figures. Benchmarks never
 // assert speed; they report what they saw and the machine they saw it on.
 
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
+import { ensureBenchInput } from '../bench/bench-input.js';
+import type { BenchEnvironment } from '../bench/peers/peer.js';
+import { THROUGHPUT_PEERS, type ThroughputPeer, throughputBench } from '../bench/throughput-bench.js';
+import type { SluiceConfig } from '../config/sluice-config.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { infraDown, type ServiceName } from '../infra/infra.js';
+import { KAFKA_VERSION } from '../infra/kafka/kafka-dist.js';
 import { runJob } from '../jobmanager/job-run.js';
 import { jobSpecFromConfig, newRunId } from '../jobmanager/job-spec.js';
 import { LocalCluster } from '../jobmanager/local-cluster.js';
@@ -15,6 +21,7 @@ import { createLogger } from '../logging/logger.js';
 import { runAction } from './fail.js';
 import { up } from './infra-command.js';
 import { taskManagerCommandLine } from './job-session.js';
+import { projectRoot } from './project-root.js';
 import { JOB_SETTINGS } from './run-command.js';
 import { addSettingFlags, configFromCli } from './settings-options.js';
 import { renderTable } from './table.js';
@@ -40,7 +47,107 @@ export function benchCommand(): Command {
       .option('--latency-messages <n>', 'records of the latency pass', '200000'),
     JOB_SETTINGS,
   ).action((flags: Record<string, unknown>) => runAction(() => delivery(flags)));
+  addSettingFlags(
+    bench
+      .command('throughput')
+      .description(
+        'the same count-per-key job run by Sluice, Kafka Streams, a plain consumer and the raw read limit',
+      )
+      .option('--quick', 'a short form (CI): 50,000 records, one run, exactness only')
+      .option('--records <n>', 'input records', '2000000')
+      .option('--runs <n>', 'runs per peer (median, min, max)', '3')
+      .option(
+        '--peers <list>',
+        `comma-separated, of ${THROUGHPUT_PEERS.join(', ')}`,
+        THROUGHPUT_PEERS.join(','),
+      ),
+    ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
+  ).action((flags: Record<string, unknown>) => runAction(() => throughput(flags)));
   return bench;
+}
+
+async function withBenchInfra<T>(
+  flags: Record<string, unknown>,
+  body: (config: SluiceConfig, env: BenchEnvironment) => Promise<T>,
+): Promise<T> {
+  const config = configFromCli(flags, { logFormat: 'json', logLevel: 'silent', jobManagerPort: '0' });
+  const started: ServiceName[] = [];
+  if (config.runtime.manageInfra)
+    started.push(...(await up(config)).filter((s) => s.action === 'started').map((s) => s.name));
+  try {
+    return await body(config, {
+      bootstrapServers: config.kafka.bootstrapServers,
+      redisUrl: config.redis.url,
+      workDir: path.join(config.infra.stateDir, 'bench'),
+      cacheDir: config.infra.cacheDir,
+      taskManagerCommand: taskManagerCommandLine(),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } finally {
+    if (started.length > 0) await infraDown(config.infra, { services: started });
+  }
+}
+
+function machineLine(): string {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Kafka ${KAFKA_VERSION}`;
+}
+
+async function throughput(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const records = quick ? 50_000 : Number(flags.records);
+  const runs = quick ? 1 : Number(flags.runs);
+  const peers = String(flags.peers)
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is ThroughputPeer => (THROUGHPUT_PEERS as readonly string[]).includes(p));
+  return withBenchInfra(flags, async (config, env) => {
+    const input = await ensureBenchInput({
+      bootstrapServers: env.bootstrapServers,
+      records,
+      partitions: config.job.partitions,
+      log: env.log,
+    });
+    const figures = await throughputBench(env, input, {
+      runs,
+      peers,
+      kafkaStreamsSource: path.join(projectRoot(), 'bench', 'peers', 'kafka-streams'),
+    });
+    const sluice = figures.find((f) => f.peer === 'sluice-redis')?.recordsPerSecond.median;
+    const rows = figures.map((f) => [
+      f.peer,
+      f.recordsPerSecond.median.toLocaleString('en-US'),
+      `${f.recordsPerSecond.min.toLocaleString('en-US')} – ${f.recordsPerSecond.max.toLocaleString('en-US')}`,
+      sluice && f.peer !== 'sluice-redis' ? `${(sluice / f.recordsPerSecond.median).toFixed(2)}×` : '-',
+      f.exact ? 'yes' : 'NO',
+    ]);
+    const header = `bench throughput: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${runs} run(s) per peer; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(['PEER', 'RECORDS/s (median)', 'MIN – MAX', 'SLUICE-REDIS ÷ PEER', 'EXACT'], rows)}\n`,
+    );
+    const file = saveBenchJson('throughput', {
+      header,
+      records,
+      runs,
+      partitions: config.job.partitions,
+      keys: input.keys,
+      figures,
+    });
+    process.stdout.write(`saved ${file}\n`);
+    // Exactness is the only pass/fail here: a peer that counts wrong fails the bench (the plain
+    // consumer is at-least-once, so only a crash could make it wrong in a clean run).
+    return figures.every((f) => f.exact) ? 0 : 1;
+  });
+}
+
+function saveBenchJson(name: string, data: unknown): string {
+  const dir = path.join(projectRoot(), 'reports', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(
+    dir,
+    `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.json`,
+  );
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
 }
 
 async function delivery(flags: Record<string, unknown>): Promise<number> {

@@ -3,6 +3,7 @@
 
 import type { JobGraph } from '../api/pipeline.js';
 import type { JobSpec } from '../protocol/messages.js';
+import { COUNT_PER_KEY_JOB_NAME, countPerKeyJob } from './count-per-key-job.js';
 import { flinkDotNetSampleJob, SAMPLE_JOB_NAME } from './flinkdotnet-sample-job.js';
 
 export function loadJob(spec: JobSpec): JobGraph {
@@ -14,7 +15,15 @@ export function loadJob(spec: JobSpec): JobGraph {
         exactlyOnce: spec.delivery === 'exactly-once',
         ...(spec.sink.kind === 'kafka' ? { outputTopic: spec.sink.topic } : {}),
       });
+    case COUNT_PER_KEY_JOB_NAME:
+      return countPerKeyJob({
+        counterKey: spec.counterKey,
+        exactlyOnce: spec.delivery === 'exactly-once',
+        ...(spec.sink.kind === 'kafka' ? { outputTopic: spec.sink.topic } : {}),
+      });
     default:
-      throw new Error(`Unknown job '${spec.jobName}'. Known jobs: ${SAMPLE_JOB_NAME}.`);
+      throw new Error(
+        `Unknown job '${spec.jobName}'. Known jobs: ${SAMPLE_JOB_NAME}, ${COUNT_PER_KEY_JOB_NAME}.`,
+      );
   }
 }

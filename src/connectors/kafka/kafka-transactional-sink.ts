@@ -22,6 +22,11 @@ export interface KafkaSinkOptions<T> {
   /** The output topic. */
   topic: string;
   serialize: (result: T) => { key: string; value: Buffer };
+  /**
+   * Instead of one output record per result: the records a whole batch becomes (e.g. one count
+   * delta per key). Still inside the batch's transaction, so still exactly once.
+   */
+  aggregate?: (results: readonly T[]) => { key: string; value: Buffer }[];
 }
 
 export function kafkaTransactionalSink<T>(options: KafkaSinkOptions<T>): SinkFactory<T> {
@@ -87,10 +92,8 @@ class KafkaTransactionalSink<T> implements Sink<T> {
       return { status: 'fenced', currentEpoch: this.#epochs.get(partition) ?? 0 };
     try {
       await producer.begin();
-      for (const record of records) {
-        const { key, value } = this.#o.serialize(record);
-        await producer.send(this.#o.topic, value, key);
-      }
+      const output = this.#o.aggregate ? this.#o.aggregate(records) : records.map(this.#o.serialize);
+      for (const { key, value } of output) await producer.send(this.#o.topic, value, key);
       // Staged in the open transaction: visible to read_committed readers at the next checkpoint.
       return { status: 'applied', position: range.nextOffset };
     } catch (error) {

@@ -4,12 +4,14 @@
 -- offsets [start, position) exactly once; a replay, a retry or a zombie's late write changes nothing.
 -- With record ids given, each applied id is also set in a bitmap, and an id seen twice is added to
 -- a set of duplicates: a verifier can then prove "every id exactly once", not only the count.
+-- With per-key counts given, they are added to a hash (count per key), under the same guard.
 --
 -- KEYS[1] counter          KEYS[2] positions hash (partition -> next offset)
 -- KEYS[3] epochs hash (partition -> owner epoch)
--- KEYS[4] applied-ids bitmap   KEYS[5] duplicate-ids set
+-- KEYS[4] applied-ids bitmap   KEYS[5] duplicate-ids set   KEYS[6] per-key counts hash
 -- ARGV[1] partition  ARGV[2] writer epoch  ARGV[3] first offset  ARGV[4] next offset  ARGV[5] count
--- ARGV[6..] record ids (optional)
+-- ARGV[6] n, the number of record ids that follow; ARGV[7 .. 6+n] record ids
+-- ARGV[7+n ..] key, count, key, count, ... (per-key counts of the batch)
 -- Returns {status, value}:
 --   {'APPLIED', position}    applied; the position is now the batch's next offset
 --   {'DUPLICATE', position}  the whole batch was applied before; nothing changed
@@ -37,9 +39,13 @@ end
 
 redis.call('INCRBY', KEYS[1], ARGV[5])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
-for i = 6, #ARGV do
+local ids = tonumber(ARGV[6])
+for i = 7, 6 + ids do
   if redis.call('SETBIT', KEYS[4], ARGV[i], 1) == 1 then
     redis.call('SADD', KEYS[5], ARGV[i])
   end
+end
+for i = 7 + ids, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1])
 end
 return {'APPLIED', nextOffset}

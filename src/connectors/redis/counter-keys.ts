@@ -9,6 +9,8 @@ export interface CounterKeys {
   readonly appliedIds: string;
   /** Set of record ids applied more than once (empty unless exactly-once was broken). */
   readonly duplicateIds: string;
+  /** Hash: count per key, for jobs that count by key. */
+  readonly byKey: string;
 }
 
 export function counterKeys(counterKey: string): CounterKeys {
@@ -18,5 +20,6 @@ export function counterKeys(counterKey: string): CounterKeys {
     epochs: `${counterKey}:epochs`,
     appliedIds: `${counterKey}:applied_ids`,
     duplicateIds: `${counterKey}:duplicate_ids`,
+    byKey: `${counterKey}:by_key`,
   };
 }

@@ -25,6 +25,8 @@ export interface CounterSinkOptions {
   counterKey: string;
   /** Record id of a result: when given, every applied id is recorded, so duplicates are detectable. */
   idOf?: (result: never) => number;
+  /** Key of a result: when given, results are also counted per key (hash `<counter>:by_key`). */
+  keyOf?: (result: never) => string;
   /**
    * false: the at-least-once baseline (counter and position written together, but no epoch or
    * duplicate check), kept only to measure what the guarantee costs. Default true.
@@ -41,10 +43,12 @@ class RedisCounterSink<T> implements Sink<T> {
   readonly #keys: CounterKeys;
   readonly #redis: Redis & CounterCommands;
   readonly #idOf: ((result: T) => number) | undefined;
+  readonly #keyOf: ((result: T) => string) | undefined;
   readonly #guarded: boolean;
 
   constructor(options: CounterSinkOptions, context: SinkContext) {
     this.#guarded = options.guarded ?? true;
+    this.#keyOf = options.keyOf as ((result: T) => string) | undefined;
     this.#keys = counterKeys(options.counterKey);
     this.#idOf = options.idOf as ((result: T) => number) | undefined;
     this.#redis = createRedis(context.redisUrl, {
@@ -52,7 +56,7 @@ class RedisCounterSink<T> implements Sink<T> {
       maxRetriesPerRequest: null,
       connectionName: `sluice-sink-${context.taskManagerId}`,
     }) as Redis & CounterCommands;
-    this.#redis.defineCommand('sluiceApplyBatch', { numberOfKeys: 5, lua: loadLua('apply-batch.lua') });
+    this.#redis.defineCommand('sluiceApplyBatch', { numberOfKeys: 6, lua: loadLua('apply-batch.lua') });
     this.#redis.defineCommand('sluiceClaimPartition', {
       numberOfKeys: 2,
       lua: loadLua('claim-partition.lua'),
@@ -89,12 +93,15 @@ class RedisCounterSink<T> implements Sink<T> {
     records: readonly T[],
     range: OffsetRange,
   ): Promise<ApplyOutcome> {
+    const byKey = this.#countByKey(records);
     if (!this.#guarded) {
-      await this.#redis
+      const tx = this.#redis
         .multi()
         .incrby(this.#keys.counter, records.length)
-        .hset(this.#keys.positions, String(partition), String(range.nextOffset))
-        .exec();
+        .hset(this.#keys.positions, String(partition), String(range.nextOffset));
+      for (let i = 0; i < byKey.length; i += 2)
+        tx.hincrby(this.#keys.byKey, String(byKey[i]), Number(byKey[i + 1]));
+      await tx.exec();
       return { status: 'applied', position: range.nextOffset };
     }
     const ids = this.#idOf ? records.map(this.#idOf) : [];
@@ -104,12 +111,15 @@ class RedisCounterSink<T> implements Sink<T> {
       this.#keys.epochs,
       this.#keys.appliedIds,
       this.#keys.duplicateIds,
+      this.#keys.byKey,
       partition,
       epoch,
       range.firstOffset,
       range.nextOffset,
       records.length,
+      ids.length,
       ...ids,
+      ...byKey,
     );
     switch (status) {
       case 'APPLIED':
@@ -123,6 +133,17 @@ class RedisCounterSink<T> implements Sink<T> {
       default:
         throw new Error(`apply-batch.lua returned an unknown status ${status}`);
     }
+  }
+
+  /** The batch's count per key, flattened as key, count, key, count, ... (one HINCRBY per key, not per record). */
+  #countByKey(records: readonly T[]): (string | number)[] {
+    if (!this.#keyOf) return [];
+    const counts = new Map<string, number>();
+    for (const record of records) {
+      const key = this.#keyOf(record);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].flat();
   }
 
   async close(): Promise<void> {
@@ -141,7 +162,10 @@ export async function resetCounterSink(
   startPositions: ReadonlyMap<number, number>,
 ): Promise<void> {
   const keys = counterKeys(counterKey);
-  const tx = redis.multi().set(keys.counter, 0).del(keys.positions, keys.appliedIds, keys.duplicateIds);
+  const tx = redis
+    .multi()
+    .set(keys.counter, 0)
+    .del(keys.positions, keys.appliedIds, keys.duplicateIds, keys.byKey);
   for (const [partition, offset] of startPositions)
     tx.hset(keys.positions, String(partition), String(offset));
   await tx.exec();

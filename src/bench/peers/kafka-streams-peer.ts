@@ -1,0 +1,146 @@
+// Kafka Streams as a benchmark peer: the same count-per-key job as a Kafka Streams 4.x app
+// (bench/peers/kafka-streams/, exactly_once_v2), built with Maven into the cache on first use,
+// run as a JVM, read back from its output topic like any read_committed consumer would.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaAdmin } from '../../connectors/kafka/admin.js';
+import { SluiceError } from '../../errors/sluice-error.js';
+import type { BenchInput } from '../bench-input.js';
+import { measureDrain } from '../drain-meter.js';
+import { decodeLong, KeyedOutputReader } from '../keyed-output-reader.js';
+import { type BenchEnvironment, checkCounts, type PeerResult } from './peer.js';
+
+/** Builds the app once (Maven, from Maven Central) and returns the java -cp value. */
+export function buildKafkaStreamsPeer(env: BenchEnvironment, sourceDir: string): string {
+  const dir = path.join(env.cacheDir, 'bench', 'kafka-streams');
+  const classpath = `${path.join(dir, 'target', 'kafka-streams-peer-1.jar')}:${path.join(dir, 'target', 'libs', '*')}`;
+  if (existsSync(path.join(dir, 'target', 'kafka-streams-peer-1.jar'))) return classpath;
+  env.log('building the Kafka Streams peer with Maven (first run only)');
+  mkdirSync(dir, { recursive: true });
+  cpSync(path.join(sourceDir, 'pom.xml'), path.join(dir, 'pom.xml'));
+  cpSync(path.join(sourceDir, 'src'), path.join(dir, 'src'), { recursive: true });
+  const result = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-f',
+      path.join(dir, 'pom.xml'),
+      'package',
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${path.join(dir, 'target', 'libs')}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) {
+    throw new SluiceError(
+      'INFRA_KAFKA_JARS_UNAVAILABLE',
+      `Building the Kafka Streams peer failed:\n${(result.stdout + result.stderr).slice(-2000)}`,
+    );
+  }
+  return classpath;
+}
+
+export interface RunningStreams {
+  process: ChildProcess;
+  ready: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export function startKafkaStreams(
+  env: BenchEnvironment,
+  classpath: string,
+  args: {
+    input: string;
+    output: string;
+    applicationId: string;
+    threads: number;
+    overrides?: Record<string, string | number>;
+  },
+): RunningStreams {
+  const logDir = path.join(env.workDir, 'kafka-streams');
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(path.join(logDir, `${args.applicationId}.log`));
+  const child = spawn(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      classpath,
+      'dev.sluice.bench.CountPerKey',
+      env.bootstrapServers,
+      args.input,
+      args.output,
+      args.applicationId,
+      String(args.threads),
+      ...Object.entries(args.overrides ?? {}).map(([k, v]) => `${k}=${v}`),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stderr?.pipe(log, { end: false });
+  const ready = new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      log.write(b);
+      buffered += b.toString();
+      if (buffered.includes('READY')) resolve();
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`Kafka Streams exited (${code}) before it was RUNNING; see ${logDir}`)),
+    );
+  });
+  ready.catch(() => {});
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const deadline = Date.now() + 30_000;
+      while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(50);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    log.end();
+  };
+  return { process: child, ready, stop };
+}
+
+export async function runKafkaStreams(
+  env: BenchEnvironment,
+  input: BenchInput,
+  sourceDir: string,
+): Promise<PeerResult> {
+  const classpath = buildKafkaStreamsPeer(env, sourceDir);
+  const id = `sluice-bench-streams-${Date.now().toString(36)}`;
+  const output = `${id}-out`;
+  const admin = KafkaAdmin.create({
+    bootstrapServers: env.bootstrapServers,
+    clientId: 'sluice-bench-streams-admin',
+  });
+  await admin.ensureTopic(output, input.partitions);
+  const reader = await KeyedOutputReader.start({
+    bootstrapServers: env.bootstrapServers,
+    topic: output,
+    partitions: input.partitions,
+    mode: 'latest',
+    decode: decodeLong,
+  });
+  // Four stream threads, one per partition, as Sluice has four ACTIVE TaskManagers.
+  const streams = startKafkaStreams(env, classpath, {
+    input: input.topic,
+    output,
+    applicationId: id,
+    threads: input.partitions,
+  });
+  try {
+    const drain = await measureDrain(async () => reader.total, input.records, 600_000);
+    return { peer: 'kafka-streams', drain, ...checkCounts(reader.counts, input.keys, input.perKey) };
+  } finally {
+    await streams.stop();
+    await reader.stop();
+    for (const topic of [output, `${id}-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog`])
+      await admin.deleteTopic(topic).catch(() => {});
+    admin.close();
+  }
+}

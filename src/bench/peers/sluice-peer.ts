@@ -1,0 +1,116 @@
+// Sluice as a benchmark peer: a JobManager and one TaskManager per partition running the
+// count-per-key job, exactly once, into the Redis hash or an output topic (Kafka transactions).
+
+import path from 'node:path';
+import { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
+import { KafkaAdmin } from '../../connectors/kafka/admin.js';
+import { counterKeys } from '../../connectors/redis/counter-keys.js';
+import { resetCounterSink } from '../../connectors/redis/counter-sink.js';
+import { createRedis } from '../../connectors/redis/redis-client.js';
+import { newRunId } from '../../jobmanager/job-spec.js';
+import { LocalCluster } from '../../jobmanager/local-cluster.js';
+import { TaskManagerLauncher } from '../../jobmanager/taskmanager-launcher.js';
+import { COUNT_PER_KEY_JOB_NAME } from '../../jobs/count-per-key-job.js';
+import { EventLog } from '../../logging/event-log.js';
+import { createLogger } from '../../logging/logger.js';
+import type { JobSpec } from '../../protocol/messages.js';
+import type { BenchInput } from '../bench-input.js';
+import { measureDrain } from '../drain-meter.js';
+import { decodeDecimal, KeyedOutputReader } from '../keyed-output-reader.js';
+import { type BenchEnvironment, checkCounts, type PeerResult } from './peer.js';
+
+export interface SluiceOptions {
+  sink: 'redis' | 'kafka';
+  groupProtocol?: 'consumer' | 'classic';
+  taskManagers?: number;
+  checkpointIntervalMs?: number;
+  delivery?: 'exactly-once' | 'at-least-once';
+}
+
+/** Starts the cluster and returns it ready (partitions distributed); the caller drives and shuts it down. */
+export async function startSluice(env: BenchEnvironment, input: BenchInput, options: SluiceOptions) {
+  const runId = newRunId();
+  const counterKey = `sluice:bench:${runId}`;
+  const output = `sluice-bench-out-${runId}`;
+  const job: JobSpec = {
+    jobName: COUNT_PER_KEY_JOB_NAME,
+    runId,
+    topic: input.topic,
+    partitions: input.partitions,
+    groupId: `sluice-bench-${runId}`,
+    groupProtocol: options.groupProtocol ?? 'consumer',
+    bootstrapServers: env.bootstrapServers,
+    kafkaWaitTimeoutMs: 60_000,
+    redisUrl: env.redisUrl,
+    counterKey,
+    trackIds: false,
+    deadLetterTopic: `${input.topic}.dlq`,
+    sink: options.sink === 'kafka' ? { kind: 'kafka', topic: output } : { kind: 'redis-counter' },
+    delivery: options.delivery ?? 'exactly-once',
+    startPositions: Array.from({ length: input.partitions }, () => 0),
+    progressEvery: 1_000_000_000,
+    consumeBatch: 5000,
+  };
+  const redis = createRedis(env.redisUrl);
+  await redis.connect();
+  await resetCounterSink(redis, counterKey, new Map(job.startPositions.map((o, p) => [p, o])));
+  const admin = KafkaAdmin.create({ bootstrapServers: env.bootstrapServers, clientId: 'sluice-bench-admin' });
+  await admin.createTopic(job.deadLetterTopic, input.partitions);
+  let reader: KeyedOutputReader | undefined;
+  if (options.sink === 'kafka') {
+    await admin.ensureTopic(output, input.partitions);
+    reader = await KeyedOutputReader.start({
+      bootstrapServers: env.bootstrapServers,
+      topic: output,
+      partitions: input.partitions,
+      mode: 'delta',
+      decode: decodeDecimal,
+    });
+  }
+  const store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
+  const cluster = new LocalCluster({
+    job,
+    jobManagerPort: 0,
+    taskManagerCommand: env.taskManagerCommand,
+    logDir: path.join(env.workDir, 'sluice', runId),
+    events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
+    forwardLine: () => {},
+    checkpointing: { intervalMs: options.checkpointIntervalMs ?? 100, timeoutMs: 10_000, store },
+  });
+  await cluster.start();
+  const ids = TaskManagerLauncher.ids(options.taskManagers ?? input.partitions);
+  cluster.launch(ids);
+  await cluster.waitForRegistered(ids, 120_000);
+  cluster.jobManager.startGroup();
+  const keys = counterKeys(counterKey);
+  const total = async () => (reader ? reader.total : Number((await redis.get(keys.counter)) ?? 0));
+  const counts = async () =>
+    reader
+      ? reader.counts
+      : new Map(Object.entries(await redis.hgetall(keys.byKey)).map(([k, v]) => [k, Number(v)]));
+  const stop = async () => {
+    await cluster.shutdown();
+    await reader?.stop();
+    await store.clear();
+    await redis.del(keys.counter, keys.positions, keys.epochs, keys.byKey);
+    if (options.sink === 'kafka') await admin.deleteTopic(output).catch(() => {});
+    admin.close();
+    redis.disconnect();
+  };
+  return { cluster, job, total, counts, stop };
+}
+
+export async function runSluice(
+  env: BenchEnvironment,
+  input: BenchInput,
+  options: SluiceOptions,
+): Promise<PeerResult> {
+  const sluice = await startSluice(env, input, options);
+  try {
+    const drain = await measureDrain(sluice.total, input.records, 600_000);
+    const check = checkCounts(await sluice.counts(), input.keys, input.perKey);
+    return { peer: `sluice-${options.sink}`, drain, ...check };
+  } finally {
+    await sluice.stop();
+  }
+}
