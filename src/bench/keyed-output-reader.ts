@@ -4,11 +4,14 @@
 
 import { baseClientConfig } from '../connectors/kafka/client-config.js';
 import { KafkaConsumer, type Message } from '../connectors/kafka/rdkafka.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
 
 export type OutputMode = 'delta' | 'latest';
 
 export class KeyedOutputReader {
   readonly counts = new Map<string, number>();
+  /** Output record timestamp (Kafka Streams carries the input's) → seen here, for latency. */
+  readonly latency = new LatencyHistogram();
   #total = 0;
   readonly #consumer: KafkaConsumer;
   readonly #mode: OutputMode;
@@ -77,6 +80,7 @@ export class KeyedOutputReader {
       );
       for (const m of messages) {
         if (!m.value || m.key === undefined || m.key === null) continue;
+        if (m.timestamp) this.latency.record(Date.now() - m.timestamp);
         const key = String(m.key);
         const value = this.#decode(m.value);
         const before = this.counts.get(key) ?? 0;

@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { ensureBenchInput } from '../bench/bench-input.js';
+import { FAILOVER_PEERS, type FailoverPeer, failoverBench } from '../bench/failover-bench.js';
+import { footprintBench } from '../bench/footprint-bench.js';
+import { latencyBench } from '../bench/latency-bench.js';
 import type { BenchEnvironment } from '../bench/peers/peer.js';
 import { THROUGHPUT_PEERS, type ThroughputPeer, throughputBench } from '../bench/throughput-bench.js';
 import type { SluiceConfig } from '../config/sluice-config.js';
@@ -63,7 +66,140 @@ export function benchCommand(): Command {
       ),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
   ).action((flags: Record<string, unknown>) => runAction(() => throughput(flags)));
+  addSettingFlags(
+    bench
+      .command('failover')
+      .description(
+        'kill -9 an ACTIVE worker, time until its partition progresses elsewhere (Sluice vs Kafka Streams)',
+      )
+      .option('--quick', 'a short form (CI): 2 kills, Sluice KIP-848 and Kafka Streams with a 6 s session')
+      .option('--kills <n>', 'kills per peer', '20')
+      .option('--peers <list>', `comma-separated, of ${FAILOVER_PEERS.join(', ')}`, FAILOVER_PEERS.join(',')),
+    ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
+  ).action((flags: Record<string, unknown>) => runAction(() => failover(flags)));
+  addSettingFlags(
+    bench
+      .command('latency')
+      .description('produce at a fixed rate, time to a visible exactly-once result (Sluice vs Kafka Streams)')
+      .option('--quick', 'a short form (CI): 5 s at 5,000 records/s')
+      .option('--rate <n>', 'records per second', '25000')
+      .option('--seconds <n>', 'how long to measure', '30'),
+    ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
+  ).action((flags: Record<string, unknown>) => runAction(() => latency(flags)));
+  addSettingFlags(
+    bench
+      .command('footprint')
+      .description(
+        'RSS of idle and active TaskManagers; assignment time with 20, 50, 100; throughput with 4, 16, 64 partitions',
+      )
+      .option('--scales <list>', 'TaskManager counts to time the assignment of', '20,50,100')
+      .option('--partition-counts <list>', 'partition counts to measure throughput with', '4,16,64')
+      .option('--records <n>', 'records per partition-count run', '1000000'),
+    ['kafkaBootstrap', 'redisUrl', 'stateDir'],
+  ).action((flags: Record<string, unknown>) => runAction(() => footprint(flags)));
   return bench;
+}
+
+const list = (value: unknown) =>
+  String(value)
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
+
+async function failover(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const kills = quick ? 2 : Number(flags.kills);
+  const peers = (quick ? 'sluice-consumer,kafka-streams-6s' : String(flags.peers))
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is FailoverPeer => (FAILOVER_PEERS as readonly string[]).includes(p));
+  return withBenchInfra(flags, async (config, env) => {
+    const figures = await failoverBench(env, {
+      partitions: config.job.partitions,
+      kills,
+      peers,
+      kafkaStreamsSource: path.join(projectRoot(), 'bench', 'peers', 'kafka-streams'),
+    });
+    const ms = (x: number | undefined) => (x === undefined ? '-' : x.toLocaleString('en-US'));
+    const header = `bench failover: kill -9 of an ACTIVE worker, ${kills} times per peer, ${config.job.partitions} partitions, input 2,000 records/s; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(
+        ['PEER', 'TAKEOVER p50 ms', 'p99 ms', 'max ms', 'MEASURED', 'NO PROGRESS'],
+        figures.map((f) => [
+          f.peer,
+          ms(f.p50),
+          ms(f.p99),
+          ms(f.max),
+          String(f.takeoversMs.length),
+          String(f.misses),
+        ]),
+      )}\n`,
+    );
+    process.stdout.write(`saved ${saveBenchJson('failover', { header, kills, figures })}\n`);
+    return figures.every((f) => f.takeoversMs.length > 0 && f.misses === 0) ? 0 : 1;
+  });
+}
+
+async function latency(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const rate = quick ? 5000 : Number(flags.rate);
+  const seconds = quick ? 5 : Number(flags.seconds);
+  return withBenchInfra(flags, async (config, env) => {
+    const figures = await latencyBench(env, {
+      partitions: config.job.partitions,
+      ratePerSecond: rate,
+      seconds,
+      kafkaStreamsSource: path.join(projectRoot(), 'bench', 'peers', 'kafka-streams'),
+    });
+    const header = `bench latency: ${rate} records/s for ${seconds} s, exactly once, produce → visible result; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(
+        ['PEER', 'RECORDS', 'p50 ms', 'p99 ms', 'p99.9 ms'],
+        figures.map((f) => [
+          f.peer,
+          String(f.records),
+          f.p50.toFixed(1),
+          f.p99.toFixed(1),
+          f.p999.toFixed(1),
+        ]),
+      )}\n`,
+    );
+    process.stdout.write(`saved ${saveBenchJson('latency', { header, figures })}\n`);
+    return figures.every((f) => f.records > 0) ? 0 : 1;
+  });
+}
+
+async function footprint(flags: Record<string, unknown>): Promise<number> {
+  return withBenchInfra(flags, async (_config, env) => {
+    const figures = await footprintBench(env, {
+      scales: list(flags.scales),
+      partitionCounts: list(flags.partitionCounts),
+      records: Number(flags.records),
+    });
+    const avg = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
+    const header = `bench footprint: ${machineLine()}`;
+    process.stdout.write(
+      `${header}\nRSS under ${figures.rss.rate} records/s: ACTIVE TaskManager ${avg(figures.rss.activeMiB)} MiB (${figures.rss.activeMiB.join(', ')}), ` +
+        `IDLE ${avg(figures.rss.idleMiB)} MiB (min ${Math.min(...figures.rss.idleMiB)}, max ${Math.max(...figures.rss.idleMiB)})\n` +
+        `${renderTable(
+          ['TASKMANAGERS', 'ALL REGISTERED ms', 'ALL PARTITIONS ASSIGNED ms'],
+          figures.assignment.map((a) => [
+            String(a.taskManagers),
+            String(a.registeredMs),
+            String(a.distributedMs),
+          ]),
+        )}\n${renderTable(
+          ['PARTITIONS', 'RECORDS/s (4 TaskManagers, exactly once)', 'EXACT'],
+          figures.partitions.map((p) => [
+            String(p.partitions),
+            p.recordsPerSecond.toLocaleString('en-US'),
+            p.exact ? 'yes' : 'NO',
+          ]),
+        )}\n`,
+    );
+    process.stdout.write(`saved ${saveBenchJson('footprint', { header, figures })}\n`);
+    return figures.partitions.every((p) => p.exact) ? 0 : 1;
+  });
 }
 
 async function withBenchInfra<T>(

@@ -1,58 +1,48 @@
-// The raw limit: one librdkafka consumer reading every partition from the start with no processing
-// at all. No consumer here can go faster than this.
+// The raw limit: librdkafka consumers reading every partition from the start with no processing at
+// all, one process per partition like the other peers (raw-reader-worker.ts). No consumer here can
+// go faster than this.
 
-import { baseClientConfig } from '../../connectors/kafka/client-config.js';
-import { KafkaConsumer, type Message } from '../../connectors/kafka/rdkafka.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { KafkaAdmin } from '../../connectors/kafka/admin.js';
 import type { BenchInput } from '../bench-input.js';
 import type { BenchEnvironment, PeerResult } from './peer.js';
 
 export async function runRawReader(env: BenchEnvironment, input: BenchInput): Promise<PeerResult> {
-  const consumer = new KafkaConsumer(
-    {
-      ...baseClientConfig({ bootstrapServers: env.bootstrapServers, clientId: 'sluice-bench-raw' }),
-      'group.id': `sluice-bench-raw-${Date.now()}`,
-      'enable.auto.commit': false,
-      // Large fetches and a deep local queue: the client's own ceiling, not a default.
-      'queued.min.messages': 500_000,
-      'fetch.message.max.bytes': 10_485_760,
-      'fetch.max.bytes': 52_428_800,
-    },
-    { 'auto.offset.reset': 'earliest' },
-  );
-  consumer.on('event.log', () => {});
-  await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-  );
-  consumer.assign(
-    Array.from({ length: input.partitions }, (_, partition) => ({
-      topic: input.topic,
-      partition,
-      offset: 0,
-    })),
-  );
-  consumer.setDefaultConsumeTimeout(100);
-  consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
-  let count = 0;
-  let first = 0;
-  let bytes = 0;
-  const deadline = Date.now() + 600_000;
-  try {
-    while (count < input.records && Date.now() < deadline) {
-      const messages = await new Promise<Message[]>((resolve) =>
-        consumer.consume(10_000, (err, m) => resolve(err ? [] : m)),
+  const admin = KafkaAdmin.create({
+    bootstrapServers: env.bootstrapServers,
+    clientId: 'sluice-bench-raw-admin',
+  });
+  const ends = await admin.endOffsets(input.topic, input.partitions);
+  admin.close();
+  const worker = fileURLToPath(new URL('./raw-reader-worker.js', import.meta.url));
+  const outputs = await Promise.all(
+    Array.from({ length: input.partitions }, (_, partition) => {
+      const child = spawn(
+        process.execPath,
+        [worker, env.bootstrapServers, input.topic, String(partition), String(ends.get(partition) ?? 0)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
       );
-      if (messages.length > 0 && count === 0) first = Date.now();
-      count += messages.length;
-      for (const m of messages) bytes += m.size;
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
-  const ms = Math.max(1, Date.now() - first);
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      return new Promise<number[]>((resolve) =>
+        child.once('close', () => resolve(out.trim().split(' ').map(Number))),
+      );
+    }),
+  );
+  const count = outputs.reduce((n, o) => n + (o[0] ?? 0), 0);
+  const bytes = outputs.reduce((n, o) => n + (o[3] ?? 0), 0);
+  const first = Math.min(...outputs.map((o) => o[1] ?? Number.POSITIVE_INFINITY));
+  const last = Math.max(...outputs.map((o) => o[2] ?? 0));
+  const ms = Math.max(1, last - first);
   return {
     peer: 'raw-read',
     drain: { records: count, ms, recordsPerSecond: Math.round((count * 1000) / ms) },
     exact: count === input.records,
-    detail: `${count} records read, ${(bytes / count).toFixed(0)} bytes each`,
+    detail: `${count} records read by ${input.partitions} processes, ${(bytes / Math.max(1, count)).toFixed(0)} bytes each`,
   };
 }

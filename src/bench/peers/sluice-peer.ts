@@ -25,6 +25,9 @@ export interface SluiceOptions {
   taskManagers?: number;
   checkpointIntervalMs?: number;
   delivery?: 'exactly-once' | 'at-least-once';
+  /** Start killed TaskManagers again (the failover benchmark keeps its pool). */
+  restart?: boolean;
+  registrationTimeoutMs?: number;
 }
 
 /** Starts the cluster and returns it ready (partitions distributed); the caller drives and shuts it down. */
@@ -76,11 +79,12 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
     events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
     forwardLine: () => {},
     checkpointing: { intervalMs: options.checkpointIntervalMs ?? 100, timeoutMs: 10_000, store },
+    restartOnCrash: options.restart === true,
   });
   await cluster.start();
   const ids = TaskManagerLauncher.ids(options.taskManagers ?? input.partitions);
   cluster.launch(ids);
-  await cluster.waitForRegistered(ids, 120_000);
+  await cluster.waitForRegistered(ids, options.registrationTimeoutMs ?? 120_000);
   cluster.jobManager.startGroup();
   const keys = counterKeys(counterKey);
   const total = async () => (reader ? reader.total : Number((await redis.get(keys.counter)) ?? 0));
