@@ -52,7 +52,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
     delivery: options.delivery ?? 'exactly-once',
     startPositions: Array.from({ length: input.partitions }, () => 0),
     progressEvery: 1_000_000_000,
-    consumeBatch: 5000,
+    consumeBatch: 2000,
   };
   const redis = createRedis(env.redisUrl);
   await redis.connect();

@@ -8,6 +8,8 @@ package dev.sluice.bench;
 
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -16,6 +18,19 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 
 public final class CountPerKey {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The same check Sluice's job makes: the value parses as our JSON, with an id and this key. */
+  static boolean valid(String key, String value) {
+    if (value == null) return false;
+    try {
+      JsonNode node = JSON.readTree(value);
+      return node.path("id").isIntegralNumber() && key != null && key.equals(node.path("key").asText(null)) && node.path("payload").isTextual();
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 5) {
       System.err.println("usage: CountPerKey <bootstrap> <input> <output> <application.id> <threads> [key=value ...]");
@@ -37,8 +52,8 @@ public final class CountPerKey {
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(args[1], Consumed.with(Serdes.String(), Serdes.String()))
-        // The record key already names the counted key; the value is checked to be our JSON.
-        .filter((key, value) -> value != null && value.startsWith("{"))
+        // Parse and check each value as Sluice's job does; the record key is the counted key.
+        .filter(CountPerKey::valid)
         .groupByKey()
         .count()
         .toStream()
