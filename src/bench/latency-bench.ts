@@ -13,6 +13,9 @@ import type { BenchEnvironment } from './peers/peer.js';
 import { startSluice } from './peers/sluice-peer.js';
 import { startSteadyInput } from './steady-input.js';
 
+/** Measured after this long past start: what start-up left queued has drained by then. */
+const WARM_UP_MS = 10_000;
+
 export interface LatencyFigures {
   peer: 'sluice-redis' | 'kafka-streams';
   ratePerSecond: number;
@@ -54,11 +57,18 @@ export async function latencyBench(
       perKey: () => 0,
     };
     const sluice = await startSluice(env, input, { sink: 'redis' });
-    try {
-      await sleep(options.seconds * 1000);
+    const merged = () => {
       const h = new LatencyHistogram();
       for (const buckets of sluice.cluster.registry.latencyHistograms()) h.merge(buckets);
-      results.push(figures('sluice-redis', options.ratePerSecond, h));
+      return h.toBuckets();
+    };
+    try {
+      // Warm-up: the backlog written while the group formed is not latency, it is start-up.
+      await sluice.cluster.waitForDistribution(60_000, input.partitions);
+      await sleep(WARM_UP_MS);
+      const before = merged();
+      await sleep(options.seconds * 1000);
+      results.push(figures('sluice-redis', options.ratePerSecond, LatencyHistogram.since(merged(), before)));
     } finally {
       await sluice.stop();
       await steady.stop();
@@ -94,8 +104,16 @@ export async function latencyBench(
     });
     try {
       await streams.ready;
+      await sleep(WARM_UP_MS);
+      const before = reader.latency.toBuckets();
       await sleep(options.seconds * 1000);
-      results.push(figures('kafka-streams', options.ratePerSecond, reader.latency));
+      results.push(
+        figures(
+          'kafka-streams',
+          options.ratePerSecond,
+          LatencyHistogram.since(reader.latency.toBuckets(), before),
+        ),
+      );
     } finally {
       await streams.stop();
       await reader.stop();

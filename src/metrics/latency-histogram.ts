@@ -54,6 +54,18 @@ export class LatencyHistogram {
     return this.#max;
   }
 
+  /** What was recorded after `earlier` was taken (both cumulative): a measurement window. */
+  static since(now: HistogramBuckets, earlier: HistogramBuckets): LatencyHistogram {
+    const h = new LatencyHistogram();
+    const diff: HistogramBuckets = {};
+    for (const [bucket, count] of Object.entries(now)) {
+      const d = count - (earlier[bucket] ?? 0);
+      if (d > 0) diff[bucket] = d;
+    }
+    h.merge(diff);
+    return h;
+  }
+
   toBuckets(): HistogramBuckets {
     return Object.fromEntries([...this.#counts].map(([b, c]) => [String(b), c]));
   }

@@ -64,7 +64,11 @@ export function startKafkaStreams(
 ): RunningStreams {
   const logDir = path.join(env.workDir, 'kafka-streams');
   mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(path.join(logDir, `${args.applicationId}.log`));
+  const instance = args.overrides?.['client.id'];
+  const log = createWriteStream(
+    path.join(logDir, `${args.applicationId}${instance ? `-${instance}` : ''}.log`),
+    { flags: 'a' },
+  );
   const child = spawn(
     'java',
     [

@@ -41,7 +41,10 @@ public final class CountPerKey {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[3]);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.parseInt(args[4]));
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/sluice-bench-streams-" + args[3]);
+    // One state directory per process: several instances of one application run on this host.
+    props.put(
+        StreamsConfig.STATE_DIR_CONFIG,
+        System.getProperty("java.io.tmpdir") + "/sluice-bench-streams-" + args[3] + "-" + ProcessHandle.current().pid());
     // One broker: internal topics (changelog, repartition) with one replica.
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
