@@ -5,7 +5,10 @@ import path from 'node:path';
 import { renderReportHtml } from './report-html.js';
 import type { RunReport } from './run-report.js';
 
-export function writeReport(report: RunReport, reportsDir: string): { dir: string; json: string; html: string } {
+export function writeReport(
+  report: RunReport,
+  reportsDir: string,
+): { dir: string; json: string; html: string } {
   const stamp = report.createdAt.replace(/[-:]/g, '').replace(/\..*/, '');
   const dir = path.join(reportsDir, `${report.command}-${stamp}`);
   mkdirSync(dir, { recursive: true });

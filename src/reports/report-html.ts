@@ -10,7 +10,10 @@ const seconds = (ms: number) => ms / 1000;
 export function renderReportHtml(report: RunReport): string {
   const markers: Marker[] = [
     { x: seconds(report.inputStartMs), label: 'input starts' },
-    ...report.faults.map((f, i) => ({ x: seconds(f.at), label: `${i + 1}: ${f.kind}${f.target ? ` ${f.target}` : ''}` })),
+    ...report.faults.map((f, i) => ({
+      x: seconds(f.at),
+      label: `${i + 1}: ${f.kind}${f.target ? ` ${f.target}` : ''}`,
+    })),
   ];
   const durationS = seconds(report.durationMs);
   const charts: string[] = [];
@@ -42,7 +45,10 @@ export function renderReportHtml(report: RunReport): string {
       'Records applied per second by each TaskManager that did any work.',
       lineChart({
         title: 'Throughput per TaskManager',
-        series: report.throughputPerTaskManager.map((s) => ({ name: s.name, points: s.points.map((p) => ({ x: seconds(p.at), y: p.value })) })),
+        series: report.throughputPerTaskManager.map((s) => ({
+          name: s.name,
+          points: s.points.map((p) => ({ x: seconds(p.at), y: p.value })),
+        })),
         xLabel: 'seconds since the group started',
         yLabel: 'records/s',
         markers,
@@ -55,7 +61,12 @@ export function renderReportHtml(report: RunReport): string {
       'Results counted per second (the Redis counter, or ids seen in the output topic).',
       lineChart({
         title: 'Overall throughput',
-        series: [{ name: 'all TaskManagers', points: report.throughputOverall.points.map((p) => ({ x: seconds(p.at), y: p.value })) }],
+        series: [
+          {
+            name: 'all TaskManagers',
+            points: report.throughputOverall.points.map((p) => ({ x: seconds(p.at), y: p.value })),
+          },
+        ],
         xLabel: 'seconds since the group started',
         yLabel: 'records/s',
         markers,
@@ -72,7 +83,10 @@ export function renderReportHtml(report: RunReport): string {
           bars: report.faults.map((f, i) => ({
             label: `${i + 1}: ${f.kind}${f.target ? ` ${f.target}` : ''}`,
             value: f.takeoverMs ?? 0,
-            note: f.takeoverMs === undefined ? '(not seen)' : `→ ${[...new Set(f.partitions.map((p) => p.by ?? '?'))].join(', ')}`,
+            note:
+              f.takeoverMs === undefined
+                ? '(not seen)'
+                : `→ ${[...new Set(f.partitions.map((p) => p.by ?? '?'))].join(', ')}`,
           })),
           unit: 'ms',
         }),
@@ -163,16 +177,30 @@ export function figures(report: RunReport): [string, string][] {
     ['Records', `${r.counter} of ${r.expected}`],
     ['Exactly once', r.ids ?? 'not tracked'],
   ];
-  if (r.throughput !== undefined) rows.push(['Processing throughput', `${r.throughput.toLocaleString('en-US')} records/s`]);
-  if (r.distributionMs !== undefined) rows.push(['All partitions assigned after', `${(r.distributionMs / 1000).toFixed(1)} s`]);
+  if (r.throughput !== undefined)
+    rows.push(['Processing throughput', `${r.throughput.toLocaleString('en-US')} records/s`]);
+  if (r.distributionMs !== undefined)
+    rows.push(['All partitions assigned after', `${(r.distributionMs / 1000).toFixed(1)} s`]);
   if (r.produceMs !== undefined) rows.push(['Input written in', `${(r.produceMs / 1000).toFixed(1)} s`]);
-  if (r.latency) rows.push(['Latency p50 / p99 / max', `${r.latency.p50.toFixed(1)} / ${r.latency.p99.toFixed(1)} / ${r.latency.max.toFixed(1)} ms`]);
+  if (r.latency)
+    rows.push([
+      'Latency p50 / p99 / max',
+      `${r.latency.p50.toFixed(1)} / ${r.latency.p99.toFixed(1)} / ${r.latency.max.toFixed(1)} ms`,
+    ]);
   if (report.takeover) {
-    rows.push(['Takeover p50 / p99 / max', `${report.takeover.p50} / ${report.takeover.p99} / ${report.takeover.max} ms (${report.takeover.count} faults)`]);
+    rows.push([
+      'Takeover p50 / p99 / max',
+      `${report.takeover.p50} / ${report.takeover.p99} / ${report.takeover.max} ms (${report.takeover.count} faults)`,
+    ]);
   }
   if (r.checkpoints) {
-    const aborted = Object.entries(r.checkpoints.aborted).map(([k, v]) => `${v} ${k}`).join(', ');
-    rows.push(['Checkpoints', `${r.checkpoints.completed} completed${aborted ? `; aborted: ${aborted}` : ''}`]);
+    const aborted = Object.entries(r.checkpoints.aborted)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
+    rows.push([
+      'Checkpoints',
+      `${r.checkpoints.completed} completed${aborted ? `; aborted: ${aborted}` : ''}`,
+    ]);
   }
   if (r.restarts.length > 0) rows.push(['Restarted TaskManagers', r.restarts.join(', ')]);
   if (r.deadLettered > 0) rows.push(['Dead letters', String(r.deadLettered)]);

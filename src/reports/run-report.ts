@@ -3,9 +3,9 @@
 // start (faults also carry elapsedMs, since the input started, as their schedule does).
 
 import os from 'node:os';
+import { describeVerdict } from '../connectors/redis/id-verifier.js';
 import type { JobResult } from '../jobmanager/job-run.js';
 import type { FaultTakeover, OwnershipSegment, Series } from '../runs/run-analysis.js';
-import { describeVerdict } from '../connectors/redis/id-verifier.js';
 
 export interface Check {
   name: string;
@@ -37,7 +37,14 @@ export interface RunReport {
     failures: string[];
     logDir: string;
   };
-  taskManagers: { id: string; pid: number; status: string; partitions: number[]; consumed: number; rssMiB: number }[];
+  taskManagers: {
+    id: string;
+    pid: number;
+    status: string;
+    partitions: number[];
+    consumed: number;
+    rssMiB: number;
+  }[];
   faults: (Omit<FaultTakeover, 'at'> & { at: number })[];
   takeover: { p50: number; p99: number; max: number; count: number } | undefined;
   ownership: OwnershipSegment[];
@@ -75,7 +82,10 @@ export function resultSection(result: JobResult): RunReport['result'] {
     throughput: result.drainMs ? Math.round(result.counter / (result.drainMs / 1000)) : undefined,
     latency: result.latency,
     checkpoints: result.checkpoints
-      ? { completed: result.checkpoints.completed, aborted: { ...result.checkpoints.aborted } as Record<string, number> }
+      ? {
+          completed: result.checkpoints.completed,
+          aborted: { ...result.checkpoints.aborted } as Record<string, number>,
+        }
       : undefined,
     committedMatchesCheckpoint: committed,
     deadLettered: result.deadLettered,
@@ -94,15 +104,23 @@ export function exactnessChecks(result: JobResult): Check[] {
       detail: `${result.counter} ${result.counter === result.expected ? '==' : '!='} ${result.expected}`,
     },
   ];
-  if (result.ids) checks.push({ name: 'every id exactly once', ok: result.ids.ok, detail: describeVerdict(result.ids) });
+  if (result.ids)
+    checks.push({ name: 'every id exactly once', ok: result.ids.ok, detail: describeVerdict(result.ids) });
   if (result.finalCheckpoint) {
-    const ok = result.finalCheckpoint.tasks.every((t) => result.committedOffsets?.[t.partition] === t.position);
+    const ok = result.finalCheckpoint.tasks.every(
+      (t) => result.committedOffsets?.[t.partition] === t.position,
+    );
     checks.push({
       name: 'committed offsets == last completed checkpoint',
       ok,
       detail: `checkpoint #${result.finalCheckpoint.id} at [${result.finalCheckpoint.tasks.map((t) => t.position).join(', ')}], committed [${result.finalCheckpoint.tasks.map((t) => result.committedOffsets?.[t.partition] ?? '?').join(', ')}]`,
     });
-  } else checks.push({ name: 'committed offsets == last completed checkpoint', ok: false, detail: 'no checkpoint completed after the run' });
+  } else
+    checks.push({
+      name: 'committed offsets == last completed checkpoint',
+      ok: false,
+      detail: 'no checkpoint completed after the run',
+    });
   for (const failure of result.failures) checks.push({ name: 'run completed', ok: false, detail: failure });
   return checks;
 }

@@ -1,14 +1,28 @@
 // The report's charts as inline SVG strings, so report.html is one self-contained file that any
 // browser opens offline, with no script to fail. Small on purpose: line, timeline (Gantt) and bars.
 
-const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+const PALETTE = [
+  '#2563eb',
+  '#dc2626',
+  '#16a34a',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#ca8a04',
+  '#db2777',
+  '#4b5563',
+  '#65a30d',
+];
 
 export function colorOf(index: number): string {
   return PALETTE[index % PALETTE.length] ?? '#000';
 }
 
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 export interface Marker {
@@ -25,7 +39,14 @@ interface Frame {
   bottom: number;
 }
 
-const frame = (width: number, height: number, left = 64): Frame => ({ width, height, left, right: 16, top: 16, bottom: 40 });
+const frame = (width: number, height: number, left = 64): Frame => ({
+  width,
+  height,
+  left,
+  right: 16,
+  top: 16,
+  bottom: 40,
+});
 
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -47,14 +68,22 @@ function axes(f: Frame, xMax: number, yMax: number, xLabel: string, yLabel: stri
   for (let i = 0; i <= 4; i++) {
     const y = f.top + plotH - (plotH * i) / 4;
     parts.push(`<line x1="${f.left}" y1="${y}" x2="${f.width - f.right}" y2="${y}" stroke="#e5e7eb"/>`);
-    parts.push(`<text x="${f.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${formatNumber((yMax * i) / 4)}</text>`);
+    parts.push(
+      `<text x="${f.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${formatNumber((yMax * i) / 4)}</text>`,
+    );
   }
   for (let i = 0; i <= 5; i++) {
     const x = f.left + (plotW * i) / 5;
-    parts.push(`<text x="${x}" y="${f.top + plotH + 16}" text-anchor="middle" class="tick">${formatNumber((xMax * i) / 5)}</text>`);
+    parts.push(
+      `<text x="${x}" y="${f.top + plotH + 16}" text-anchor="middle" class="tick">${formatNumber((xMax * i) / 5)}</text>`,
+    );
   }
-  parts.push(`<line x1="${f.left}" y1="${f.top + plotH}" x2="${f.width - f.right}" y2="${f.top + plotH}" stroke="#9ca3af"/>`);
-  parts.push(`<text x="${f.left + plotW / 2}" y="${f.height - 4}" text-anchor="middle" class="label">${escapeXml(xLabel)}</text>`);
+  parts.push(
+    `<line x1="${f.left}" y1="${f.top + plotH}" x2="${f.width - f.right}" y2="${f.top + plotH}" stroke="#9ca3af"/>`,
+  );
+  parts.push(
+    `<text x="${f.left + plotW / 2}" y="${f.height - 4}" text-anchor="middle" class="label">${escapeXml(xLabel)}</text>`,
+  );
   parts.push(
     `<text x="14" y="${f.top + plotH / 2}" text-anchor="middle" class="label" transform="rotate(-90 14 ${f.top + plotH / 2})">${escapeXml(yLabel)}</text>`,
   );
@@ -103,7 +132,12 @@ export function lineChart(options: {
   const plotH = f.height - f.top - f.bottom;
   const lines = options.series
     .map((s, i) => {
-      const d = s.points.map((p) => `${(f.left + (plotW * p.x) / xMax).toFixed(1)},${(f.top + plotH - (plotH * p.y) / yMax).toFixed(1)}`).join(' ');
+      const d = s.points
+        .map(
+          (p) =>
+            `${(f.left + (plotW * p.x) / xMax).toFixed(1)},${(f.top + plotH - (plotH * p.y) / yMax).toFixed(1)}`,
+        )
+        .join(' ');
       return `<polyline fill="none" stroke="${colorOf(i)}" stroke-width="1.6" points="${d}"><title>${escapeXml(s.name)}</title></polyline>`;
     })
     .join('');
@@ -140,9 +174,14 @@ export function timelineChart(options: {
   const f = { ...frame(options.width ?? 900, 56 + options.rows.length * rowH, 96), top: 24 };
   const plotW = f.width - f.left - f.right;
   const xMax = niceMax(Math.max(1, options.xMax));
-  const keys = [...new Set(options.segments.map((s) => s.key))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const keys = [...new Set(options.segments.map((s) => s.key))].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
   const rows = options.rows
-    .map((name, r) => `<text x="${f.left - 8}" y="${f.top + r * rowH + 17}" text-anchor="end" class="label">${escapeXml(name)}</text>`)
+    .map(
+      (name, r) =>
+        `<text x="${f.left - 8}" y="${f.top + r * rowH + 17}" text-anchor="end" class="label">${escapeXml(name)}</text>`,
+    )
     .join('');
   const bars = options.segments
     .map((s) => {
@@ -152,7 +191,9 @@ export function timelineChart(options: {
       const color = colorOf(keys.indexOf(s.key));
       return (
         `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="3" fill="${color}" opacity="0.85"><title>${escapeXml(s.label)}</title></rect>` +
-        (w > 44 ? `<text x="${(x + 4).toFixed(1)}" y="${y + 13}" class="bar-label">${escapeXml(s.key)}</text>` : '')
+        (w > 44
+          ? `<text x="${(x + 4).toFixed(1)}" y="${y + 13}" class="bar-label">${escapeXml(s.key)}</text>`
+          : '')
       );
     })
     .join('');
@@ -176,7 +217,11 @@ export function barChart(options: {
   width?: number;
 }): string {
   const barH = 24;
-  const f = { ...frame(options.width ?? 900, 30 + options.bars.length * (barH + 8), 200), bottom: 10, top: 10 };
+  const f = {
+    ...frame(options.width ?? 900, 30 + options.bars.length * (barH + 8), 200),
+    bottom: 10,
+    top: 10,
+  };
   const plotW = f.width - f.left - f.right - 90;
   const max = niceMax(Math.max(1, ...options.bars.map((b) => b.value)));
   const body = options.bars

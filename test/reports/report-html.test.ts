@@ -13,7 +13,8 @@ import type { RunReport } from '../../src/reports/run-report.js';
 const CHROMIUM = '/usr/bin/chromium';
 
 function sampleReport(): RunReport {
-  const points = (base: number) => Array.from({ length: 20 }, (_, i) => ({ at: 2000 + i * 1000, value: base + (i % 3) * 100 }));
+  const points = (base: number) =>
+    Array.from({ length: 20 }, (_, i) => ({ at: 2000 + i * 1000, value: base + (i % 3) * 100 }));
   return {
     command: 'reliability',
     createdAt: '2026-11-25T10:00:00.000Z',
@@ -87,7 +88,14 @@ describe('report.html', () => {
     const files = writeReport(sampleReport(), dir);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -100,12 +108,20 @@ describe('report.html', () => {
       assert.deepEqual(errors, []);
       assert.match(await page.title(), /reliability report — PASS/);
       const charts = page.locator('svg.chart');
-      assert.equal(await charts.count(), 6, 'ownership, per-TaskManager and overall throughput, takeover, latency, partitions');
-      assert.equal(await page.locator('svg.chart').nth(0).locator('rect').count(), 3, 'one bar per ownership segment');
+      assert.equal(
+        await charts.count(),
+        6,
+        'ownership, per-TaskManager and overall throughput, takeover, latency, partitions',
+      );
+      assert.equal(
+        await page.locator('svg.chart').nth(0).locator('rect').count(),
+        3,
+        'one bar per ownership segment',
+      );
       assert.ok((await page.locator('svg.chart polyline').count()) >= 3, 'a line per series');
       const box = await charts.nth(0).boundingBox();
       assert.ok(box && box.width > 300 && box.height > 50, 'the ownership chart has a size');
-      assert.match(await page.locator('body').innerText(), /kill -9 TM-02 \(partitions 1\)/);
+      assert.match((await page.locator('body').textContent()) ?? '', /kill -9 TM-02 \(partitions 1\)/);
     } finally {
       await browser.close();
     }
