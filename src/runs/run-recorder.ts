@@ -48,9 +48,18 @@ export class RunRecorder {
     })();
   }
 
+  /** Stops after one more heartbeat of every TaskManager, so a short run's last figures are in. */
   async stop(): Promise<void> {
     this.#running = false;
     await this.#loop;
+    const asked = Date.now();
+    const deadline = asked + 2500;
+    while (
+      Date.now() < deadline &&
+      this.#registry.connected().some((t) => (t.lastHeartbeatAt ?? 0) <= asked)
+    ) {
+      await sleep(50);
+    }
     this.sample();
   }
 
