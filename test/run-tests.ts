@@ -31,6 +31,7 @@ async function main(): Promise<number> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
   const infra: InfraConfig = {
     stateDir,
+    host: '127.0.0.1',
     cacheDir: path.join(root, '.cache'),
     kafkaPort: await findFreePort(),
     kafkaControllerPort: await findFreePort(),

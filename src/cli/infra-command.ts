@@ -19,6 +19,7 @@ import { renderTable } from './table.js';
 
 const INFRA_SETTINGS: readonly SettingName[] = [
   'kafkaPort',
+  'infraHost',
   'kafkaControllerPort',
   'redisPort',
   'stateDir',

@@ -143,6 +143,13 @@ export const Settings = {
     defaultRaw: '9093',
     schema: port,
   }),
+  infraHost: spec({
+    env: 'SLUICE_INFRA_HOST',
+    flag: '--infra-host',
+    accepted: 'the address the local Kafka and Redis listen on and advertise (default 127.0.0.1; a host address to serve other hosts)',
+    defaultRaw: '127.0.0.1',
+    schema: trimmed.regex(/^[0-9.]+$|^[A-Za-z0-9.-]+$/),
+  }),
   kafkaBootstrap: spec({
     env: 'SLUICE_KAFKA_BOOTSTRAP',
     flag: '--bootstrap-servers',

@@ -33,6 +33,8 @@ export interface InfraConfig {
   readonly stateDir: string;
   /** Downloaded Kafka jars, shared by every state dir. */
   readonly cacheDir: string;
+  /** Address Kafka and Redis listen on and advertise: loopback unless other hosts must reach them. */
+  readonly host: string;
   readonly kafkaPort: number;
   readonly kafkaControllerPort: number;
   readonly kafkaHeap: string;

@@ -71,18 +71,19 @@ async function kafkaUp(
   timeoutMs: number,
   progress: InfraProgress,
 ): Promise<ServiceStatus> {
-  const bootstrap = `127.0.0.1:${config.kafkaPort}`;
+  const bootstrap = `${config.host}:${config.kafkaPort}`;
   let pid = runningKafkaPid(config.stateDir);
   let action: 'started' | 'reused' = 'reused';
   if (pid !== undefined)
     refusePortChange('Kafka broker', configuredKafkaPort(config.stateDir), config.kafkaPort, config);
   if (pid === undefined) {
-    await refuseForeignPort('Kafka broker', config.kafkaPort, 'SLUICE_KAFKA_PORT');
+    await refuseForeignPort('Kafka broker', config.kafkaPort, 'SLUICE_KAFKA_PORT', config.host);
     await refuseForeignPort('Kafka controller', config.kafkaControllerPort, 'SLUICE_KAFKA_CONTROLLER_PORT');
     progress('kafka', 'starting the broker');
     const started = await startKafka({
       stateDir: config.stateDir,
       cacheDir: config.cacheDir,
+      host: config.host,
       port: config.kafkaPort,
       controllerPort: config.kafkaControllerPort,
       heap: config.kafkaHeap,
@@ -123,12 +124,12 @@ async function redisUp(config: InfraConfig, progress: InfraProgress): Promise<Se
   if (pid !== undefined)
     refusePortChange('Redis', configuredRedisPort(config.stateDir), config.redisPort, config);
   if (pid === undefined) {
-    await refuseForeignPort('Redis', config.redisPort, 'SLUICE_REDIS_PORT');
+    await refuseForeignPort('Redis', config.redisPort, 'SLUICE_REDIS_PORT', config.host);
     progress('redis', 'starting redis-server');
-    pid = startRedis(config.stateDir, config.redisPort).pid;
+    pid = startRedis(config.stateDir, config.redisPort, config.host).pid;
     action = 'started';
   }
-  const url = `redis://127.0.0.1:${config.redisPort}`;
+  const url = `redis://${config.host}:${config.redisPort}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (runningRedisPid(config.stateDir) === undefined) {
@@ -183,7 +184,7 @@ export async function infraStatus(config: InfraConfig): Promise<ServiceStatus[]>
 
 async function kafkaStatus(config: InfraConfig): Promise<ServiceStatus> {
   const pid = runningKafkaPid(config.stateDir);
-  const address = `127.0.0.1:${config.kafkaPort}`;
+  const address = `${config.host}:${config.kafkaPort}`;
   const base = {
     name: 'kafka' as const,
     pid,
@@ -213,7 +214,7 @@ async function kafkaStatus(config: InfraConfig): Promise<ServiceStatus> {
 
 async function redisStatus(config: InfraConfig): Promise<ServiceStatus> {
   const pid = runningRedisPid(config.stateDir);
-  const url = `redis://127.0.0.1:${config.redisPort}`;
+  const url = `redis://${config.host}:${config.redisPort}`;
   const base = {
     name: 'redis' as const,
     pid,
@@ -235,8 +236,8 @@ async function redisStatus(config: InfraConfig): Promise<ServiceStatus> {
   }
 }
 
-async function refuseForeignPort(what: string, port: number, variable: string): Promise<void> {
-  if (await isPortOpen(port)) {
+async function refuseForeignPort(what: string, port: number, variable: string, host = '127.0.0.1'): Promise<void> {
+  if ((await isPortOpen(port)) || (host !== '127.0.0.1' && (await isPortOpen(port, host)))) {
     throw new SluiceError(
       'INFRA_PORT_IN_USE',
       `Port ${port} (for the ${what}) is already in use by a process this state dir did not start. ` +

@@ -43,6 +43,7 @@ export function kafkaPaths(stateDir: string): KafkaPaths {
 
 export interface KafkaStartOptions {
   stateDir: string;
+  host?: string;
   cacheDir: string;
   port: number;
   controllerPort: number;
@@ -64,7 +65,12 @@ export async function startKafka(options: KafkaStartOptions): Promise<{ pid: num
   mkdirSync(paths.dataDir, { recursive: true });
   writeFileSync(
     paths.propsFile,
-    serverProperties({ port: options.port, controllerPort: options.controllerPort, dataDir: paths.dataDir }),
+    serverProperties({
+      ...(options.host ? { host: options.host } : {}),
+      port: options.port,
+      controllerPort: options.controllerPort,
+      dataDir: paths.dataDir,
+    }),
   );
   writeFileSync(paths.log4jFile, log4j2Properties());
   if (!existsSync(path.join(paths.dataDir, 'meta.properties'))) {

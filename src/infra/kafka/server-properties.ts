@@ -3,6 +3,8 @@
 // dead TaskManager's partitions move within seconds. Every non-default line says why.
 
 export interface ServerPropertiesInput {
+  /** Address of the client listener, advertised to clients (127.0.0.1 unless other hosts connect). */
+  host?: string;
   port: number;
   controllerPort: number;
   dataDir: string;
@@ -10,6 +12,7 @@ export interface ServerPropertiesInput {
 
 export function serverProperties(input: ServerPropertiesInput): string {
   const { port, controllerPort, dataDir } = input;
+  const host = input.host ?? '127.0.0.1';
   const lines: [string, string | number, string][] = [
     // One combined node: KRaft controller and broker in the same JVM.
     ['process.roles', 'broker,controller', 'one JVM is both the KRaft controller and the broker'],
@@ -21,10 +24,10 @@ export function serverProperties(input: ServerPropertiesInput): string {
     ],
     [
       'listeners',
-      `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      'loopback only; 127.0.0.1, not localhost, so ::1 is never tried',
+      `PLAINTEXT://${host}:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      'clients on SLUICE_INFRA_HOST (loopback by default; an IP, not localhost, so ::1 is never tried); the controller on loopback',
     ],
-    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${port}`, 'what clients are told to connect to'],
+    ['advertised.listeners', `PLAINTEXT://${host}:${port}`, 'what clients are told to connect to'],
     ['inter.broker.listener.name', 'PLAINTEXT', ''],
     ['controller.listener.names', 'CONTROLLER', ''],
     ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT', ''],
