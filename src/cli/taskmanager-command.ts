@@ -1,5 +1,6 @@
-// `sluice taskmanager --id TM-07 --jobmanager http://host:8081`: one TaskManager process. The
-// JobManager starts these itself for local runs; on other hosts a user starts them by hand.
+// `sluice taskmanager --id TM-07 --jobmanager http://host:8081 [--bootstrap-servers ...] [--redis ...]`:
+// one TaskManager process. The JobManager starts these itself for local runs; on other hosts a user
+// (or systemd) starts them, with the Kafka and Redis addresses as that host sees them.
 
 import { Command } from 'commander';
 import { EventLog } from '../logging/event-log.js';
@@ -11,7 +12,15 @@ import { addSettingFlags, configFromCli } from './settings-options.js';
 export function taskManagerCommand(): Command {
   return addSettingFlags(
     new Command('taskmanager').description("run one TaskManager: a member of the job's consumer group"),
-    ['taskManagerId', 'jobManagerUrl', 'logFormat', 'logLevel'],
+    [
+      'taskManagerId',
+      'jobManagerUrl',
+      'kafkaBootstrap',
+      'redisUrl',
+      'jobManagerReconnectTimeoutMs',
+      'logFormat',
+      'logLevel',
+    ],
   ).action((flags: Record<string, unknown>) =>
     runAction(async () => {
       const config = configFromCli(flags);
@@ -20,6 +29,8 @@ export function taskManagerCommand(): Command {
         taskManagerId: config.runtime.taskManagerId,
         jobManagerUrl: config.runtime.jobManagerUrl,
         events: new EventLog(logger),
+        connections: config.runtime.taskManagerConnections,
+        timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
       });
       const stop = () => taskManager.stop();
       process.on('SIGTERM', stop);

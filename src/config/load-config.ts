@@ -1,6 +1,7 @@
 // Validates the raw settings once and returns a frozen SluiceConfig. Every bad value is reported
 // together, each naming its variable or flag, the value given and the accepted form.
 
+import os from 'node:os';
 import path from 'node:path';
 import { SluiceError } from '../errors/sluice-error.js';
 import { type RawSettings, type SettingName, Settings, type SettingValue } from './settings.js';
@@ -56,6 +57,8 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     stateDir: read('stateDir'),
     cacheDir: read('cacheDir'),
     taskManagers: read('taskManagers'),
+    jobManagerReconnectTimeoutMs: read('jobManagerReconnectTimeoutMs'),
+    startFrom: read('startFrom'),
     groupProtocol: read('groupProtocol'),
     jobManagerPort: read('jobManagerPort'),
     jobManagerUrl: read('jobManagerUrl'),
@@ -133,7 +136,13 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       jobManagerPort: need(v.jobManagerPort),
       jobManagerHost: need(v.jobManagerHost),
       jobManagerUrl: v.jobManagerUrl ?? `http://127.0.0.1:${need(v.jobManagerPort) || 8081}`,
-      taskManagerId: v.taskManagerId ?? `TM-${process.pid}`,
+      taskManagerId: v.taskManagerId ?? defaultTaskManagerId(),
+      jobManagerReconnectTimeoutMs: need(v.jobManagerReconnectTimeoutMs),
+      taskManagerConnections: {
+        ...(v.kafkaBootstrap === undefined ? {} : { bootstrapServers: v.kafkaBootstrap }),
+        ...(v.redisUrl === undefined ? {} : { redisUrl: v.redisUrl }),
+      },
+      startFrom: need(v.startFrom),
       progressEvery: need(v.progressEvery),
       consumeBatch: need(v.consumeBatch),
       jobTimeoutMs: need(v.jobTimeoutMs),
@@ -147,6 +156,15 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     ci: need(v.ci),
   };
   return deepFreeze(config);
+}
+
+/** Unique across hosts without coordination: the host name (cut to the id alphabet) and the pid. */
+function defaultTaskManagerId(): string {
+  const host = os
+    .hostname()
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 40);
+  return `TM-${host}-${process.pid}`;
 }
 
 function deepFreeze<T extends object>(o: T): T {

@@ -146,7 +146,8 @@ export const Settings = {
   infraHost: spec({
     env: 'SLUICE_INFRA_HOST',
     flag: '--infra-host',
-    accepted: 'the address the local Kafka and Redis listen on and advertise (default 127.0.0.1; a host address to serve other hosts)',
+    accepted:
+      'the address the local Kafka and Redis listen on and advertise (default 127.0.0.1; a host address to serve other hosts)',
     defaultRaw: '127.0.0.1',
     schema: trimmed.regex(/^[0-9.]+$|^[A-Za-z0-9.-]+$/),
   }),
@@ -179,7 +180,7 @@ export const Settings = {
   }),
   redisUrl: spec({
     env: 'SLUICE_REDIS_URL',
-    flag: '--redis-url',
+    flag: '--redis',
     accepted: 'a Redis URL such as redis://127.0.0.1:6379',
     defaultRaw: undefined, // redis://127.0.0.1:<redis port>
     schema: redisUrl,
@@ -220,7 +221,7 @@ export const Settings = {
   }),
   jobManagerHost: spec({
     env: 'SLUICE_JOBMANAGER_HOST',
-    flag: '--jobmanager-host',
+    flag: '--bind',
     accepted:
       'the address the JobManager listens on: 127.0.0.1 (default, this host only) or 0.0.0.0 / an interface address',
     defaultRaw: '127.0.0.1',
@@ -233,11 +234,27 @@ export const Settings = {
     defaultRaw: undefined, // http://127.0.0.1:<jobmanager port>
     schema: trimmed.regex(/^(https?|wss?):\/\/[^\s]+$/),
   }),
+  jobManagerReconnectTimeoutMs: spec({
+    env: 'SLUICE_JOBMANAGER_RECONNECT_TIMEOUT',
+    flag: '--jobmanager-reconnect-timeout',
+    accepted:
+      'a duration such as 60s or 5m: how long a TaskManager keeps working without its JobManager before it stops',
+    defaultRaw: '60s',
+    schema: duration,
+  }),
+  startFrom: spec({
+    env: 'SLUICE_START_FROM',
+    flag: '--start-from',
+    accepted:
+      "where a new streaming job starts reading: latest (the topic's end when the job is created) or earliest",
+    defaultRaw: 'latest',
+    schema: trimmed.toLowerCase().pipe(z.enum(['latest', 'earliest'])),
+  }),
   taskManagerId: spec({
     env: 'SLUICE_TASKMANAGER_ID',
     flag: '--id',
     accepted: 'a TaskManager id such as TM-07 (letters, digits, "-" and "_")',
-    defaultRaw: undefined, // TM-<pid>
+    defaultRaw: undefined, // TM-<host>-<pid>
     schema: trimmed.regex(/^[A-Za-z0-9_-]{1,64}$/),
   }),
   progressEvery: spec({

@@ -53,6 +53,15 @@ export interface RuntimeConfig {
   readonly jobManagerUrl: string;
   /** Set for a TaskManager process. */
   readonly taskManagerId: string;
+  /** How long a TaskManager works on without its JobManager (a restart, a network cut) before it stops. */
+  readonly jobManagerReconnectTimeoutMs: number;
+  /**
+   * Kafka and Redis addresses given explicitly to this process: a TaskManager uses them instead of
+   * the job's (the JobManager may see the servers under other names than this host does).
+   */
+  readonly taskManagerConnections: { readonly bootstrapServers?: string; readonly redisUrl?: string };
+  /** Where a new streaming job (`sluice jobmanager`) starts reading. */
+  readonly startFrom: 'latest' | 'earliest';
   readonly progressEvery: number;
   readonly consumeBatch: number;
   readonly jobTimeoutMs: number;

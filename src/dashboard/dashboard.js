@@ -67,6 +67,9 @@ function drawTaskManagers(list) {
       });
       card.append(el('span', { class: 'state' }, t.state), el('div', { class: 'id' }, t.id));
       card.append(
+        el('div', { class: 'host', 'data-host': t.host }, t.address ? `${t.host} · ${t.address}` : t.host),
+      );
+      card.append(
         el('div', {}, t.partitions.length ? `partitions ${t.partitions.join(', ')}` : 'no partitions'),
       );
       card.append(el('div', {}, `${fmt(t.rate)} rec/s · ${fmt(t.messagesConsumed)} total`));
@@ -81,8 +84,9 @@ function drawTaskManagers(list) {
     }),
   );
   const count = (s) => list.filter((t) => t.state === s).length;
+  const hosts = new Set(list.filter((t) => t.state === 'ACTIVE' || t.state === 'IDLE').map((t) => t.host));
   document.getElementById('counts').textContent =
-    `${count('ACTIVE')} ACTIVE · ${count('IDLE')} IDLE · ${count('LOST')} LOST · ${count('STOPPED')} STOPPED`;
+    `${count('ACTIVE')} ACTIVE · ${count('IDLE')} IDLE · ${count('LOST')} LOST · ${count('STOPPED')} STOPPED · ${hosts.size} host${hosts.size === 1 ? '' : 's'}`;
 }
 
 function drawPartitions(data) {

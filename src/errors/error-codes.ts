@@ -20,6 +20,8 @@ export const ErrorCodes = {
   JOBMANAGER_REJECTED: { retriable: false, exitCode: 2 },
   /** The job did not reach its verified result (counter != N, timeout, TaskManagers gone). */
   JOB_FAILED: { retriable: false, exitCode: 1 },
+  /** A long-running job's record in Redis cannot be read or does not fit the job's settings. */
+  JOB_RECORD_INVALID: { retriable: false, exitCode: 2 },
   /** Redis did not answer (connection refused, timeout). */
   REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
   /** A program Sluice needs on this machine (java, mvn, redis-server) is missing. */

@@ -236,7 +236,12 @@ async function redisStatus(config: InfraConfig): Promise<ServiceStatus> {
   }
 }
 
-async function refuseForeignPort(what: string, port: number, variable: string, host = '127.0.0.1'): Promise<void> {
+async function refuseForeignPort(
+  what: string,
+  port: number,
+  variable: string,
+  host = '127.0.0.1',
+): Promise<void> {
   if ((await isPortOpen(port)) || (host !== '127.0.0.1' && (await isPortOpen(port, host)))) {
     throw new SluiceError(
       'INFRA_PORT_IN_USE',

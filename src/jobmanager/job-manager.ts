@@ -17,6 +17,14 @@ import { registerRestApi } from './rest/rest-routes.js';
 import { isGone, TaskManagerRegistry } from './taskmanager-registry.js';
 import { handleTaskManagerSocket, send } from './taskmanager-socket.js';
 
+/**
+ * A TaskManager sends a heartbeat every second; one silent this long is dropped (DISCONNECTED),
+ * even when TCP has not noticed: a host cut off sends no reset. Flink's heartbeat.timeout, shorter.
+ */
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** Pings let a TaskManager tell a dead path from a quiet JobManager (see jobmanager-connection.ts). */
+const PING_INTERVAL_MS = 2000;
+
 export interface CheckpointingOptions {
   intervalMs: number;
   timeoutMs: number;
@@ -38,6 +46,8 @@ export class JobManager implements ClusterView {
   readonly job: JobSpec;
   readonly #options: JobManagerOptions;
   readonly #sockets = new Map<string, WebSocket>();
+  readonly #lastHeard = new Map<string, number>();
+  #liveness: NodeJS.Timeout | undefined;
   #server: FastifyInstance | undefined;
   #groupStarted = false;
   #url = '';
@@ -105,25 +115,48 @@ export class JobManager implements ClusterView {
   async start(): Promise<string> {
     const server = Fastify({ logger: false });
     await server.register(websocket);
-    server.get(TASKMANAGER_SOCKET_PATH, { websocket: true }, (socket) =>
-      handleTaskManagerSocket(socket, {
-        registry: this.registry,
-        job: this.job,
-        groupStarted: () => this.#groupStarted,
-        onRegistered: (id, s) => this.#sockets.set(id, s),
-        onClosed: (id) => {
-          this.#sockets.delete(id);
-          this.checkpoints?.ownershipChanged('lost', `TaskManager ${id} disconnected`);
+    server.get(TASKMANAGER_SOCKET_PATH, { websocket: true }, (socket, request) =>
+      handleTaskManagerSocket(
+        socket,
+        {
+          registry: this.registry,
+          job: this.job,
+          groupStarted: () => this.#groupStarted,
+          onRegistered: (id, s, reconnected) => {
+            const old = this.#sockets.get(id);
+            // The same process on a new connection: its old one is half-open at best.
+            if (old && old !== s) old.terminate();
+            this.#sockets.set(id, s);
+            this.#lastHeard.set(id, Date.now());
+            const tm = this.registry.get(id);
+            if (tm)
+              this.#options.events?.emit({
+                type: 'jobmanager.taskmanager_registered',
+                taskManagerId: id,
+                pid: tm.pid,
+                host: tm.host,
+                ...(reconnected ? { reconnected } : {}),
+              });
+          },
+          onClosed: (id, s) => {
+            if (this.#sockets.get(id) !== s) return;
+            this.#sockets.delete(id);
+            this.#lastHeard.delete(id);
+            this.registry.disconnected(id);
+            this.checkpoints?.ownershipChanged('lost', `TaskManager ${id} disconnected`);
+          },
+          onHeard: (id) => this.#lastHeard.set(id, Date.now()),
+          onCheckpointAck: (_id, m) => this.checkpoints?.acknowledge(m.checkpointId, m.snapshots),
+          onCheckpointDecline: (id, m) => this.checkpoints?.decline(m.checkpointId, `${id}: ${m.reason}`),
+          onEvent: (id, event) => {
+            if (event.type === 'taskmanager.partitions_revoked')
+              this.checkpoints?.ownershipChanged('revoked', `${id} handed partitions over`);
+            if (event.type === 'taskmanager.partitions_lost')
+              this.checkpoints?.ownershipChanged('lost', `${id} lost partitions`);
+          },
         },
-        onCheckpointAck: (_id, m) => this.checkpoints?.acknowledge(m.checkpointId, m.snapshots),
-        onCheckpointDecline: (id, m) => this.checkpoints?.decline(m.checkpointId, `${id}: ${m.reason}`),
-        onEvent: (id, event) => {
-          if (event.type === 'taskmanager.partitions_revoked')
-            this.checkpoints?.ownershipChanged('revoked', `${id} handed partitions over`);
-          if (event.type === 'taskmanager.partitions_lost')
-            this.checkpoints?.ownershipChanged('lost', `${id} lost partitions`);
-        },
-      }),
+        request.socket.remoteAddress?.replace(/^::ffff:/, ''),
+      ),
     );
     registerRestApi(server, this);
     const host = this.#options.host ?? '127.0.0.1';
@@ -149,7 +182,16 @@ export class JobManager implements ClusterView {
       },
     });
     this.#observer.start();
+    this.#liveness = setInterval(() => this.#checkLiveness(), PING_INTERVAL_MS);
     return this.#url;
+  }
+
+  #checkLiveness(): void {
+    const now = Date.now();
+    for (const [id, socket] of this.#sockets) {
+      if (now - (this.#lastHeard.get(id) ?? now) > HEARTBEAT_TIMEOUT_MS) socket.terminate();
+      else socket.ping();
+    }
   }
 
   /** Tells every registered TaskManager to join the consumer group now, together; checkpoints begin. */
@@ -216,6 +258,7 @@ export class JobManager implements ClusterView {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#liveness);
     await this.checkpoints?.stop();
     this.#admin?.close();
     await this.#observer?.stop();

@@ -25,6 +25,11 @@ export interface LocalClusterOptions {
   checkpointing?: CheckpointingOptions;
   /** Start a TaskManager again (same id) when it dies without being asked to stop. */
   restartOnCrash?: boolean;
+  /**
+   * How long the TaskManagers started here work on without this JobManager. A run's JobManager
+   * never comes back, so a short grace keeps no strays after it died; a service's is the setting.
+   */
+  reconnectGraceMs?: number;
 }
 
 export class LocalCluster {
@@ -63,7 +68,12 @@ export class LocalCluster {
       command: this.#o.taskManagerCommand,
       jobManagerUrl: url,
       logDir: path.join(this.#o.logDir),
-      env: { ...process.env, ...this.#o.env, SLUICE_LOG_FORMAT: 'json' },
+      env: {
+        ...process.env,
+        ...this.#o.env,
+        SLUICE_LOG_FORMAT: 'json',
+        SLUICE_JOBMANAGER_RECONNECT_TIMEOUT: `${this.#o.reconnectGraceMs ?? 5000}ms`,
+      },
       onLine: (id, line) => this.#o.forwardLine(line, id),
       onExit: (id, pid, code, signal) => {
         this.#o.events.emit({ type: 'jobmanager.taskmanager_exited', taskManagerId: id, pid, code, signal });
@@ -102,16 +112,6 @@ export class LocalCluster {
         ? true
         : undefined;
     });
-    for (const id of ids) {
-      const tm = this.registry.get(id);
-      if (tm)
-        this.#o.events.emit({
-          type: 'jobmanager.taskmanager_registered',
-          taskManagerId: id,
-          pid: tm.pid,
-          host: tm.host,
-        });
-    }
   }
 
   /**
@@ -146,11 +146,17 @@ export class LocalCluster {
     if (!(await this.launcher.waitForExit(id, timeoutMs))) this.launcher.signal(id, 'SIGKILL');
   }
 
-  /** Stops every TaskManager (they leave the group), then the JobManager. */
-  async shutdown(graceMs = 20_000): Promise<void> {
+  /**
+   * Stops the TaskManagers (they leave the group), then the JobManager. `keepRemote`: only those
+   * started here; the others keep consuming and register with the next JobManager (a restart).
+   */
+  async shutdown(graceMs = 20_000, options: { keepRemote?: boolean } = {}): Promise<void> {
     this.#shuttingDown = true;
     if (this.#launcher) {
-      this.jobManager.stopAll('job finished');
+      if (options.keepRemote) {
+        for (const id of this.#launcher.runningIds())
+          this.jobManager.stopTaskManager(id, 'JobManager stopping');
+      } else this.jobManager.stopAll('job finished');
       await Promise.all(this.#launcher.runningIds().map((id) => this.#launcher?.waitForExit(id, graceMs)));
       await this.#launcher.stopAll(5000);
     }

@@ -11,7 +11,10 @@ export type RegistryStatus = TaskManagerStatus | 'DISCONNECTED' | 'STOPPED' | 'L
 export interface TaskManagerView {
   readonly id: string;
   readonly pid: number;
+  /** The host name the TaskManager reported. */
   readonly host: string;
+  /** The address its connection came from, as the JobManager saw it (undefined in unit tests). */
+  readonly address: string | undefined;
   readonly clientId: string;
   readonly status: RegistryStatus;
   /** Partitions it owns, per its last heartbeat, sorted. */
@@ -51,6 +54,7 @@ export interface RegistrationRequest {
   pid: number;
   host: string;
   clientId: string;
+  address?: string | undefined;
 }
 
 export function isGone(status: RegistryStatus): boolean {
@@ -76,10 +80,17 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     this.#now = now;
   }
 
-  /** Registers a TaskManager; refuses an id that a connected TaskManager already holds. */
-  register(request: RegistrationRequest): { ok: true } | { ok: false; reason: string } {
+  /**
+   * Registers a TaskManager; refuses an id that another connected TaskManager holds. The same
+   * process (id, pid and host) registering again is a reconnection: its entry is kept as it is.
+   */
+  register(request: RegistrationRequest): { ok: true; reconnected: boolean } | { ok: false; reason: string } {
     const existing = this.#entries.get(request.taskManagerId);
     if (existing && !isGone(existing.status)) {
+      if (existing.pid === request.pid && existing.host === request.host) {
+        this.#entries.set(request.taskManagerId, { ...existing, address: request.address });
+        return { ok: true, reconnected: true };
+      }
       return {
         ok: false,
         reason: `id ${request.taskManagerId} is already registered by pid ${existing.pid} on ${existing.host}; give each TaskManager its own --id`,
@@ -91,6 +102,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       id: request.taskManagerId,
       pid: request.pid,
       host: request.host,
+      address: request.address,
       clientId: request.clientId,
       status: 'STARTING',
       partitions: [],
@@ -108,7 +120,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       lastHeartbeatAt: undefined,
     });
     this.emit('change');
-    return { ok: true };
+    return { ok: true, reconnected: false };
   }
 
   heartbeat(

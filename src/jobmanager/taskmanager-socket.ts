@@ -1,5 +1,5 @@
 // The JobManager's end of the wire: one WebSocket per TaskManager. Registration answers with the
-// job; heartbeats and events update the registry; a closed socket marks the TaskManager gone.
+// job; heartbeats and events update the registry; what a closed socket means is the JobManager's call.
 
 import type { WebSocket } from 'ws';
 import { type JobManagerMessage, type JobSpec, TaskManagerMessage } from '../protocol/messages.js';
@@ -10,8 +10,11 @@ export interface SocketContext {
   job: JobSpec;
   /** True once the group was told to start: late TaskManagers join at once. */
   groupStarted: () => boolean;
-  onRegistered: (id: string, socket: WebSocket) => void;
-  onClosed: (id: string) => void;
+  /** `reconnected`: the same process registered again (its old connection may still look open). */
+  onRegistered: (id: string, socket: WebSocket, reconnected: boolean) => void;
+  /** A registered socket closed; the JobManager decides whether it was the TaskManager's current one. */
+  onClosed: (id: string, socket: WebSocket) => void;
+  onHeard: (id: string) => void;
   onCheckpointAck: (id: string, message: Extract<TaskManagerMessage, { type: 'checkpoint_ack' }>) => void;
   onCheckpointDecline: (
     id: string,
@@ -20,7 +23,11 @@ export interface SocketContext {
   onEvent: (id: string, event: { type: string; [key: string]: unknown }) => void;
 }
 
-export function handleTaskManagerSocket(socket: WebSocket, context: SocketContext): void {
+export function handleTaskManagerSocket(
+  socket: WebSocket,
+  context: SocketContext,
+  remoteAddress?: string,
+): void {
   let id: string | undefined;
   socket.on('message', (data) => {
     let parsed: ReturnType<typeof TaskManagerMessage.safeParse>;
@@ -32,18 +39,19 @@ export function handleTaskManagerSocket(socket: WebSocket, context: SocketContex
     if (!parsed.success) return;
     const message = parsed.data;
     if (message.type === 'register') {
-      const result = context.registry.register(message);
+      const result = context.registry.register({ ...message, address: remoteAddress });
       if (!result.ok) {
         send(socket, { type: 'rejected', reason: result.reason });
         socket.close();
         return;
       }
       id = message.taskManagerId;
-      context.onRegistered(id, socket);
+      context.onRegistered(id, socket, result.reconnected);
       send(socket, { type: 'registered', job: context.job, subscribe: context.groupStarted() });
       return;
     }
     if (id === undefined) return;
+    context.onHeard(id);
     switch (message.type) {
       case 'heartbeat':
         context.registry.heartbeat(id, message);
@@ -61,9 +69,7 @@ export function handleTaskManagerSocket(socket: WebSocket, context: SocketContex
     }
   });
   socket.on('close', () => {
-    if (id === undefined) return;
-    context.registry.disconnected(id);
-    context.onClosed(id);
+    if (id !== undefined) context.onClosed(id, socket);
   });
 }
 

@@ -81,12 +81,27 @@ export type TaskManagerEvent =
       epoch: number;
       currentEpoch: number;
     }
-  | { type: 'taskmanager.source_completed'; taskManagerId: string; consumed: number };
+  | { type: 'taskmanager.source_completed'; taskManagerId: string; consumed: number }
+  /** The link to the JobManager broke; the TaskManager keeps consuming and registers again. */
+  | { type: 'taskmanager.jobmanager_disconnected'; taskManagerId: string; reason: string; graceMs: number }
+  | { type: 'taskmanager.jobmanager_reconnected'; taskManagerId: string; downMs: number }
+  /** No JobManager for the whole grace period (or it runs another job): the TaskManager stops. */
+  | { type: 'taskmanager.jobmanager_lost'; taskManagerId: string; reason: string };
 
 /** The JobManager's view: TaskManagers coming and going, and the job's progress. */
 export type JobManagerEvent =
   | { type: 'jobmanager.started'; url: string; taskManagers: number; job: string }
-  | { type: 'jobmanager.taskmanager_registered'; taskManagerId: string; pid: number; host: string }
+  /** A long-running job: a new run was recorded, or a restarted JobManager attached to the recorded one. */
+  | { type: 'jobmanager.job_created'; runId: string; startFrom: string; startPositions: number[] }
+  | { type: 'jobmanager.job_attached'; runId: string; createdAt: number }
+  | {
+      type: 'jobmanager.taskmanager_registered';
+      taskManagerId: string;
+      pid: number;
+      host: string;
+      /** The same process registering again (after a restart of the JobManager or a network cut). */
+      reconnected?: boolean;
+    }
   | {
       type: 'jobmanager.taskmanager_exited';
       taskManagerId: string;
@@ -140,7 +155,12 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.partition_resumed': 'info',
   'taskmanager.write_fenced': 'warn',
   'taskmanager.source_completed': 'info',
+  'taskmanager.jobmanager_disconnected': 'warn',
+  'taskmanager.jobmanager_reconnected': 'info',
+  'taskmanager.jobmanager_lost': 'error',
   'jobmanager.started': 'info',
+  'jobmanager.job_created': 'info',
+  'jobmanager.job_attached': 'info',
   'jobmanager.taskmanager_registered': 'info',
   'jobmanager.taskmanager_exited': 'info',
   'jobmanager.taskmanager_restarted': 'warn',

@@ -51,10 +51,20 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🧟 TaskManager ${event.taskManagerId}: write to partition ${event.partition} rejected - it no longer owns it (epoch ${event.epoch}, current ${event.currentEpoch})`;
     case 'taskmanager.source_completed':
       return `🏁 TaskManager ${event.taskManagerId}: Kafka source function completed. Total messages consumed: ${event.consumed}`;
+    case 'taskmanager.jobmanager_disconnected':
+      return `📡 TaskManager ${event.taskManagerId}: lost the JobManager (${event.reason}) - consuming on, registering again for up to ${formatDuration(event.graceMs)}`;
+    case 'taskmanager.jobmanager_reconnected':
+      return `🔗 TaskManager ${event.taskManagerId}: registered with the JobManager again after ${event.downMs}ms`;
+    case 'taskmanager.jobmanager_lost':
+      return `🛑 TaskManager ${event.taskManagerId}: stopping - ${event.reason}`;
     case 'jobmanager.started':
       return `🚀 JOB MANAGER: job '${event.job}', dashboard and REST API at ${event.url}/ - starting ${event.taskManagers} TaskManagers`;
+    case 'jobmanager.job_created':
+      return `🆕 JOB MANAGER: new run ${event.runId} of the job, reading from the ${event.startFrom} offsets ${list(event.startPositions)}`;
+    case 'jobmanager.job_attached':
+      return `♻️ JOB MANAGER: attached to run ${event.runId} of the job (recorded ${new Date(event.createdAt).toISOString()}) - its TaskManagers register again`;
     case 'jobmanager.taskmanager_registered':
-      return `🔗 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) registered from ${event.host}`;
+      return `🔗 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) registered${event.reconnected ? ' again' : ''} from ${event.host}`;
     case 'jobmanager.taskmanager_exited':
       return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
     case 'jobmanager.taskmanager_restarted':

@@ -1,6 +1,8 @@
 // The TaskManager's end of the wire: one WebSocket to the JobManager. It registers, receives the
-// job, sends heartbeats and events, and hears `start` and `stop`. If the JobManager goes away the
-// TaskManager stops too: a worker without its coordinator must not linger as a stray process.
+// job, sends heartbeats and events, and hears `start`, `stop` and checkpoint messages. A broken
+// connection does not stop the data flow: the TaskManager keeps consuming and registers again (with
+// a restarted JobManager, or after a network cut). Only a JobManager gone for the whole grace
+// period, or one that now runs another job, stops it: a worker must not linger forever on its own.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
@@ -30,36 +32,89 @@ export interface JobManagerHandlers {
     offsets: { partition: number; position: number; epoch: number }[],
   ) => void;
   onCheckpointAborted: (checkpointId: number) => void;
-  /** The connection broke (the JobManager died or the network failed). */
+  /** The connection broke; the TaskManager keeps working while this end tries to register again. */
+  onDisconnected: (reason: string, graceMs: number) => void;
+  /** Registered again after `downMs`; `subscribe` says whether the group has been started. */
+  onReconnected: (downMs: number, subscribe: boolean) => void;
+  /** No JobManager for the whole grace period, or it runs another job now: the TaskManager stops. */
   onLost: (reason: string) => void;
+}
+
+export interface ConnectionTimings {
+  /** How long the first registration may take (the JobManager may still be starting). */
+  connectTimeoutMs: number;
+  /** How long a TaskManager works on without a JobManager before it gives up and stops. */
+  reconnectGraceMs: number;
+  /**
+   * The JobManager pings every socket (every 2 s); silence this long means the path is dead even
+   * if TCP has not noticed (a cut link sends no reset), so the socket is dropped and re-opened.
+   */
+  silenceTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: ConnectionTimings = {
+  connectTimeoutMs: 30_000,
+  reconnectGraceMs: 60_000,
+  silenceTimeoutMs: 10_000,
+};
+
+interface Registered {
+  socket: WebSocket;
+  job: JobSpec;
+  subscribe: boolean;
 }
 
 export class JobManagerConnection {
   readonly job: JobSpec;
   /** True when the group was already running: join at once instead of waiting for `start`. */
   readonly subscribeNow: boolean;
-  readonly #socket: WebSocket;
+  readonly #url: string;
+  readonly #registration: Registration;
+  readonly #handlers: JobManagerHandlers;
+  readonly #timings: ConnectionTimings;
+  #socket: WebSocket | undefined;
+  #lastHeardAt = Date.now();
   #closing = false;
+  readonly #watchdog: NodeJS.Timeout;
 
-  private constructor(socket: WebSocket, job: JobSpec, subscribeNow: boolean) {
-    this.#socket = socket;
-    this.job = job;
-    this.subscribeNow = subscribeNow;
+  private constructor(
+    url: string,
+    registration: Registration,
+    handlers: JobManagerHandlers,
+    timings: ConnectionTimings,
+    first: Registered,
+  ) {
+    this.#url = url;
+    this.#registration = registration;
+    this.#handlers = handlers;
+    this.#timings = timings;
+    this.job = first.job;
+    this.subscribeNow = first.subscribe;
+    this.#adopt(first.socket);
+    this.#watchdog = setInterval(() => this.#checkSilence(), 1000);
+    this.#watchdog.unref();
   }
 
-  /** Connects (retrying until `timeoutMs`, the JobManager may still be starting) and registers. */
+  /** Connects (retrying until the connect timeout, the JobManager may still be starting) and registers. */
   static async connect(
     url: string,
     registration: Registration,
     handlers: JobManagerHandlers,
-    timeoutMs = 30_000,
+    timings: Partial<ConnectionTimings> = {},
   ): Promise<JobManagerConnection> {
+    const t = { ...DEFAULT_TIMINGS, ...timings };
     const socketUrl = toSocketUrl(url);
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + t.connectTimeoutMs;
     let lastError = 'no attempt';
+    // Messages after registration are dispatched once the connection object exists (a later tick).
+    let connection: JobManagerConnection | undefined;
     while (Date.now() < deadline) {
       try {
-        return await JobManagerConnection.#attempt(socketUrl, registration, handlers);
+        const first = await register(socketUrl, registration, (m) => {
+          if (connection) connection.#dispatch(m);
+        });
+        connection = new JobManagerConnection(socketUrl, registration, handlers, t, first);
+        return connection;
       } catch (error) {
         if (error instanceof SluiceError) throw error;
         lastError = error instanceof Error ? error.message : String(error);
@@ -69,82 +124,179 @@ export class JobManagerConnection {
     throw new SluiceError(
       'JOBMANAGER_UNREACHABLE',
       `TaskManager ${registration.taskManagerId} could not register with the JobManager at ${socketUrl} within ` +
-        `${timeoutMs}ms (${lastError}). Fix: start the JobManager first (\`npx sluice jobmanager\`) and pass its ` +
+        `${t.connectTimeoutMs}ms (${lastError}). Fix: start the JobManager first (\`npx sluice jobmanager\`) and pass its ` +
         'address with --jobmanager or SLUICE_JOBMANAGER_URL.',
     );
   }
 
-  static #attempt(
-    url: string,
-    registration: Registration,
-    handlers: JobManagerHandlers,
-  ): Promise<JobManagerConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { handshakeTimeout: 2000 });
-      let connection: JobManagerConnection | undefined;
-      socket.once('open', () => send(socket, { type: 'register', ...registration }));
-      socket.once('error', (error) => {
-        if (!connection) reject(error);
-      });
-      socket.on('close', () => {
-        if (!connection) reject(new Error('closed before registration'));
-        else if (!connection.#closing) handlers.onLost('the JobManager closed the connection');
-      });
-      socket.on('message', (data) => {
-        const parsed = JobManagerMessage.safeParse(JSON.parse(String(data)));
-        if (!parsed.success) return;
-        const message = parsed.data;
-        switch (message.type) {
-          case 'registered':
-            connection = new JobManagerConnection(socket, message.job, message.subscribe);
-            resolve(connection);
-            break;
-          case 'rejected':
-            socket.close();
-            reject(
-              new SluiceError(
-                'JOBMANAGER_REJECTED',
-                `The JobManager refused TaskManager ${registration.taskManagerId}: ${message.reason}`,
-              ),
-            );
-            break;
-          case 'start':
-            handlers.onStart();
-            break;
-          case 'stop':
-            handlers.onStop(message.reason);
-            break;
-          case 'membership':
-            handlers.onMembership(message.partitions);
-            break;
-          case 'trigger_checkpoint':
-            handlers.onTriggerCheckpoint(message.checkpointId);
-            break;
-          case 'checkpoint_complete':
-            handlers.onCheckpointComplete(message.checkpointId, message.offsets);
-            break;
-          case 'checkpoint_aborted':
-            handlers.onCheckpointAborted(message.checkpointId);
-            break;
-        }
-      });
-    });
+  /** True while a registered connection is open. */
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN;
   }
 
   send(message: TaskManagerMessage): void {
-    if (this.#socket.readyState === WebSocket.OPEN) send(this.#socket, message);
+    // While disconnected, messages are dropped: heartbeats repeat every second, and a checkpoint
+    // acknowledgement for a JobManager that is gone has nobody to complete it.
+    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
   }
 
-  /** Sends what is queued, then closes. */
+  /** Sends what is queued, then closes; no reconnection after this. */
   async close(): Promise<void> {
     this.#closing = true;
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    clearInterval(this.#watchdog);
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
     await new Promise<void>((resolve) => {
-      this.#socket.once('close', () => resolve());
-      this.#socket.close(1000, 'TaskManager stopping');
+      socket.once('close', () => resolve());
+      socket.close(1000, 'TaskManager stopping');
       setTimeout(resolve, 2000).unref();
     });
   }
+
+  #adopt(socket: WebSocket): void {
+    this.#socket = socket;
+    this.#lastHeardAt = Date.now();
+    socket.on('ping', () => {
+      this.#lastHeardAt = Date.now();
+    });
+    socket.on('message', () => {
+      this.#lastHeardAt = Date.now();
+    });
+    socket.on('close', () => {
+      if (this.#socket !== socket || this.#closing) return;
+      this.#socket = undefined;
+      void this.#reconnect('the JobManager closed the connection');
+    });
+  }
+
+  #checkSilence(): void {
+    const socket = this.#socket;
+    if (!socket || this.#closing) return;
+    const silentMs = Date.now() - this.#lastHeardAt;
+    if (silentMs < this.#timings.silenceTimeoutMs) return;
+    this.#socket = undefined;
+    socket.terminate();
+    void this.#reconnect(`nothing heard from the JobManager for ${silentMs}ms`);
+  }
+
+  async #reconnect(reason: string): Promise<void> {
+    const lostAt = Date.now();
+    const grace = this.#timings.reconnectGraceMs;
+    this.#handlers.onDisconnected(reason, grace);
+    let lastError = reason;
+    while (!this.#closing && Date.now() - lostAt < grace) {
+      await sleep(1000);
+      if (this.#closing) return;
+      try {
+        const again = await register(this.#url, this.#registration, (m) => this.#dispatch(m));
+        if (this.#closing) {
+          again.socket.close(1000, 'TaskManager stopping');
+          return;
+        }
+        if (again.job.runId !== this.job.runId) {
+          again.socket.close(1000, 'TaskManager stopping');
+          this.#handlers.onLost(
+            `the JobManager at ${this.#url} now runs job run ${again.job.runId}, not ${this.job.runId}`,
+          );
+          return;
+        }
+        this.#adopt(again.socket);
+        this.#handlers.onReconnected(Date.now() - lostAt, again.subscribe);
+        return;
+      } catch (error) {
+        // A refusal here is usually the JobManager still holding our old, half-open connection:
+        // it drops it once its heartbeat timeout passes, so keep trying until the grace ends.
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    if (!this.#closing) {
+      this.#handlers.onLost(`no JobManager at ${this.#url} for ${grace}ms (last: ${lastError})`);
+    }
+  }
+
+  #dispatch(message: JobManagerMessage): void {
+    const h = this.#handlers;
+    switch (message.type) {
+      case 'start':
+        h.onStart();
+        break;
+      case 'stop':
+        h.onStop(message.reason);
+        break;
+      case 'membership':
+        h.onMembership(message.partitions);
+        break;
+      case 'trigger_checkpoint':
+        h.onTriggerCheckpoint(message.checkpointId);
+        break;
+      case 'checkpoint_complete':
+        h.onCheckpointComplete(message.checkpointId, message.offsets);
+        break;
+      case 'checkpoint_aborted':
+        h.onCheckpointAborted(message.checkpointId);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/**
+ * Opens one socket and registers; resolves with the job once the JobManager accepts. Messages after
+ * registration go to `dispatch`. A refusal (duplicate id) rejects with JOBMANAGER_REJECTED.
+ */
+function register(
+  url: string,
+  registration: Registration,
+  dispatch: (message: JobManagerMessage) => void,
+): Promise<Registered> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { handshakeTimeout: 2000 });
+    let registered = false;
+    // A JobManager that accepts the socket but never answers must not hold the attempt forever.
+    const timer = setTimeout(() => {
+      if (registered) return;
+      socket.terminate();
+      reject(new Error('no answer to the registration within 5000ms'));
+    }, 5000);
+    socket.once('open', () => send(socket, { type: 'register', ...registration }));
+    socket.on('error', (error) => {
+      if (!registered) {
+        clearTimeout(timer);
+        reject(error);
+      }
+    });
+    socket.on('close', () => {
+      if (!registered) {
+        clearTimeout(timer);
+        reject(new Error('closed before registration'));
+      }
+    });
+    socket.on('message', (data) => {
+      let parsed: ReturnType<typeof JobManagerMessage.safeParse>;
+      try {
+        parsed = JobManagerMessage.safeParse(JSON.parse(String(data)));
+      } catch {
+        return;
+      }
+      if (!parsed.success) return;
+      const message = parsed.data;
+      if (message.type === 'registered') {
+        registered = true;
+        clearTimeout(timer);
+        resolve({ socket, job: message.job, subscribe: message.subscribe });
+      } else if (message.type === 'rejected') {
+        clearTimeout(timer);
+        socket.close();
+        reject(
+          new SluiceError(
+            'JOBMANAGER_REJECTED',
+            `The JobManager refused TaskManager ${registration.taskManagerId}: ${message.reason}`,
+          ),
+        );
+      } else if (registered) dispatch(message);
+    });
+  });
 }
 
 function send(socket: WebSocket, message: TaskManagerMessage): void {

@@ -15,7 +15,7 @@ import { loadJob } from '../jobs/job-catalog.js';
 import type { EventLog } from '../logging/event-log.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { JobSpec, TaskManagerMessage } from '../protocol/messages.js';
-import { JobManagerConnection } from './jobmanager-connection.js';
+import { type ConnectionTimings, JobManagerConnection } from './jobmanager-connection.js';
 import { LoadStatus } from './load-status.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { RebalanceListener } from './rebalance-listener.js';
@@ -27,6 +27,12 @@ export interface TaskManagerOptions {
   jobManagerUrl: string;
   events: EventLog;
   heartbeatIntervalMs?: number;
+  /**
+   * Addresses as seen from this host, when they differ from the JobManager's (another network, a
+   * load balancer): they replace the job's own. Connection secrets never travel in the job.
+   */
+  connections?: { bootstrapServers?: string | undefined; redisUrl?: string | undefined };
+  timings?: Partial<ConnectionTimings>;
 }
 
 export class TaskManager {
@@ -47,6 +53,7 @@ export class TaskManager {
   #lastConsumeError = '';
   #lastConsumeErrorAt = 0;
   #lastCommittedCheckpoint = 0;
+  #subscribed = false;
   readonly #latency = new LatencyHistogram();
   /** Tasks that applied a batch already (their first one is announced, for takeover times). */
   readonly #resumed = new WeakSet<object>();
@@ -93,10 +100,27 @@ export class TaskManager {
             this.#load.memberWithoutPartitions();
           }
         },
-        onLost: () => this.stop(),
+        onDisconnected: (reason, graceMs) =>
+          events.emit({
+            type: 'taskmanager.jobmanager_disconnected',
+            taskManagerId: this.#id,
+            reason,
+            graceMs,
+          }),
+        onReconnected: (downMs, subscribe) => {
+          events.emit({ type: 'taskmanager.jobmanager_reconnected', taskManagerId: this.#id, downMs });
+          // A JobManager rebuilds its registry from these: tell it at once what this one owns.
+          this.#heartbeat();
+          if (subscribe) this.#startSignal?.();
+        },
+        onLost: (reason) => {
+          events.emit({ type: 'taskmanager.jobmanager_lost', taskManagerId: this.#id, reason });
+          this.stop();
+        },
       },
+      this.#o.timings,
     );
-    const job = this.#jm.job;
+    const job = withConnections(this.#jm.job, this.#o.connections);
     if (this.#jm.subscribeNow) this.#startSignal?.();
     const heartbeat = setInterval(() => this.#heartbeat(), this.#o.heartbeatIntervalMs ?? 1000);
     try {
@@ -216,7 +240,8 @@ export class TaskManager {
 
   #subscribe(job: JobSpec): void {
     const consumer = this.#consumer;
-    if (!consumer) return;
+    if (!consumer || this.#subscribed) return;
+    this.#subscribed = true;
     consumer.subscribe([job.topic]);
     this.#load.joining();
     this.#o.events.emit({
@@ -443,4 +468,13 @@ export class TaskManager {
     };
     this.#jm?.send(message);
   }
+}
+
+/** The job with this host's own view of where Kafka and Redis are. */
+function withConnections(job: JobSpec, connections: TaskManagerOptions['connections']): JobSpec {
+  return {
+    ...job,
+    bootstrapServers: connections?.bootstrapServers ?? job.bootstrapServers,
+    redisUrl: connections?.redisUrl ?? job.redisUrl,
+  };
 }

@@ -17,12 +17,26 @@ const report = (partitions: number[]) => ({
 describe('TaskManagerRegistry', () => {
   it('refuses a second live registration of the same id, accepts it after a disconnect', () => {
     const r = new TaskManagerRegistry();
-    assert.deepEqual(r.register(reg('TM-01', 10)), { ok: true });
+    assert.deepEqual(r.register(reg('TM-01', 10)), { ok: true, reconnected: false });
     const again = r.register(reg('TM-01', 11));
     assert.equal(again.ok, false);
+    assert.match(again.ok ? '' : again.reason, /already registered by pid 10 on h/);
     r.disconnected('TM-01');
-    assert.deepEqual(r.register(reg('TM-01', 11)), { ok: true });
+    assert.deepEqual(r.register(reg('TM-01', 11)), { ok: true, reconnected: false });
     assert.equal(r.get('TM-01')?.pid, 11);
+  });
+
+  it('takes the same process registering again as a reconnection and keeps what it knew', () => {
+    const r = new TaskManagerRegistry();
+    r.register({ ...reg('TM-01', 10), address: '198.18.0.4' });
+    r.heartbeat('TM-01', report([3]));
+    const again = r.register({ ...reg('TM-01', 10), address: '198.18.0.9' });
+    assert.deepEqual(again, { ok: true, reconnected: true });
+    assert.deepEqual(r.get('TM-01')?.partitions, [3]);
+    assert.equal(r.get('TM-01')?.status, 'ACTIVE');
+    assert.equal(r.get('TM-01')?.address, '198.18.0.9');
+    // Same id and pid from another host is another process: refused.
+    assert.equal(r.register({ ...reg('TM-01', 10), host: 'other' }).ok, false);
   });
 
   it("knows each partition's owners from heartbeats, and forgets a disconnected TaskManager's", () => {

@@ -138,6 +138,20 @@ const golden: [SluiceEvent, string][] = [
     { type: 'job.completed', count: 1000, elapsedSeconds: 3.25 },
     '✅ JOB MONITOR: Job completed - processed 1000 messages in 3.3s',
   ],
+  // Sluice's own lines: the link to the JobManager.
+  [
+    {
+      type: 'taskmanager.jobmanager_disconnected',
+      taskManagerId: 'TM-03',
+      reason: 'the JobManager closed the connection',
+      graceMs: 60_000,
+    },
+    '📡 TaskManager TM-03: lost the JobManager (the JobManager closed the connection) - consuming on, registering again for up to 60s',
+  ],
+  [
+    { type: 'taskmanager.jobmanager_reconnected', taskManagerId: 'TM-03', downMs: 4210 },
+    '🔗 TaskManager TM-03: registered with the JobManager again after 4210ms',
+  ],
   // Several partitions: the seed's bracketed lists, comma-separated.
   [
     {

@@ -140,11 +140,24 @@ export class KafkaAdmin {
    * Each partition's end (the offset the next record will get): where a new run starts reading.
    * Right after a topic is created its leaders may not be known yet: retried for a few seconds.
    */
-  async endOffsets(topic: string, partitions: number): Promise<Map<number, number>> {
+  endOffsets(topic: string, partitions: number): Promise<Map<number, number>> {
+    return this.#listOffsets(topic, partitions, 'latest');
+  }
+
+  /** Each partition's first offset still held (after retention): where `earliest` starts. */
+  beginningOffsets(topic: string, partitions: number): Promise<Map<number, number>> {
+    return this.#listOffsets(topic, partitions, 'earliest');
+  }
+
+  async #listOffsets(
+    topic: string,
+    partitions: number,
+    which: 'earliest' | 'latest',
+  ): Promise<Map<number, number>> {
     const request = Array.from({ length: partitions }, (_, partition) => ({
       topic,
       partition,
-      offset: OffsetSpec.LATEST,
+      offset: which === 'latest' ? OffsetSpec.LATEST : OffsetSpec.EARLIEST,
     }));
     const deadline = Date.now() + this.#timeoutMs;
     for (;;) {
@@ -160,7 +173,7 @@ export class KafkaAdmin {
       } catch (error) {
         const code = (error as LibrdKafkaError | undefined)?.code;
         if (!LEADERSHIP_SETTLING.has(code ?? 0) || Date.now() > deadline) {
-          throw this.#failed(`read the end offsets of '${topic}'`, error);
+          throw this.#failed(`read the ${which === 'latest' ? 'end' : 'first'} offsets of '${topic}'`, error);
         }
         await sleep(200);
       }

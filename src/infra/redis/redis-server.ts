@@ -45,7 +45,11 @@ export function redisServerVersion(): string | undefined {
   return /v=(\S+)/.exec(result.stdout)?.[1];
 }
 
-export function startRedis(stateDir: string, port: number, host = '127.0.0.1'): { pid: number; version: string } {
+export function startRedis(
+  stateDir: string,
+  port: number,
+  host = '127.0.0.1',
+): { pid: number; version: string } {
   const version = redisServerVersion();
   if (version === undefined) {
     throw new SluiceError(

@@ -55,6 +55,7 @@ export function taskManagerInfo(t: TaskManagerView, now = Date.now()): TaskManag
     id: t.id,
     pid: t.pid,
     host: t.host,
+    address: t.address ?? null,
     state: t.status,
     partitions: [...t.partitions],
     messagesConsumed: t.consumed,

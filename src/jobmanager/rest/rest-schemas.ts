@@ -32,7 +32,8 @@ export const Overview = z.object({
 export const TaskManagerInfo = z.object({
   id: z.string(),
   pid: z.number().int(),
-  host: z.string(),
+  host: z.string().describe('The host name the TaskManager reported'),
+  address: z.string().nullable().describe('The address its connection came from, as the JobManager saw it'),
   state: TaskManagerState,
   partitions: z.array(z.number().int()),
   messagesConsumed: z.number().int(),

@@ -1,0 +1,51 @@
+// Where a long-running job's identity lives: its run id and where it started, in Redis beside its
+// results and checkpoints. A restarted JobManager reads it and attaches to the same run (its
+// TaskManagers re-register with that run id) instead of starting over and resetting the sink.
+
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { SluiceError } from '../errors/sluice-error.js';
+
+const JobRecord = z.object({
+  runId: z.string(),
+  createdAt: z.number(),
+  startFrom: z.enum(['latest', 'earliest']),
+  /** Each partition's first offset of the run (index = partition). */
+  startPositions: z.array(z.number().int().nonnegative()),
+});
+export type JobRecord = z.infer<typeof JobRecord>;
+
+export class JobRecordStore {
+  readonly #redis: Redis;
+  readonly key: string;
+
+  constructor(redis: Redis, namespace: { groupId: string; topic: string }) {
+    this.#redis = redis;
+    this.key = `sluice:job:${namespace.groupId}:${namespace.topic}`;
+  }
+
+  /**
+   * The recorded job, or undefined when none was recorded. An unreadable record is an error, not
+   * "no record": starting over would reset the results of the job it describes.
+   */
+  async load(): Promise<JobRecord | undefined> {
+    const raw = await this.#redis.get(this.key);
+    if (!raw) return undefined;
+    let parsed: ReturnType<typeof JobRecord.safeParse> | undefined;
+    try {
+      parsed = JobRecord.safeParse(JSON.parse(raw));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.success) return parsed.data;
+    throw new SluiceError(
+      'JOB_RECORD_INVALID',
+      `The job record at Redis key '${this.key}' is unreadable. Fix: pass --new-run to start a new run ` +
+        '(the sink is reset), or restore the record.',
+    );
+  }
+
+  async save(record: JobRecord): Promise<void> {
+    await this.#redis.set(this.key, JSON.stringify(record));
+  }
+}
