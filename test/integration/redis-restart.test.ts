@@ -19,12 +19,13 @@ describe('Redis restart', { timeout: 60_000 }, () => {
     await infraDown(infraConfig(0), { services: ['redis'] }).catch(() => {});
     rmSync(stateDir, { recursive: true, force: true });
   });
-  let config: InfraConfig;
+  let config: InfraConfig | undefined;
   function infraConfig(redisPort: number): InfraConfig {
     return (
       config ?? {
         stateDir,
         cacheDir: testEnv.cacheDir,
+        host: '127.0.0.1',
         kafkaPort: 1,
         kafkaControllerPort: 2,
         kafkaHeap: '256m',
@@ -34,10 +35,11 @@ describe('Redis restart', { timeout: 60_000 }, () => {
   }
 
   it('keeps a written value after `infra restart redis`', async () => {
-    config = infraConfig(await findFreePort());
-    const [first] = await infraUp(config, { kafkaTimeoutMs: 1000, services: ['redis'] });
+    const redisConfig = infraConfig(await findFreePort());
+    config = redisConfig;
+    const [first] = await infraUp(redisConfig, { kafkaTimeoutMs: 1000, services: ['redis'] });
     assert.equal(first?.up, true);
-    const url = `redis://127.0.0.1:${config.redisPort}`;
+    const url = `redis://127.0.0.1:${redisConfig.redisPort}`;
 
     const writer = createRedis(url);
     await writer.connect();
@@ -46,7 +48,7 @@ describe('Redis restart', { timeout: 60_000 }, () => {
     await writer.incr('sluice:test:counter');
     writer.disconnect();
 
-    const restarted = await infraRestart(config, 'redis', { kafkaTimeoutMs: 1000 });
+    const restarted = await infraRestart(redisConfig, 'redis', { kafkaTimeoutMs: 1000 });
     assert.equal(restarted.up, true);
     assert.notEqual(restarted.pid, first?.pid, 'a new redis-server process');
 
@@ -59,7 +61,7 @@ describe('Redis restart', { timeout: 60_000 }, () => {
       reader.disconnect();
     }
 
-    await infraDown(config, { services: ['redis'] });
+    await infraDown(redisConfig, { services: ['redis'] });
     assert.deepEqual(findProcesses(stateDir), []);
   });
 });
