@@ -16,6 +16,8 @@ command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || packages+=(build-essential)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
+# The multi-host test runs hosts as network namespaces (ip netns); the TLS tests make certificates.
+packages+=(iproute2 openssl)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

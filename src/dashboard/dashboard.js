@@ -86,7 +86,10 @@ function drawTaskManagers(list) {
   const count = (s) => list.filter((t) => t.state === s).length;
   const hosts = new Set(list.filter((t) => t.state === 'ACTIVE' || t.state === 'IDLE').map((t) => t.host));
   document.getElementById('counts').textContent =
-    `${count('ACTIVE')} ACTIVE · ${count('IDLE')} IDLE · ${count('LOST')} LOST · ${count('STOPPED')} STOPPED · ${hosts.size} host${hosts.size === 1 ? '' : 's'}`;
+    `${count('ACTIVE')} ACTIVE · ${count('IDLE')} IDLE · ${count('LOST')} LOST · ${count('STOPPED')} STOPPED` +
+    // Only while some are away (a JobManager restart, a network cut): they usually come back.
+    (count('DISCONNECTED') ? ` · ${count('DISCONNECTED')} DISCONNECTED` : '') +
+    ` · ${hosts.size} host${hosts.size === 1 ? '' : 's'}`;
 }
 
 function drawPartitions(data) {
@@ -148,6 +151,9 @@ function drawThroughput(list, now) {
         points: s.map((p) => `${x(p.at).toFixed(1)},${y(p.rate).toFixed(1)}`).join(' '),
       }),
     );
+    // The latest rate as a dot: a page opened a moment ago has one sample, and a line needs two.
+    const last = s[s.length - 1];
+    nodes.push(svgEl('circle', { cx: x(last.at), cy: y(last.rate), r: 3, fill: color(id) }));
     nodes.push(svgEl('text', { x: 60 + i * 60, y: 12, fill: color(id) }, `■ ${id}`));
   });
   svg.replaceChildren(...nodes);

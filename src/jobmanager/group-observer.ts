@@ -18,6 +18,12 @@ export interface GroupObserverOptions {
   onView?: (view: GroupView) => void;
   /** A member whose assignment was the same, and settled, in two describes in a row. */
   onSettled: (member: MemberSettled) => void;
+  /**
+   * True while a member has not yet acted on its settled assignment: it is told again at every
+   * describe, not once. A notice can be lost (it arrived before the member could use it, or its
+   * connection was being replaced), and an IDLE member gets nothing else that would tell it.
+   */
+  awaitsNotice?: (clientId: string) => boolean;
 }
 
 export class GroupObserver {
@@ -69,7 +75,7 @@ export class GroupObserver {
       current.set(member.clientId, assignment);
       if (
         this.#previous.get(member.clientId) === assignment &&
-        this.#reported.get(member.clientId) !== assignment
+        (this.#reported.get(member.clientId) !== assignment || this.#o.awaitsNotice?.(member.clientId))
       ) {
         this.#reported.set(member.clientId, assignment);
         this.#o.onSettled({

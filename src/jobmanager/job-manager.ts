@@ -176,14 +176,23 @@ export class JobManager implements ClusterView {
         this.brokerView = view;
       },
       onSettled: (member) => {
-        const tm = this.registry.list().find((t) => t.clientId === member.clientId && !isGone(t.status));
+        const tm = this.#liveByClientId(member.clientId);
         const socket = tm ? this.#sockets.get(tm.id) : undefined;
         if (socket) send(socket, { type: 'membership', partitions: member.partitions });
+      },
+      // Still JOINING by its own account: it has not heard (or could not yet use) the notice.
+      awaitsNotice: (clientId) => {
+        const status = this.#liveByClientId(clientId)?.status;
+        return status === 'STARTING' || status === 'JOINING';
       },
     });
     this.#observer.start();
     this.#liveness = setInterval(() => this.#checkLiveness(), PING_INTERVAL_MS);
     return this.#url;
+  }
+
+  #liveByClientId(clientId: string) {
+    return this.registry.list().find((t) => t.clientId === clientId && !isGone(t.status));
   }
 
   #checkLiveness(): void {

@@ -45,6 +45,8 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<v
   let ticker: NodeJS.Timeout | undefined;
   try {
     await redis.connect();
+    // A service may start before its broker does (a host boot): wait before creating topics.
+    await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, events });
     await admin.ensureTopic(topic, partitions);
     await admin.createTopic(config.job.deadLetterTopic, partitions);
     if (config.job.sink.kind === 'kafka') await admin.ensureTopic(config.job.sink.topic, partitions);

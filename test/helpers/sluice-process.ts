@@ -15,6 +15,8 @@ export interface SluiceProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly records: LogRecord[];
+  /** Every output line, JSON or not (a refused start prints its error as text). */
+  readonly lines: string[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   isRunning(): boolean;
   /** The first record of this event (matching `where`) logged so far or within the deadline. */
@@ -45,9 +47,11 @@ export function startSluice(name: string, args: string[], options: StartOptions 
     ? createWriteStream(options.logFile, { flags: 'a' })
     : undefined;
   const records: LogRecord[] = [];
+  const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       log?.write(`${line}\n`);
+      lines.push(line);
       if (!line.startsWith('{')) return;
       try {
         records.push(JSON.parse(line) as LogRecord);
@@ -69,6 +73,7 @@ export function startSluice(name: string, args: string[], options: StartOptions 
     child,
     pid: child.pid ?? -1,
     records,
+    lines,
     exited,
     isRunning: () => running,
     waitForEvent: (event, where = () => true, timeoutMs = 60_000) =>

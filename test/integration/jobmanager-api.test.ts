@@ -3,13 +3,10 @@
 // description of the group. The dashboard is loaded in headless Chromium; a kill -9 must show.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validate as validateOpenApi } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Redis } from 'ioredis';
-import { chromium } from 'playwright-core';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
@@ -17,17 +14,9 @@ import { resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
 import { TaskManagerLauncher } from '../../src/jobmanager/taskmanager-launcher.js';
 import { kafkaModeMessage } from '../../src/jobs/sample-message.js';
+import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { startTestCluster, type TestCluster, testJobSpec } from '../helpers/cluster.js';
-import { eventually, projectRoot, testEnv } from '../helpers/test-env.js';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { eventually, testEnv } from '../helpers/test-env.js';
 
 /** Prometheus text format → samples. Fails on a line that is not a comment or a sample. */
 function parsePrometheus(text: string): { name: string; labels: Record<string, string>; value: number }[] {
@@ -214,9 +203,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
   });
 
   it('shows the cluster live in the dashboard, and a kill -9 moves a partition on the page', async () => {
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    const artefacts = path.join(projectRoot, 'reports', 'test-artifacts');
-    mkdirSync(artefacts, { recursive: true });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
       const errors: string[] = [];
@@ -233,7 +220,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
         const shown = await page.locator(`[data-tm="${tm.id}"]`).getAttribute('data-partitions');
         assert.equal(shown, tm.partitions.join(','), `${tm.id} on the page`);
       }
-      await page.screenshot({ path: path.join(artefacts, 'dashboard-before-kill.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('dashboard-before-kill.png'), fullPage: true });
 
       const victim = t.cluster.registry.connected().find((x) => x.status === 'ACTIVE');
       assert.ok(victim);
@@ -252,7 +239,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
           timeout: 15_000,
         },
       );
-      await page.screenshot({ path: path.join(artefacts, 'dashboard-after-kill.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('dashboard-after-kill.png'), fullPage: true });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
