@@ -168,7 +168,20 @@ async function streamsTarget(
   // One stream thread per JVM, one JVM per partition plus one spare: each worker owns at most one task.
   const names = Array.from({ length: input.partitions + 1 }, (_, i) => `streams-${i + 1}`);
   for (const name of names) launch(name);
-  await Promise.all([...instances.values()].map((i) => i.ready));
+  const stopAll = async () => {
+    await Promise.all([...instances.values()].map((i) => i.stop()));
+    describer.close();
+    await admin.deleteTopic(output).catch(() => {});
+    admin.close();
+  };
+  try {
+    await Promise.all([...instances.values()].map((i) => i.ready));
+  } catch (error) {
+    // One JVM failed to start: the others (and the describer's child process) would keep this
+    // process alive forever if left running.
+    await stopAll();
+    throw error;
+  }
   return {
     owners: async () => {
       const group = await describer.describe(appId);
@@ -192,12 +205,7 @@ async function streamsTarget(
       await Promise.all([...instances.values()].map((i) => i.ready.catch(() => {})));
       await sleep(2000);
     },
-    stop: async () => {
-      await Promise.all([...instances.values()].map((i) => i.stop()));
-      describer.close();
-      await admin.deleteTopic(output).catch(() => {});
-      admin.close();
-    },
+    stop: stopAll,
   };
 }
 

@@ -13,6 +13,9 @@ import { measureDrain } from '../drain-meter.js';
 import { decodeLong, KeyedOutputReader } from '../keyed-output-reader.js';
 import { type BenchEnvironment, checkCounts, type PeerResult } from './peer.js';
 
+/** How long a Kafka Streams JVM may take to reach RUNNING (JVM start, group join) before the bench gives up. */
+const READY_TIMEOUT_MS = 120_000;
+
 /** Builds the app once (Maven, from Maven Central) and returns the java -cp value. */
 export function buildKafkaStreamsPeer(env: BenchEnvironment, sourceDir: string): string {
   const dir = path.join(env.cacheDir, 'bench', 'kafka-streams');
@@ -96,6 +99,13 @@ export function startKafkaStreams(
     child.once('exit', (code) =>
       reject(new Error(`Kafka Streams exited (${code}) before it was RUNNING; see ${logDir}`)),
     );
+    // A JVM that neither starts nor exits must not hold the bench forever.
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`Kafka Streams was not RUNNING after ${READY_TIMEOUT_MS / 1000}s; see ${logDir}`)),
+      READY_TIMEOUT_MS,
+    );
+    timer.unref();
   });
   ready.catch(() => {});
   const stop = async () => {
