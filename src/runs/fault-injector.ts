@@ -34,9 +34,14 @@ export async function injectFaults(
   env: FaultEnvironment,
 ): Promise<FaultRecord[]> {
   const records: FaultRecord[] = [];
+  /** Processes already hit: the registry may list a killed one as ACTIVE for a moment longer. */
+  const hit = new Set<number>();
   for (const fault of plan) {
     while (ctx.elapsed() < fault.at) await sleep(20);
-    const record = await inject(ctx, fault, env);
+    // A fault that overran its slot (a slow broker restart) must not make the next ones land
+    // together: each starts from a cluster where every partition has a live owner again.
+    if (records.length > 0) await untilEveryPartitionOwned(ctx, env.partitions, hit);
+    const record = await inject(ctx, fault, env, hit);
     env.log?.(
       `💥 FAULT ${records.length + 1}/${plan.length} at t+${(record.elapsedMs / 1000).toFixed(1)}s: ${record.detail}`,
     );
@@ -45,12 +50,33 @@ export async function injectFaults(
   return records;
 }
 
-async function inject(ctx: RunContext, fault: PlannedFault, env: FaultEnvironment): Promise<FaultRecord> {
+/** Waits (30 s at most, then goes on) until each partition is owned by a connected process not hit before. */
+async function untilEveryPartitionOwned(
+  ctx: RunContext,
+  partitions: number,
+  hit: ReadonlySet<number>,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const live = ctx.cluster.registry.connected().filter((t) => !hit.has(t.pid));
+    const owned = new Set(live.flatMap((t) => t.partitions));
+    if (owned.size >= partitions) return;
+    await sleep(100);
+  }
+}
+
+async function inject(
+  ctx: RunContext,
+  fault: PlannedFault,
+  env: FaultEnvironment,
+  hit: Set<number>,
+): Promise<FaultRecord> {
   const at = Date.now();
   const base = { kind: fault.kind, plannedAt: fault.at, at, elapsedMs: ctx.elapsed() };
   const all = Array.from({ length: env.partitions }, (_, p) => p);
-  const active = ctx.cluster.registry.connected().filter((t) => t.partitions.length > 0);
+  const active = ctx.cluster.registry.connected().filter((t) => t.partitions.length > 0 && !hit.has(t.pid));
   const victim = active[Math.floor(fault.pick * active.length)];
+  if (victim && fault.kind !== 'zombie') hit.add(victim.pid);
   switch (fault.kind) {
     case 'broker-restart':
     case 'redis-restart': {
