@@ -23,10 +23,16 @@ export class KafkaProducer {
   #delivered = 0;
   #failed = 0;
   #failures: string[] = [];
+  /** The client's latest errors (connection, idempotence state): named when a flush times out. */
+  #clientErrors: string[] = [];
 
   private constructor(producer: Producer, bootstrap: string) {
     this.#producer = producer;
     this.#bootstrap = bootstrap;
+    producer.on('event.error', (err: LibrdKafkaError) => {
+      this.#clientErrors.push(describeKafkaError(err));
+      if (this.#clientErrors.length > 5) this.#clientErrors.shift();
+    });
     producer.on('delivery-report', (err: LibrdKafkaError | null) => {
       if (err) {
         this.#failed++;
@@ -46,7 +52,6 @@ export class KafkaProducer {
       'queue.buffering.max.messages': 500_000,
       ...options.extra,
     });
-    producer.on('event.error', () => {});
     producer.on('event.log', () => {});
     await new Promise<void>((resolve, reject) =>
       producer.connect({ timeout: options.connectTimeoutMs ?? 10_000 }, (err) =>
@@ -100,9 +105,14 @@ export class KafkaProducer {
     await new Promise<void>((resolve, reject) =>
       this.#producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())),
     ).catch((error: unknown) => {
+      const pending = this.#queued - this.#delivered - this.#failed;
+      const recent = this.#clientErrors.length
+        ? ` Latest client errors: ${this.#clientErrors.join('; ')}.`
+        : '';
       throw new SluiceError(
         'KAFKA_PRODUCE_FAILED',
-        `Records were not acknowledged by ${this.#bootstrap} within ${timeoutMs}ms: ${describeKafkaError(error)}.`,
+        `Records were not acknowledged by ${this.#bootstrap} within ${timeoutMs}ms: ${describeKafkaError(error)} ` +
+          `(${pending} of ${this.#queued} without an answer).${recent}`,
         { cause: error },
       );
     });
