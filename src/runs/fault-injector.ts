@@ -38,9 +38,6 @@ export async function injectFaults(
   const hit = new Set<number>();
   for (const fault of plan) {
     while (ctx.elapsed() < fault.at) await sleep(20);
-    // A fault that overran its slot (a slow broker restart) must not make the next ones land
-    // together: each starts from a cluster where every partition has a live owner again.
-    if (records.length > 0) await untilEveryPartitionOwned(ctx, env.partitions, hit);
     const record = await inject(ctx, fault, env, hit);
     env.log?.(
       `💥 FAULT ${records.length + 1}/${plan.length} at t+${(record.elapsedMs / 1000).toFixed(1)}s: ${record.detail}`,
@@ -48,21 +45,6 @@ export async function injectFaults(
     records.push(record);
   }
   return records;
-}
-
-/** Waits (30 s at most, then goes on) until each partition is owned by a connected process not hit before. */
-async function untilEveryPartitionOwned(
-  ctx: RunContext,
-  partitions: number,
-  hit: ReadonlySet<number>,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const live = ctx.cluster.registry.connected().filter((t) => !hit.has(t.pid));
-    const owned = new Set(live.flatMap((t) => t.partitions));
-    if (owned.size >= partitions) return;
-    await sleep(100);
-  }
 }
 
 async function inject(

@@ -106,18 +106,24 @@ export class JobManagerConnection {
     const socketUrl = toSocketUrl(url);
     const deadline = Date.now() + t.connectTimeoutMs;
     let lastError = 'no attempt';
-    // Messages after registration are dispatched once the connection object exists (a later tick).
+    // The connection object exists only once `register` resolved, a tick after the answer; a
+    // message that came in the same read (the JobManager's `start`, a membership notice) waits
+    // here and is handed over in order, not dropped.
     let connection: JobManagerConnection | undefined;
+    let early: JobManagerMessage[] = [];
     while (Date.now() < deadline) {
       try {
         const first = await register(socketUrl, registration, (m) => {
           if (connection) connection.#dispatch(m);
+          else early.push(m);
         });
         connection = new JobManagerConnection(socketUrl, registration, handlers, t, first);
+        for (const message of early) connection.#dispatch(message);
         return connection;
       } catch (error) {
         if (error instanceof SluiceError) throw error;
         lastError = error instanceof Error ? error.message : String(error);
+        early = [];
         await sleep(250);
       }
     }

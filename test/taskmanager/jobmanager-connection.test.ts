@@ -37,7 +37,7 @@ function testJobSpec(): JobSpec {
 }
 
 /** A JobManager stand-in: answers every registration with `job`, pings every 100 ms unless told not to. */
-function fakeJobManager(job: JobSpec, port = 0, options: { ping?: boolean } = {}) {
+function fakeJobManager(job: JobSpec, port = 0, options: { ping?: boolean; thenStart?: boolean } = {}) {
   const server = new WebSocketServer({ port, host: '127.0.0.1' });
   const registrations: string[] = [];
   server.on('connection', (socket) => {
@@ -50,6 +50,8 @@ function fakeJobManager(job: JobSpec, port = 0, options: { ping?: boolean } = {}
       if (message.type !== 'register') return;
       registrations.push(message.taskManagerId ?? '');
       socket.send(JSON.stringify({ type: 'registered', job, subscribe: true }));
+      // Right behind the answer, as a JobManager does when the group starts at that moment.
+      if (options.thenStart) socket.send(JSON.stringify({ type: 'start' }));
     });
   });
   const listening = new Promise<number>((resolve) =>
@@ -92,6 +94,18 @@ describe('JobManagerConnection', () => {
   after(async () => {
     for (const c of connections) await c.close();
     for (const s of servers) await s.stop().catch(() => {});
+  });
+
+  it('keeps a message that arrives right behind the registration answer', async () => {
+    const jobManager = fakeJobManager(testJobSpec(), 0, { thenStart: true });
+    servers.push(jobManager);
+    const port = await jobManager.listening;
+    const { seen, handlers } = recorder();
+    const connection = await JobManagerConnection.connect(`http://127.0.0.1:${port}`, registration, handlers);
+    connections.push(connection);
+    await eventually('the start message handled', () => (seen.includes('start') ? true : undefined), {
+      timeoutMs: 3000,
+    });
   });
 
   it('registers again with a restarted JobManager of the same job', async () => {
