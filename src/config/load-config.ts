@@ -162,7 +162,8 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       jobManagerReconnectTimeoutMs: need(v.jobManagerReconnectTimeoutMs),
       taskManagerConnections: {
         ...(v.kafkaBootstrap === undefined ? {} : { bootstrapServers: v.kafkaBootstrap }),
-        ...(v.redisUrl === undefined ? {} : { redisUrl: v.redisUrl }),
+        // Without the credentials a given URL may hold: they are in `redis`, like the job's own.
+        ...(v.redisUrl === undefined ? {} : { redisUrl: need(redis).url }),
       },
       startFrom: need(v.startFrom),
       progressEvery: need(v.progressEvery),

@@ -24,6 +24,8 @@ export const ErrorCodes = {
   JOB_RECORD_INVALID: { retriable: false, exitCode: 2 },
   /** Redis did not answer (connection refused, timeout). */
   REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
+  /** Redis refused the credentials (WRONGPASS, NOAUTH) or its TLS certificate could not be verified. */
+  REDIS_AUTH_FAILED: { retriable: false, exitCode: 2 },
   /** A program Sluice needs on this machine (java, mvn, redis-server) is missing. */
   INFRA_TOOL_MISSING: { retriable: false, exitCode: 4 },
   /** Resolving the Kafka broker jars from Maven Central failed. */

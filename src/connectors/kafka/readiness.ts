@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
 import type { EventLog } from '../../logging/event-log.js';
-import { baseClientConfig, describeKafkaError } from './client-config.js';
+import { baseClientConfig, describeKafkaError, type KafkaConnection } from './client-config.js';
 import { type Metadata, Producer } from './rdkafka.js';
 
 export interface ProbeResult {
@@ -17,12 +17,12 @@ export interface ProbeResult {
 
 /** One metadata round trip to the broker, bounded by timeoutMs. */
 export async function probeKafka(
-  bootstrapServers: string,
+  connection: KafkaConnection,
   timeoutMs: number,
   topic?: string,
 ): Promise<ProbeResult> {
   const client = new Producer({
-    ...baseClientConfig({ bootstrapServers, clientId: 'sluice-readiness' }),
+    ...baseClientConfig({ ...connection, clientId: 'sluice-readiness' }),
     'socket.connection.setup.timeout.ms': Math.max(1000, timeoutMs),
   });
   // Connection failures are answered through connect()'s callback; keep them off stderr.
@@ -61,8 +61,7 @@ export async function probeKafka(
   }
 }
 
-export interface WaitForKafkaOptions {
-  bootstrapServers: string;
+export interface WaitForKafkaOptions extends KafkaConnection {
   timeoutMs: number;
   /** When set, also wait until this topic exists and all its partitions have a leader. */
   topic?: string;
@@ -91,7 +90,7 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaR
     const remaining = timeoutMs - (attemptStart - started);
     if (remaining <= 0) break;
     attempts = attempt;
-    const result = await probeKafka(bootstrapServers, Math.min(intervalMs, remaining), topic);
+    const result = await probeKafka(options, Math.min(intervalMs, remaining), topic);
     const elapsedMs = Date.now() - started;
     if (result.ok) {
       events.emit({
