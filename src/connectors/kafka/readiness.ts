@@ -1,10 +1,12 @@
 // The seed's "1-minute Kafka setup wait", done for real: a metadata request to the broker (not a
 // client-local call) every second until it answers and, when a topic is named, every partition
-// has a leader. On timeout it stops with KAFKA_NOT_READY instead of "proceeding anyway".
+// has a leader. On timeout it stops with KAFKA_NOT_READY instead of "proceeding anyway"; a broker
+// that refuses this client's credentials or TLS handshake stops it at once with KAFKA_AUTH_FAILED.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
 import type { EventLog } from '../../logging/event-log.js';
+import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
 import { baseClientConfig, describeKafkaError, type KafkaConnection } from './client-config.js';
 import { type Metadata, Producer } from './rdkafka.js';
 
@@ -13,6 +15,8 @@ export interface ProbeResult {
   brokers: number;
   /** Why the attempt did not count as ready. */
   reason?: string;
+  /** The broker refused this client (credentials, TLS): waiting will not help. */
+  refusal?: string;
 }
 
 /** One metadata round trip to the broker, bounded by timeoutMs. */
@@ -27,7 +31,8 @@ export async function probeKafka(
   });
   // Connection failures are answered through connect()'s callback; keep them off stderr.
   client.on('event.error', () => {});
-  client.on('event.log', () => {});
+  const refusals = new RefusalWatch();
+  client.on('event.log', refusals.listen);
   try {
     const metadata = await new Promise<Metadata>((resolve, reject) => {
       client.connect({ timeout: timeoutMs, ...(topic ? { topic } : { allTopics: false }) }, (err, data) =>
@@ -52,7 +57,10 @@ export async function probeKafka(
     }
     return { ok: true, brokers };
   } catch (error) {
-    return { ok: false, brokers: 0, reason: describeKafkaError(error) };
+    const refusal = refusals.last;
+    return refusal
+      ? { ok: false, brokers: 0, reason: refusal, refusal }
+      : { ok: false, brokers: 0, reason: describeKafkaError(error) };
   } finally {
     await new Promise<void>((resolve) => {
       if (!client.isConnected()) return resolve();
@@ -85,6 +93,7 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaR
   events.emit({ type: 'kafka.wait.started', bootstrapServers, timeoutMs, ...(topic ? { topic } : {}) });
   let lastReason = 'no attempt was made';
   let attempts = 0;
+  let refusedBefore = false;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const attemptStart = Date.now();
     const remaining = timeoutMs - (attemptStart - started);
@@ -103,6 +112,18 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaR
       return { elapsedMs, attempts: attempt };
     }
     lastReason = result.reason ?? 'not ready';
+    // Twice in a row: one refused handshake can be a broker going down in the middle of it.
+    if (result.refusal && refusedBefore) {
+      events.emit({
+        type: 'kafka.wait.refused',
+        bootstrapServers,
+        attempts: attempt,
+        elapsedMs,
+        error: result.refusal,
+      });
+      throw kafkaAuthError(bootstrapServers, options.security, result.refusal);
+    }
+    refusedBefore = result.refusal !== undefined;
     const giveUp = options.stillWorthWaiting?.();
     if (giveUp !== undefined) {
       lastReason = giveUp;
