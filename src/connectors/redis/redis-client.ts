@@ -57,8 +57,10 @@ export async function connectRedis(redis: Redis, connection: RedisConfig, who: s
     // Without credentials the connection opens fine and the first command meets NOAUTH: meet it here.
     await redis.ping();
   } catch (error) {
-    const reason =
-      error instanceof Error && /^NOAUTH/.test(error.message) ? error : (lastErrors.get(redis) ?? error);
+    // ioredis rejects a connection that AUTH or TLS ended with a bare "Connection is closed.": the
+    // reason is the error it reported just before.
+    const closed = error instanceof Error && error.message === 'Connection is closed.';
+    const reason = closed ? (lastErrors.get(redis) ?? error) : error;
     redis.disconnect();
     throw redisConnectError(connection, reason, who);
   }
