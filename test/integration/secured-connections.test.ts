@@ -4,8 +4,7 @@
 // wrong credentials stopping at once with an error that says what to fix and quotes no secret.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
@@ -129,7 +128,8 @@ describe('secured Kafka (SASL_SSL, mutual TLS) and Redis (TLS, AUTH)', { timeout
       events,
       forwardLine: (line) => tmLines.push(line),
       taskManagerCommand: [process.execPath, path.join(projectRoot, 'bin', 'sluice.js'), 'taskmanager'],
-      runsDir: mkdtempSync(path.join(os.tmpdir(), 'sluice-runs-')),
+      // Inside the secured infra's directory, removed with it.
+      runsDir: path.join(infra.dir, 'runs'),
       // While the job runs: what `ps` shows of its processes, and what the REST API answers.
       duringRun: async ({ cluster }) => {
         for (const tm of cluster.registry.connected()) observed.taskManagers.push(processView(tm.pid));
@@ -362,7 +362,7 @@ describe('secured Kafka (SASL_SSL, mutual TLS) and Redis (TLS, AUTH)', { timeout
     const base = {
       SIMULATOR_KAFKA_TOPIC: name,
       SIMULATOR_KAFKA_CONSUMER_GROUP: `${name}-group`,
-      SLUICE_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'sluice-secured-cli-')),
+      SLUICE_STATE_DIR: path.join(infra.dir, 'cli-state'),
       SLUICE_KAFKA_BOOTSTRAP: infra.kafka.saslSsl,
       SLUICE_KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
       SLUICE_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
