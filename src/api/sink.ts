@@ -2,6 +2,8 @@
 // partition (the position) and a fencing epoch per partition, so that a task can resume exactly
 // where the last owner stopped and a zombie owner's writes are refused.
 
+import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
+
 export interface PartitionClaim {
   /** Fencing token of this owner; every write carries it and an older one is refused. */
   readonly epoch: number;
@@ -28,8 +30,10 @@ export type ApplyOutcome =
 export interface SinkContext {
   readonly taskManagerId: string;
   readonly topic: string;
-  readonly redisUrl: string;
-  readonly bootstrapServers: string;
+  /** This TaskManager's Redis: the job's address, with this host's credentials and TLS settings. */
+  readonly redis: RedisConfig;
+  /** This TaskManager's Kafka: the job's brokers, with this host's credentials and TLS settings. */
+  readonly kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity };
   readonly groupId: string;
   /**
    * The TaskManager's Kafka consumer (a KafkaConsumer), for sinks that commit the consumer's

@@ -3,6 +3,7 @@
 // once before anything is timed and reused while the topic still holds exactly that input.
 
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { KafkaProducer } from '../connectors/kafka/producer.js';
 
 export interface BenchInput {
@@ -33,6 +34,7 @@ export async function ensureBenchInput(options: {
   const keys = options.keys ?? 1000;
   const topic = `sluice-bench-${options.records}-p${options.partitions}-k${keys}`;
   const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
     bootstrapServers: options.bootstrapServers,
     clientId: 'sluice-bench-input',
   });
@@ -49,6 +51,7 @@ export async function ensureBenchInput(options: {
     if (created || present !== options.records) {
       options.log?.(`writing ${options.records} input records to ${topic}`);
       const producer = await KafkaProducer.connect({
+        security: PLAINTEXT,
         bootstrapServers: options.bootstrapServers,
         clientId: 'sluice-bench-writer',
       });

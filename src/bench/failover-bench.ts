@@ -5,6 +5,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { GroupDescriber } from '../connectors/kafka/group-describer.js';
 import { counterKeys } from '../connectors/redis/counter-keys.js';
 import { createRedis } from '../connectors/redis/redis-client.js';
@@ -113,7 +114,7 @@ async function sluiceTarget(
     taskManagers: input.partitions + 2,
     restart: true,
   });
-  const redis = createRedis(env.redisUrl);
+  const redis = createRedis({ url: env.redisUrl });
   await redis.connect();
   const positions = counterKeys(sluice.job.counterKey).positions;
   return {
@@ -145,11 +146,13 @@ async function streamsTarget(
   const appId = `sluice-bench-failover-${Date.now().toString(36)}`;
   const output = `${appId}-out`;
   const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
     bootstrapServers: env.bootstrapServers,
     clientId: 'sluice-bench-failover-admin',
   });
   await admin.ensureTopic(output, input.partitions);
   const describer = new GroupDescriber({
+    security: PLAINTEXT,
     bootstrapServers: env.bootstrapServers,
     clientId: 'sluice-bench-failover',
   });

@@ -2,7 +2,7 @@
 // each key: summing per-batch deltas (Sluice's Kafka sink) or keeping the latest value (a Kafka
 // Streams KTable's updates). Its total is the peer's progress; its per-key counts the exactness check.
 
-import { baseClientConfig } from '../connectors/kafka/client-config.js';
+import { baseClientConfig, PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { KafkaConsumer, type Message } from '../connectors/kafka/rdkafka.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
 
@@ -37,6 +37,7 @@ export class KeyedOutputReader {
     const consumer = new KafkaConsumer(
       {
         ...baseClientConfig({
+          security: PLAINTEXT,
           bootstrapServers: options.bootstrapServers,
           clientId: 'sluice-bench-output-reader',
         }),

@@ -5,6 +5,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { BenchInput } from './bench-input.js';
 import { decodeLong, KeyedOutputReader } from './keyed-output-reader.js';
@@ -85,6 +86,7 @@ export async function latencyBench(
     });
     const appId = `sluice-bench-latency-${Date.now().toString(36)}`;
     const admin = KafkaAdmin.create({
+      security: PLAINTEXT,
       bootstrapServers: env.bootstrapServers,
       clientId: 'sluice-bench-latency-admin',
     });

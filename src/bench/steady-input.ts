@@ -4,6 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { KafkaProducer } from '../connectors/kafka/producer.js';
 import { benchRecord, keyOf } from './bench-input.js';
 
@@ -25,11 +26,13 @@ export async function startSteadyInput(options: {
   const keys = options.keys ?? 1000;
   const topic = `sluice-bench-steady-${Date.now().toString(36)}`;
   const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
     bootstrapServers: options.bootstrapServers,
     clientId: 'sluice-bench-steady-admin',
   });
   await admin.ensureTopic(topic, options.partitions);
   const producer = await KafkaProducer.connect({
+    security: PLAINTEXT,
     bootstrapServers: options.bootstrapServers,
     clientId: 'sluice-bench-steady',
     extra: { 'linger.ms': 1 },

@@ -13,6 +13,7 @@ import type { BenchEnvironment } from '../bench/peers/peer.js';
 import { THROUGHPUT_PEERS, type ThroughputPeer, throughputBench } from '../bench/throughput-bench.js';
 import type { SluiceConfig } from '../config/sluice-config.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { SluiceError } from '../errors/sluice-error.js';
 import { infraDown, type ServiceName } from '../infra/infra.js';
 import { KAFKA_VERSION } from '../infra/kafka/kafka-dist.js';
 import { runJob } from '../jobmanager/job-run.js';
@@ -207,6 +208,7 @@ async function withBenchInfra<T>(
   body: (config: SluiceConfig, env: BenchEnvironment) => Promise<T>,
 ): Promise<T> {
   const config = configFromCli(flags, { logFormat: 'json', logLevel: 'silent', jobManagerPort: '0' });
+  refuseSecuredCluster(config);
   const started: ServiceName[] = [];
   if (config.runtime.manageInfra)
     started.push(...(await up(config)).filter((s) => s.action === 'started').map((s) => s.name));
@@ -222,6 +224,24 @@ async function withBenchInfra<T>(
   } finally {
     if (started.length > 0) await infraDown(config.infra, { services: started });
   }
+}
+
+/**
+ * The peer benchmarks compare Sluice with Kafka Streams and hand-written consumers on the local,
+ * unsecured infra: their worker processes take their addresses on the command line, where no
+ * credential may go. `distribution` and `delivery` run Sluice alone and take any cluster.
+ */
+function refuseSecuredCluster(config: SluiceConfig): void {
+  const { password, username, tlsCaLocation } = config.redis;
+  if (config.kafka.security.protocol === 'PLAINTEXT' && !password && username === undefined && !tlsCaLocation)
+    return;
+  throw new SluiceError(
+    'CONFIG_INVALID',
+    'The throughput, failover, latency and footprint benchmarks run against an unsecured Kafka and Redis ' +
+      '(`sluice infra up`), but Kafka security or Redis credentials are set. Fix: unset SLUICE_KAFKA_SECURITY_PROTOCOL ' +
+      'and the SLUICE_KAFKA_SASL_* / SLUICE_KAFKA_SSL_*, SLUICE_REDIS_USERNAME / SLUICE_REDIS_PASSWORD* / SLUICE_REDIS_TLS_CA settings for the ' +
+      'benchmark, or use `sluice bench distribution` or `sluice bench delivery`, which take any cluster.',
+  );
 }
 
 function machineLine(): string {
@@ -364,6 +384,7 @@ async function distribution(flags: Record<string, unknown>): Promise<number> {
   const events = new EventLog(createLogger({ format: 'json', level: 'silent' }));
   const admin = KafkaAdmin.create({
     bootstrapServers: config.kafka.bootstrapServers,
+    security: config.kafka.security,
     clientId: 'sluice-bench',
   });
   const rows: string[][] = [];
@@ -375,6 +396,7 @@ async function distribution(flags: Record<string, unknown>): Promise<number> {
       await admin.ensureTopic(job.topic, job.partitions);
       const cluster = new LocalCluster({
         job,
+        security: { kafka: config.kafka.security, redis: config.redis },
         jobManagerPort: 0,
         taskManagerCommand: taskManagerCommandLine(),
         logDir: path.join(config.infra.stateDir, 'runs', runId),

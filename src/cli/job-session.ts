@@ -62,6 +62,7 @@ export async function withJobSession(
     try {
       await waitForKafka({
         bootstrapServers: config.kafka.bootstrapServers,
+        security: config.kafka.security,
         timeoutMs: config.kafka.waitTimeoutMs,
         events,
       });

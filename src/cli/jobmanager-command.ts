@@ -7,7 +7,7 @@ import type { SettingName } from '../config/settings.js';
 import { serveStreamingJob } from '../jobmanager/streaming-job.js';
 import { runAction } from './fail.js';
 import { withJobSession } from './job-session.js';
-import { addSettingFlags, configFromCli } from './settings-options.js';
+import { addSettingFlags, CONNECTION_SECURITY_SETTINGS, configFromCli } from './settings-options.js';
 
 const SERVICE_SETTINGS: readonly SettingName[] = [
   'topic',
@@ -26,6 +26,7 @@ const SERVICE_SETTINGS: readonly SettingName[] = [
   'deadLetterTopic',
   'kafkaBootstrap',
   'redisUrl',
+  ...CONNECTION_SECURITY_SETTINGS,
   'kafkaWaitTimeoutMs',
   'stateDir',
   'logFormat',

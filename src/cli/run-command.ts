@@ -9,7 +9,7 @@ import { runJob } from '../jobmanager/job-run.js';
 import { runAction } from './fail.js';
 import { withJobSession } from './job-session.js';
 import { renderJobSummary } from './job-summary.js';
-import { addSettingFlags, configFromCli } from './settings-options.js';
+import { addSettingFlags, CONNECTION_SECURITY_SETTINGS, configFromCli } from './settings-options.js';
 
 export const JOB_SETTINGS: readonly SettingName[] = [
   'topic',
@@ -29,6 +29,7 @@ export const JOB_SETTINGS: readonly SettingName[] = [
   'deadLetterTopic',
   'kafkaBootstrap',
   'redisUrl',
+  ...CONNECTION_SECURITY_SETTINGS,
   'kafkaWaitTimeoutMs',
   'kafkaPort',
   'redisPort',

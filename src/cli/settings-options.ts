@@ -8,6 +8,23 @@ import { type RawSettings, type SettingName, Settings } from '../config/settings
 import type { SluiceConfig } from '../config/sluice-config.js';
 import { projectRoot } from './project-root.js';
 
+/**
+ * How a process logs in to Kafka and Redis: every command that connects takes these. The passwords
+ * themselves have no flag (a command line is visible to every user of the host): only their files.
+ */
+export const CONNECTION_SECURITY_SETTINGS: readonly SettingName[] = [
+  'kafkaSecurityProtocol',
+  'kafkaSaslMechanism',
+  'kafkaSaslUsername',
+  'kafkaSaslPasswordFile',
+  'kafkaSslCaLocation',
+  'kafkaSslCertificateLocation',
+  'kafkaSslKeyLocation',
+  'redisUsername',
+  'redisPasswordFile',
+  'redisTlsCa',
+];
+
 /** Adds `--flag <value>` options for the given settings, described from the settings table. */
 export function addSettingFlags(command: Command, names: readonly SettingName[]): Command {
   for (const name of names) {

@@ -7,7 +7,7 @@ import { EventLog } from '../logging/event-log.js';
 import { createLogger } from '../logging/logger.js';
 import { TaskManager } from '../taskmanager/task-manager.js';
 import { runAction } from './fail.js';
-import { addSettingFlags, configFromCli } from './settings-options.js';
+import { addSettingFlags, CONNECTION_SECURITY_SETTINGS, configFromCli } from './settings-options.js';
 
 export function taskManagerCommand(): Command {
   return addSettingFlags(
@@ -17,6 +17,7 @@ export function taskManagerCommand(): Command {
       'jobManagerUrl',
       'kafkaBootstrap',
       'redisUrl',
+      ...CONNECTION_SECURITY_SETTINGS,
       'jobManagerReconnectTimeoutMs',
       'logFormat',
       'logLevel',
@@ -30,6 +31,7 @@ export function taskManagerCommand(): Command {
         jobManagerUrl: config.runtime.jobManagerUrl,
         events: new EventLog(logger),
         connections: config.runtime.taskManagerConnections,
+        security: { kafka: config.kafka.security, redis: config.redis },
         timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
       });
       const stop = () => taskManager.stop();

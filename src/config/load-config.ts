@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { SluiceError } from '../errors/sluice-error.js';
+import { kafkaSecurityOf, redisConfigOf } from './connection-security.js';
 import { type RawSettings, type SettingName, Settings, type SettingValue } from './settings.js';
 import type { SluiceConfig } from './sluice-config.js';
 
@@ -29,7 +30,8 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       given?.source === 'flag'
         ? `pass ${s.flag} with an accepted value`
         : `set ${s.env} to an accepted value, or unset it to use the default${s.defaultRaw ? ` (${s.defaultRaw})` : ''}`;
-    problems.push(`- ${where}: got ${JSON.stringify(text)}; expected ${s.accepted}. Fix: ${fix}.`);
+    const shown = s.display ? s.display(text) : JSON.stringify(text);
+    problems.push(`- ${where}: got ${shown}; expected ${s.accepted}. Fix: ${fix}.`);
     return undefined;
   }
 
@@ -54,6 +56,18 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     kafkaHeap: read('kafkaHeap'),
     redisPort: read('redisPort'),
     redisUrl: read('redisUrl'),
+    redisUsername: read('redisUsername'),
+    redisPassword: read('redisPassword'),
+    redisPasswordFile: read('redisPasswordFile'),
+    redisTlsCa: read('redisTlsCa'),
+    kafkaSecurityProtocol: read('kafkaSecurityProtocol'),
+    kafkaSaslMechanism: read('kafkaSaslMechanism'),
+    kafkaSaslUsername: read('kafkaSaslUsername'),
+    kafkaSaslPassword: read('kafkaSaslPassword'),
+    kafkaSaslPasswordFile: read('kafkaSaslPasswordFile'),
+    kafkaSslCaLocation: read('kafkaSslCaLocation'),
+    kafkaSslCertificateLocation: read('kafkaSslCertificateLocation'),
+    kafkaSslKeyLocation: read('kafkaSslKeyLocation'),
     stateDir: read('stateDir'),
     cacheDir: read('cacheDir'),
     taskManagers: read('taskManagers'),
@@ -88,6 +102,13 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     );
   }
 
+  const kafkaSecurity = kafkaSecurityOf(v, problems);
+  const redis = redisConfigOf(
+    v.redisUrl ?? `redis://${v.infraHost ?? '127.0.0.1'}:${v.redisPort ?? 6379}`,
+    v,
+    problems,
+  );
+
   if (problems.length > 0) {
     throw new SluiceError(
       'CONFIG_INVALID',
@@ -118,8 +139,9 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     kafka: {
       bootstrapServers: v.kafkaBootstrap ?? `${v.infraHost ?? '127.0.0.1'}:${need(v.kafkaPort)}`,
       waitTimeoutMs: need(v.kafkaWaitTimeoutMs),
+      security: need(kafkaSecurity),
     },
-    redis: { url: v.redisUrl ?? `redis://${v.infraHost ?? '127.0.0.1'}:${need(v.redisPort)}` },
+    redis: need(redis),
     infra: {
       stateDir: path.resolve(v.stateDir ?? path.join(options.projectRoot, '.sluice')),
       cacheDir: path.resolve(v.cacheDir ?? path.join(options.projectRoot, '.cache')),
@@ -140,7 +162,8 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       jobManagerReconnectTimeoutMs: need(v.jobManagerReconnectTimeoutMs),
       taskManagerConnections: {
         ...(v.kafkaBootstrap === undefined ? {} : { bootstrapServers: v.kafkaBootstrap }),
-        ...(v.redisUrl === undefined ? {} : { redisUrl: v.redisUrl }),
+        // Without the credentials a given URL may hold: they are in `redis`, like the job's own.
+        ...(v.redisUrl === undefined ? {} : { redisUrl: need(redis).url }),
       },
       startFrom: need(v.startFrom),
       progressEvery: need(v.progressEvery),

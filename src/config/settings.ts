@@ -14,6 +14,11 @@ export interface SettingSpec<T> {
   /** Default as the user would write it; undefined means "derived from other settings". */
   readonly defaultRaw: string | undefined;
   readonly schema: z.ZodType<T, string>;
+  /**
+   * How a rejected value is quoted in the error message, for settings that hold or may hold a
+   * secret; the others are quoted as given.
+   */
+  readonly display?: (raw: string) => string;
 }
 
 function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
@@ -45,6 +50,11 @@ const duration = trimmed
 /** host:port[,host:port...] as librdkafka's bootstrap.servers takes it. */
 const bootstrapServers = trimmed.regex(/^[A-Za-z0-9.[\]:-]+:\d{1,5}(,[A-Za-z0-9.[\]:-]+:\d{1,5})*$/);
 const redisUrl = trimmed.regex(/^rediss?:\/\/[^\s]+$/);
+/** A credential: taken as given (a space may be part of it), never shown back. */
+const secretText = z.string().min(1);
+const hidden = (raw: string) => `a value of ${raw.length} characters (not shown)`;
+/** A URL's password (redis://user:pw@host) is masked when the URL is quoted in an error. */
+const urlWithoutPassword = (raw: string) => JSON.stringify(raw.replace(/^(\w+:\/\/[^:@/]*:).*@/, '$1***@'));
 const heapSize = trimmed.regex(/^\d+[mMgG]$/);
 
 export const Settings = {
@@ -171,6 +181,65 @@ export const Settings = {
     defaultRaw: '512m',
     schema: heapSize,
   }),
+  kafkaSecurityProtocol: spec({
+    env: 'SLUICE_KAFKA_SECURITY_PROTOCOL',
+    flag: '--kafka-security-protocol',
+    accepted: 'PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL',
+    defaultRaw: 'PLAINTEXT',
+    schema: trimmed.toUpperCase().pipe(z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'])),
+  }),
+  kafkaSaslMechanism: spec({
+    env: 'SLUICE_KAFKA_SASL_MECHANISM',
+    flag: '--kafka-sasl-mechanism',
+    accepted: 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (needed with a SASL_* protocol)',
+    defaultRaw: undefined,
+    schema: trimmed.toUpperCase().pipe(z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])),
+  }),
+  kafkaSaslUsername: spec({
+    env: 'SLUICE_KAFKA_SASL_USERNAME',
+    flag: '--kafka-sasl-username',
+    accepted: 'the SASL user name Kafka knows this client by',
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
+  // No flag: a command line is visible to every user of the host (ps); use the variable or the file.
+  kafkaSaslPassword: spec({
+    env: 'SLUICE_KAFKA_SASL_PASSWORD',
+    accepted: 'the SASL password (or use SLUICE_KAFKA_SASL_PASSWORD_FILE)',
+    defaultRaw: undefined,
+    schema: secretText,
+    display: hidden,
+  }),
+  kafkaSaslPasswordFile: spec({
+    env: 'SLUICE_KAFKA_SASL_PASSWORD_FILE',
+    flag: '--kafka-sasl-password-file',
+    accepted: 'a readable file holding the SASL password (one trailing newline is ignored)',
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
+  kafkaSslCaLocation: spec({
+    env: 'SLUICE_KAFKA_SSL_CA_LOCATION',
+    flag: '--kafka-ssl-ca-location',
+    accepted: "a readable PEM file of the CA certificate(s) that signed the brokers' certificates",
+    defaultRaw: undefined, // the system's CA store
+    schema: nonEmpty,
+  }),
+  kafkaSslCertificateLocation: spec({
+    env: 'SLUICE_KAFKA_SSL_CERTIFICATE_LOCATION',
+    flag: '--kafka-ssl-certificate-location',
+    accepted:
+      "a readable PEM file of this client's certificate (mutual TLS; with SLUICE_KAFKA_SSL_KEY_LOCATION)",
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
+  kafkaSslKeyLocation: spec({
+    env: 'SLUICE_KAFKA_SSL_KEY_LOCATION',
+    flag: '--kafka-ssl-key-location',
+    accepted:
+      "a readable, unencrypted PEM file of this client's private key (with SLUICE_KAFKA_SSL_CERTIFICATE_LOCATION)",
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
   redisPort: spec({
     env: 'SLUICE_REDIS_PORT',
     flag: '--redis-port',
@@ -181,9 +250,39 @@ export const Settings = {
   redisUrl: spec({
     env: 'SLUICE_REDIS_URL',
     flag: '--redis',
-    accepted: 'a Redis URL such as redis://127.0.0.1:6379',
+    accepted: 'a Redis URL such as redis://127.0.0.1:6379, or rediss://host:port for TLS',
     defaultRaw: undefined, // redis://127.0.0.1:<redis port>
     schema: redisUrl,
+    display: urlWithoutPassword,
+  }),
+  redisUsername: spec({
+    env: 'SLUICE_REDIS_USERNAME',
+    flag: '--redis-username',
+    accepted: 'a Redis ACL user name (with a password; without it AUTH is for the default user)',
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
+  // No flag, as for the Kafka password: command lines are visible to every user of the host.
+  redisPassword: spec({
+    env: 'SLUICE_REDIS_PASSWORD',
+    accepted: "the Redis password (requirepass or the ACL user's; or use SLUICE_REDIS_PASSWORD_FILE)",
+    defaultRaw: undefined,
+    schema: secretText,
+    display: hidden,
+  }),
+  redisPasswordFile: spec({
+    env: 'SLUICE_REDIS_PASSWORD_FILE',
+    flag: '--redis-password-file',
+    accepted: 'a readable file holding the Redis password (one trailing newline is ignored)',
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
+  redisTlsCa: spec({
+    env: 'SLUICE_REDIS_TLS_CA',
+    flag: '--redis-tls-ca',
+    accepted: "a readable PEM file of the CA that signed the Redis server's certificate (rediss:// only)",
+    defaultRaw: undefined, // the system's CA store
+    schema: nonEmpty,
   }),
   stateDir: spec({
     env: 'SLUICE_STATE_DIR',

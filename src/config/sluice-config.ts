@@ -1,6 +1,8 @@
 // The shape of Sluice's validated configuration, one section per component. Components take
 // their own section; none of them reads the environment.
 
+import type { Secret } from './secret.js';
+
 export interface JobConfig {
   readonly topic: string;
   readonly consumerGroup: string;
@@ -22,10 +24,38 @@ export interface KafkaConfig {
   readonly bootstrapServers: string;
   /** How long components wait for the broker before they give up (the seed's "1-minute wait"). */
   readonly waitTimeoutMs: number;
+  /** How every Kafka client of the process authenticates and encrypts (PLAINTEXT by default). */
+  readonly security: KafkaSecurity;
+}
+
+/** librdkafka's security.protocol values, as Kafka spells them. */
+export type KafkaSecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+export type KafkaSaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+export interface KafkaSecurity {
+  readonly protocol: KafkaSecurityProtocol;
+  /** Present exactly when the protocol is SASL_PLAINTEXT or SASL_SSL (load-config checks it). */
+  readonly sasl?: {
+    readonly mechanism: KafkaSaslMechanism;
+    readonly username: string;
+    readonly password: Secret;
+  };
+  /** PEM files; only with SSL or SASL_SSL. Certificate and key come together (mutual TLS). */
+  readonly ssl?: {
+    readonly caLocation?: string;
+    readonly certificateLocation?: string;
+    readonly keyLocation?: string;
+  };
 }
 
 export interface RedisConfig {
+  /** Never holds credentials: a user or password given in SLUICE_REDIS_URL is moved to the fields below. */
   readonly url: string;
+  /** ACL user; without it, AUTH is for the `default` user (requirepass). */
+  readonly username?: string;
+  readonly password?: Secret;
+  /** PEM CA that signed the server's certificate, for rediss:// servers with a private CA. */
+  readonly tlsCaLocation?: string;
 }
 
 export interface InfraConfig {

@@ -6,6 +6,11 @@ export const ErrorCodes = {
   CONFIG_INVALID: { retriable: false, exitCode: 2 },
   /** The broker did not answer a metadata request (or the topic had no leaders) before the deadline. */
   KAFKA_NOT_READY: { retriable: true, exitCode: 3 },
+  /**
+   * The broker refused this client's credentials (SASL) or the TLS handshake failed (untrusted or
+   * mismatched certificate, a TLS client on a plaintext listener): retrying cannot help.
+   */
+  KAFKA_AUTH_FAILED: { retriable: false, exitCode: 2 },
   /** A Kafka admin request (create/describe topic, describe group) failed. */
   KAFKA_ADMIN_FAILED: { retriable: true, exitCode: 3 },
   /** The topic exists with a partition count other than the one the job needs. */
@@ -24,6 +29,8 @@ export const ErrorCodes = {
   JOB_RECORD_INVALID: { retriable: false, exitCode: 2 },
   /** Redis did not answer (connection refused, timeout). */
   REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
+  /** Redis refused the credentials (WRONGPASS, NOAUTH) or its TLS certificate could not be verified. */
+  REDIS_AUTH_FAILED: { retriable: false, exitCode: 2 },
   /** A program Sluice needs on this machine (java, mvn, redis-server) is missing. */
   INFRA_TOOL_MISSING: { retriable: false, exitCode: 4 },
   /** Resolving the Kafka broker jars from Maven Central failed. */

@@ -5,6 +5,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InfraConfig } from '../config/sluice-config.js';
+import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { probeKafka } from '../connectors/kafka/readiness.js';
 import { pingRedis } from '../connectors/redis/redis-client.js';
 import { SluiceError } from '../errors/sluice-error.js';
@@ -103,7 +104,8 @@ async function kafkaUp(
           kafkaLogTail(config.stateDir),
       );
     }
-    const probe = await probeKafka(bootstrap, 1000);
+    // Sluice's own servers ask for no credentials (secured test servers are started apart).
+    const probe = await probeKafka({ bootstrapServers: bootstrap, security: PLAINTEXT }, 1000);
     if (probe.ok) break;
     if (waited > timeoutMs) {
       throw new SluiceError(
@@ -141,7 +143,7 @@ async function redisUp(config: InfraConfig, progress: InfraProgress): Promise<Se
     }
     progress('redis', `waiting for redis-server on ${url}`);
     try {
-      await pingRedis(url, 500);
+      await pingRedis({ url }, 500);
       break;
     } catch (error) {
       if (Date.now() > deadline) throw error;
@@ -201,7 +203,7 @@ async function kafkaStatus(config: InfraConfig): Promise<ServiceStatus> {
       detail: formatted ? 'stopped' : 'never started here',
     };
   }
-  const probe = await probeKafka(address, 2000);
+  const probe = await probeKafka({ bootstrapServers: address, security: PLAINTEXT }, 2000);
   return {
     ...base,
     up: probe.ok,
@@ -224,7 +226,7 @@ async function redisStatus(config: InfraConfig): Promise<ServiceStatus> {
   };
   if (pid === undefined) return { ...base, up: false, version: redisServerVersion(), detail: 'stopped' };
   try {
-    const version = await pingRedis(url, 2000);
+    const version = await pingRedis({ url }, 2000);
     return { ...base, up: true, version, detail: 'answering PING (AOF on)' };
   } catch (error) {
     return {

@@ -8,6 +8,7 @@ import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import type { KafkaSecurity } from '../connectors/kafka/client-config.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
 import type { EventLog } from '../logging/event-log.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
@@ -34,6 +35,8 @@ export interface CheckpointingOptions {
 
 export interface JobManagerOptions {
   job: JobSpec;
+  /** How this process's own Kafka clients (group observer, REST offsets) authenticate; not in the job. */
+  kafkaSecurity: KafkaSecurity;
   port: number;
   host?: string;
   /** Periodic checkpoints from the moment the group starts; none when absent. */
@@ -167,6 +170,7 @@ export class JobManager implements ClusterView {
     this.#url = `http://${host}:${port}`;
     this.#describer = new GroupDescriber({
       bootstrapServers: this.job.bootstrapServers,
+      security: this.#options.kafkaSecurity,
       clientId: 'sluice-jobmanager',
     });
     this.#observer = new GroupObserver({
@@ -247,7 +251,11 @@ export class JobManager implements ClusterView {
     const now = Date.now();
     if (this.#offsets && now - this.#offsets.at < 1000) return this.#offsets.value;
     this.#admin ??= KafkaAdmin.create(
-      { bootstrapServers: this.job.bootstrapServers, clientId: 'sluice-jobmanager-rest' },
+      {
+        bootstrapServers: this.job.bootstrapServers,
+        security: this.#options.kafkaSecurity,
+        clientId: 'sluice-jobmanager-rest',
+      },
       3000,
     );
     const admin = this.#admin;

@@ -15,7 +15,7 @@ import { KafkaProducer } from '../connectors/kafka/producer.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { resetCounterSink } from '../connectors/redis/counter-sink.js';
 import { describeVerdict, type IdVerdict, verifyIds } from '../connectors/redis/id-verifier.js';
-import { createRedis } from '../connectors/redis/redis-client.js';
+import { connectRedis, createRedis } from '../connectors/redis/redis-client.js';
 import { isSluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
@@ -132,18 +132,17 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     sink: job.sink.kind === 'kafka' ? `kafka:${job.sink.topic}` : `redis:${job.counterKey}`,
     logDir,
   };
-  const bootstrapServers = config.kafka.bootstrapServers;
-  const admin = KafkaAdmin.create({ bootstrapServers, clientId: 'sluice-jobmanager' });
-  const redis = createRedis(config.redis.url, { connectionName: 'sluice-jobmanager' });
-  redis.on('error', () => {});
+  const kafka = { bootstrapServers: config.kafka.bootstrapServers, security: config.kafka.security };
+  const admin = KafkaAdmin.create({ ...kafka, clientId: 'sluice-jobmanager' });
+  const redis = createRedis(config.redis, { connectionName: 'sluice-jobmanager' });
   let cluster: LocalCluster | undefined;
   let producer: KafkaProducer | undefined;
   let verifier: OutputVerifier | undefined;
   try {
-    await redis.connect();
+    await connectRedis(redis, config.redis, 'the JobManager');
     await admin.ensureTopic(job.topic, job.partitions);
     await admin.createTopic(job.deadLetterTopic, job.partitions);
-    await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, topic: job.topic, events });
+    await waitForKafka({ ...kafka, timeoutMs: config.kafka.waitTimeoutMs, topic: job.topic, events });
 
     // The run reads what is written after this point, and counts from zero.
     const starts = await admin.endOffsets(job.topic, job.partitions);
@@ -157,9 +156,9 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     if (job.sink.kind === 'kafka') {
       const output = job.sink.topic;
       await admin.ensureTopic(output, job.partitions);
-      await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, topic: output, events });
+      await waitForKafka({ ...kafka, timeoutMs: config.kafka.waitTimeoutMs, topic: output, events });
       verifier = await OutputVerifier.start({
-        bootstrapServers,
+        ...kafka,
         topic: output,
         startOffsets: await admin.endOffsets(output, job.partitions),
         expected: config.job.numMessages,
@@ -172,6 +171,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const previous = await store.latest();
     cluster = new LocalCluster({
       job,
+      security: { kafka: config.kafka.security, redis: config.redis },
       jobManagerPort: config.runtime.jobManagerPort,
       jobManagerHost: config.runtime.jobManagerHost,
       taskManagerCommand: options.taskManagerCommand,
@@ -202,7 +202,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     let monitorDone = false;
     let produceStart = Date.now();
     // Connected up front, so the input starts the moment it is asked to.
-    producer = await KafkaProducer.connect({ bootstrapServers, clientId: 'sluice-jobmanager-source' });
+    producer = await KafkaProducer.connect({ ...kafka, clientId: 'sluice-jobmanager-source' });
     const source = producer;
     const produce = async (): Promise<void> => {
       produceStart = Date.now();

@@ -4,6 +4,8 @@
 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connectionSecurityEnv } from '../config/connection-env.js';
+import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
@@ -14,6 +16,11 @@ import { isGone, type TaskManagerView } from './taskmanager-registry.js';
 
 export interface LocalClusterOptions {
   job: JobSpec;
+  /**
+   * This process's Kafka and Redis security settings: used by the JobManager's own clients, and
+   * handed to the TaskManagers started here through their environment (never their command line).
+   */
+  security: { kafka: KafkaSecurity; redis: RedisConfig };
   jobManagerPort: number;
   jobManagerHost?: string;
   /** Command that starts one TaskManager (the CLI gives `node bin/sluice.js taskmanager`). */
@@ -46,6 +53,7 @@ export class LocalCluster {
     this.#o = options;
     this.jobManager = new JobManager({
       job: options.job,
+      kafkaSecurity: options.security.kafka,
       port: options.jobManagerPort,
       ...(options.jobManagerHost ? { host: options.jobManagerHost } : {}),
       events: options.events,
@@ -70,6 +78,7 @@ export class LocalCluster {
       logDir: path.join(this.#o.logDir),
       env: {
         ...process.env,
+        ...connectionSecurityEnv(this.#o.security.kafka, this.#o.security.redis),
         ...this.#o.env,
         SLUICE_LOG_FORMAT: 'json',
         SLUICE_JOBMANAGER_RECONNECT_TIMEOUT: `${this.#o.reconnectGraceMs ?? 5000}ms`,

@@ -10,7 +10,7 @@ import type { SluiceConfig } from '../config/sluice-config.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { resetCounterSink } from '../connectors/redis/counter-sink.js';
-import { createRedis } from '../connectors/redis/redis-client.js';
+import { connectRedis, createRedis } from '../connectors/redis/redis-client.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
@@ -37,20 +37,19 @@ export interface StreamingJobOptions {
 export async function serveStreamingJob(options: StreamingJobOptions): Promise<void> {
   const { config, events } = options;
   const { topic, partitions, consumerGroup: groupId } = config.job;
-  const bootstrapServers = config.kafka.bootstrapServers;
-  const admin = KafkaAdmin.create({ bootstrapServers, clientId: 'sluice-jobmanager' });
-  const redis = createRedis(config.redis.url, { connectionName: 'sluice-jobmanager' });
-  redis.on('error', () => {});
+  const kafka = { bootstrapServers: config.kafka.bootstrapServers, security: config.kafka.security };
+  const admin = KafkaAdmin.create({ ...kafka, clientId: 'sluice-jobmanager' });
+  const redis = createRedis(config.redis, { connectionName: 'sluice-jobmanager' });
   let cluster: LocalCluster | undefined;
   let ticker: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
+    await connectRedis(redis, config.redis, 'the JobManager');
     // A service may start before its broker does (a host boot): wait before creating topics.
-    await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, events });
+    await waitForKafka({ ...kafka, timeoutMs: config.kafka.waitTimeoutMs, events });
     await admin.ensureTopic(topic, partitions);
     await admin.createTopic(config.job.deadLetterTopic, partitions);
     if (config.job.sink.kind === 'kafka') await admin.ensureTopic(config.job.sink.topic, partitions);
-    await waitForKafka({ bootstrapServers, timeoutMs: config.kafka.waitTimeoutMs, topic, events });
+    await waitForKafka({ ...kafka, timeoutMs: config.kafka.waitTimeoutMs, topic, events });
 
     const record = await attachOrCreate(options, admin, redis);
     const job = jobSpecFromConfig(config, record.runId, record.startPositions);
@@ -58,6 +57,7 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<v
     const previous = await store.latest();
     cluster = new LocalCluster({
       job,
+      security: { kafka: config.kafka.security, redis: config.redis },
       jobManagerPort: config.runtime.jobManagerPort,
       jobManagerHost: config.runtime.jobManagerHost,
       taskManagerCommand: options.taskManagerCommand,

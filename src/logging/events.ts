@@ -27,6 +27,14 @@ export type KafkaWaitEvent =
       elapsedMs: number;
       timeoutMs: number;
       error: string;
+    }
+  /** The broker refused this client's credentials or TLS handshake: the wait stops at once. */
+  | {
+      type: 'kafka.wait.refused';
+      bootstrapServers: string;
+      attempts: number;
+      elapsedMs: number;
+      error: string;
     };
 
 /** What a TaskManager does with its share of the topic. Partition lists are sorted. */
@@ -143,6 +151,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'kafka.wait.attempt_failed': 'warn',
   'kafka.wait.ready': 'info',
   'kafka.wait.timed_out': 'error',
+  'kafka.wait.refused': 'error',
   'taskmanager.ready': 'info',
   'taskmanager.partitions_assigned': 'info',
   'taskmanager.topic_partitions': 'info',

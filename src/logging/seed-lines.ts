@@ -25,6 +25,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `✅ Kafka setup verified - broker connectivity established after ${event.elapsedMs}ms (attempt ${event.attempt})`;
     case 'kafka.wait.timed_out':
       return `❌ Kafka setup failed - no answer from ${event.bootstrapServers} within ${formatDuration(event.timeoutMs)} (${event.attempts} attempts): ${event.error}`;
+    case 'kafka.wait.refused':
+      return `❌ Kafka setup failed - ${event.bootstrapServers} refused this client (${event.attempts} attempts): ${event.error}`;
     case 'taskmanager.ready':
       return `✅ TASK MANAGER ${event.taskManagerId}: Ready to consume from topic '${event.topic}' with load balancing`;
     case 'taskmanager.partitions_assigned':

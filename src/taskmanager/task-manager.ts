@@ -6,6 +6,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sink } from '../api/sink.js';
 import type { SourceRecord } from '../api/source-record.js';
+import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
 import { describeKafkaError } from '../connectors/kafka/client-config.js';
 import { connectConsumer, disconnectConsumer } from '../connectors/kafka/consumer.js';
 import { DeadLetterQueue } from '../connectors/kafka/dead-letter-queue.js';
@@ -32,6 +33,11 @@ export interface TaskManagerOptions {
    * load balancer): they replace the job's own. Connection secrets never travel in the job.
    */
   connections?: { bootstrapServers?: string | undefined; redisUrl?: string | undefined };
+  /**
+   * This process's credentials and TLS settings, from its own environment: the job says where Kafka
+   * and Redis are, never how to log in (it travels over a plain WebSocket and shows in the REST API).
+   */
+  security: { kafka: KafkaSecurity; redis: Omit<RedisConfig, 'url'> };
   timings?: Partial<ConnectionTimings>;
 }
 
@@ -126,6 +132,7 @@ export class TaskManager {
     try {
       await waitForKafka({
         bootstrapServers: job.bootstrapServers,
+        security: this.#o.security.kafka,
         timeoutMs: job.kafkaWaitTimeoutMs,
         topic: job.topic,
         events,
@@ -167,8 +174,8 @@ export class TaskManager {
     this.#sink = graph.sink({
       taskManagerId: this.#id,
       topic: job.topic,
-      redisUrl: job.redisUrl,
-      bootstrapServers: job.bootstrapServers,
+      redis: { ...this.#o.security.redis, url: job.redisUrl },
+      kafka: { bootstrapServers: job.bootstrapServers, security: this.#o.security.kafka },
       groupId: job.groupId,
       startPositions: job.startPositions,
       // The consumer is created below (it needs the registry, which needs the sink); sinks use it later.
@@ -179,6 +186,7 @@ export class TaskManager {
     await this.#sink.open();
     const dlq = await DeadLetterQueue.open({
       bootstrapServers: job.bootstrapServers,
+      security: this.#o.security.kafka,
       topic: job.deadLetterTopic,
       taskManagerId: this.#id,
     });
@@ -214,6 +222,7 @@ export class TaskManager {
     });
     this.#consumer = await connectConsumer({
       bootstrapServers: job.bootstrapServers,
+      security: this.#o.security.kafka,
       clientId: this.#clientId,
       groupId: job.groupId,
       groupProtocol: job.groupProtocol,

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import type { CheckpointingOptions } from '../../src/jobmanager/job-manager.js';
 import { LocalCluster } from '../../src/jobmanager/local-cluster.js';
 import { EventLog } from '../../src/logging/event-log.js';
@@ -49,7 +50,11 @@ export async function startTestCluster(
   job: JobSpec,
   options: { checkpointing?: CheckpointingOptions } = {},
 ): Promise<TestCluster> {
-  const admin = KafkaAdmin.create({ bootstrapServers: job.bootstrapServers, clientId: 'test-cluster-admin' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: job.bootstrapServers,
+    clientId: 'test-cluster-admin',
+  });
   try {
     await admin.ensureTopic(job.topic, job.partitions);
   } finally {
@@ -62,6 +67,7 @@ export async function startTestCluster(
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cluster-'));
   const cluster = new LocalCluster({
     job,
+    security: { kafka: PLAINTEXT, redis: { url: job.redisUrl } },
     jobManagerPort: 0,
     taskManagerCommand: [process.execPath, path.join(projectRoot, 'bin', 'sluice.js'), 'taskmanager'],
     logDir,

@@ -2,6 +2,7 @@
 // an application upstream of the job would, while a test cuts, kills and restarts things.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { kafkaModeMessage } from '../../src/jobs/sample-message.js';
 
@@ -14,6 +15,7 @@ export async function produceIds(options: {
   perSecond: number;
 }): Promise<void> {
   const producer = await KafkaProducer.connect({
+    security: PLAINTEXT,
     bootstrapServers: options.bootstrapServers,
     clientId: 'sluice-test-input',
   });

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
 import { positionsOf } from '../../src/checkpoint/completed-checkpoint.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
@@ -18,7 +19,11 @@ import { eventually, testEnv } from '../helpers/test-env.js';
 
 describe('checkpoint invariants', { timeout: 180_000 }, () => {
   const job = testJobSpec({ partitions: 4 });
-  const admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-checkpoints' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: testEnv.kafkaBootstrap,
+    clientId: 'test-checkpoints',
+  });
   let redis: Redis;
   let store: CheckpointStore;
   let t: TestCluster;
@@ -33,12 +38,13 @@ describe('checkpoint invariants', { timeout: 180_000 }, () => {
   }
 
   before(async () => {
-    redis = createRedis(testEnv.redisUrl);
+    redis = createRedis({ url: testEnv.redisUrl });
     await redis.connect();
     await admin.ensureTopic(job.topic, 4);
     await resetCounterSink(redis, job.counterKey, await admin.endOffsets(job.topic, 4));
     store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
     producer = await KafkaProducer.connect({
+      security: PLAINTEXT,
       bootstrapServers: testEnv.kafkaBootstrap,
       clientId: 'test-cp-producer',
     });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { Sink } from '../../src/api/sink.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import {
   readCounterPositions,
   redisCounterSink,
@@ -21,8 +22,8 @@ describe('Redis counter sink invariants', () => {
     const sink = redisCounterSink<unknown>({ counterKey: key })({
       taskManagerId: 'TM-T',
       topic: 't',
-      redisUrl: testEnv.redisUrl,
-      bootstrapServers: '',
+      redis: { url: testEnv.redisUrl },
+      kafka: { bootstrapServers: '', security: PLAINTEXT },
       groupId: '',
       consumer: undefined,
       startPositions: [],
@@ -34,7 +35,7 @@ describe('Redis counter sink invariants', () => {
   const counter = async () => Number(await redis.get(key));
 
   before(async () => {
-    redis = createRedis(testEnv.redisUrl);
+    redis = createRedis({ url: testEnv.redisUrl });
     await redis.connect();
     await resetCounterSink(redis, key, new Map([[0, 100]]));
   });

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load-config.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { connectConsumer, disconnectConsumer } from '../../src/connectors/kafka/consumer.js';
 import { DLQ_HEADERS } from '../../src/connectors/kafka/dead-letter-queue.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
@@ -20,7 +21,11 @@ import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-en
 
 describe('dead-letter topic', { timeout: 180_000 }, () => {
   const name = uniqueName('dlq');
-  const admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-dlq' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: testEnv.kafkaBootstrap,
+    clientId: 'test-dlq',
+  });
   after(async () => {
     await admin.deleteTopic(name).catch(() => {});
     await admin.deleteTopic(`${name}.dlq`).catch(() => {});
@@ -52,6 +57,7 @@ describe('dead-letter topic', { timeout: 180_000 }, () => {
       runsDir: mkdtempSync(path.join(os.tmpdir(), 'sluice-dlq-')),
       duringRun: async (ctx) => {
         const producer = await KafkaProducer.connect({
+          security: PLAINTEXT,
           bootstrapServers: testEnv.kafkaBootstrap,
           clientId: 'test-bad-input',
         });
@@ -81,6 +87,7 @@ describe('dead-letter topic', { timeout: 180_000 }, () => {
 
     // Read the dead-letter topic back, as an operator would.
     const consumer = await connectConsumer({
+      security: PLAINTEXT,
       bootstrapServers: testEnv.kafkaBootstrap,
       clientId: 'test-dlq-reader',
       groupId: `${name}-dlq-reader`,

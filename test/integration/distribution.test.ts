@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import type { GroupProtocol } from '../../src/connectors/kafka/consumer.js';
 import { TaskManagerLauncher } from '../../src/jobmanager/taskmanager-launcher.js';
 import { records, startTestCluster, type TestCluster, testJobSpec } from '../helpers/cluster.js';
@@ -15,6 +16,7 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
   describe(`load distribution over 5 TaskManagers (${protocol} protocol)`, { timeout: 180_000 }, () => {
     let t: TestCluster | undefined;
     const admin = KafkaAdmin.create({
+      security: PLAINTEXT,
       bootstrapServers: testEnv.kafkaBootstrap,
       clientId: 'test-distribution',
     });

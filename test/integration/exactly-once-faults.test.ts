@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RawSettings } from '../../src/config/settings.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { infraRestart } from '../../src/infra/infra.js';
 import { type JobResult, type RunContext, runJob } from '../../src/jobmanager/job-run.js';
 import { EventLog } from '../../src/logging/event-log.js';
@@ -96,6 +97,7 @@ function activeIds(ctx: RunContext): string[] {
 describe('exactly once under faults', { timeout: 600_000 }, () => {
   after(async () => {
     const admin = KafkaAdmin.create({
+      security: PLAINTEXT,
       bootstrapServers: testEnv.kafkaBootstrap,
       clientId: 'test-faults-cleanup',
     });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { counterKeys } from '../../src/connectors/redis/counter-keys.js';
 import { redisCounterSink, resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { describeVerdict, verifyIds } from '../../src/connectors/redis/id-verifier.js';
@@ -14,7 +15,7 @@ describe('id verifier', () => {
   let redis: Redis;
   const key = `${uniqueName('verify')}:counter`;
   before(async () => {
-    redis = createRedis(testEnv.redisUrl);
+    redis = createRedis({ url: testEnv.redisUrl });
     await redis.connect();
   });
   after(async () => {
@@ -28,8 +29,8 @@ describe('id verifier', () => {
     const sink = redisCounterSink<{ id: number }>({ counterKey: key, idOf: (r: { id: number }) => r.id })({
       taskManagerId: 'TM-V',
       topic: 't',
-      redisUrl: testEnv.redisUrl,
-      bootstrapServers: '',
+      redis: { url: testEnv.redisUrl },
+      kafka: { bootstrapServers: '', security: PLAINTEXT },
       groupId: '',
       consumer: undefined,
       startPositions: [],

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RawSettings } from '../../src/config/settings.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { runJob } from '../../src/jobmanager/job-run.js';
 import { EventLog } from '../../src/logging/event-log.js';
 import type { SluiceEvent } from '../../src/logging/events.js';
@@ -22,7 +23,11 @@ function settings(values: Record<string, string>): RawSettings {
 }
 
 describe('the main job, end to end', { timeout: 300_000 }, () => {
-  const admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-job-run' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: testEnv.kafkaBootstrap,
+    clientId: 'test-job-run',
+  });
   const topics: string[] = [];
   after(async () => {
     for (const topic of topics) await admin.deleteTopic(topic).catch(() => {});
@@ -91,7 +96,7 @@ describe('the main job, end to end', { timeout: 300_000 }, () => {
       const ends = await admin.endOffsets(name, 4);
       const { createRedis } = await import('../../src/connectors/redis/redis-client.js');
       const { readCounterPositions } = await import('../../src/connectors/redis/counter-sink.js');
-      const redis = createRedis(testEnv.redisUrl);
+      const redis = createRedis({ url: testEnv.redisUrl });
       await redis.connect();
       try {
         assert.deepEqual(await readCounterPositions(redis, `${name}:counter`), ends);

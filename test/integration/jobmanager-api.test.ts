@@ -9,6 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Redis } from 'ioredis';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
@@ -37,7 +38,11 @@ function parsePrometheus(text: string): { name: string; labels: Record<string, s
 
 describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () => {
   const job = testJobSpec();
-  const admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-rest' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: testEnv.kafkaBootstrap,
+    clientId: 'test-rest',
+  });
   let t: TestCluster;
   let url: string;
   let redis: Redis;
@@ -48,7 +53,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
   };
 
   before(async () => {
-    redis = createRedis(testEnv.redisUrl);
+    redis = createRedis({ url: testEnv.redisUrl });
     await redis.connect();
     await admin.ensureTopic(job.topic, 4);
     await resetCounterSink(redis, job.counterKey, await admin.endOffsets(job.topic, 4));
@@ -61,6 +66,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
     t.cluster.jobManager.startGroup();
     await t.cluster.waitForDistribution(60_000, 5);
     const producer = await KafkaProducer.connect({
+      security: PLAINTEXT,
       bootstrapServers: testEnv.kafkaBootstrap,
       clientId: 'test-rest-producer',
     });

@@ -29,7 +29,7 @@ async function rest<T>(url: string): Promise<T> {
 
 describe('JobManager restart', () => {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-jmr-'));
-  const redis = createRedis(testEnv.redisUrl);
+  const redis = createRedis({ url: testEnv.redisUrl });
   after(async () => {
     await stopAllSluice();
     redis.disconnect();

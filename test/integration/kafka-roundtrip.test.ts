@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import {
   connectConsumer,
   disconnectConsumer,
@@ -27,7 +28,11 @@ describe('Kafka round trip against the real broker', { timeout: 120_000 }, () =>
   const topics: string[] = [];
 
   before(() => {
-    admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-admin' });
+    admin = KafkaAdmin.create({
+      security: PLAINTEXT,
+      bootstrapServers: testEnv.kafkaBootstrap,
+      clientId: 'test-admin',
+    });
   });
   after(async () => {
     for (const topic of topics) await admin.deleteTopic(topic).catch(() => {});
@@ -41,6 +46,7 @@ describe('Kafka round trip against the real broker', { timeout: 120_000 }, () =>
       assert.equal(await admin.ensureTopic(topic, PARTITIONS), 'created');
 
       const producer = await KafkaProducer.connect({
+        security: PLAINTEXT,
         bootstrapServers: testEnv.kafkaBootstrap,
         clientId: 'test-producer',
       });
@@ -59,6 +65,7 @@ describe('Kafka round trip against the real broker', { timeout: 120_000 }, () =>
 
       const groupId = uniqueName('roundtrip-group');
       const consumer = await connectConsumer({
+        security: PLAINTEXT,
         bootstrapServers: testEnv.kafkaBootstrap,
         clientId: 'test-consumer',
         groupId,

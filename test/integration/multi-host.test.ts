@@ -154,7 +154,7 @@ describe('TaskManagers on several hosts', () => {
       'the first TM-B1 keeps its id',
     );
 
-    redis = createRedis(redisUrl);
+    redis = createRedis({ url: redisUrl });
     await redis.connect();
     const activeRedis = redis;
     const counter = async () => Number((await activeRedis.get(counterKey)) ?? 0);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { waitForKafka } from '../../src/connectors/kafka/readiness.js';
 import { SluiceError } from '../../src/errors/sluice-error.js';
 import { findFreePort } from '../../src/infra/ports.js';
@@ -20,7 +21,11 @@ function recordingLog(): { events: EventLog; lines: string[] } {
 }
 
 describe('Kafka readiness wait', { timeout: 60_000 }, () => {
-  const admin = KafkaAdmin.create({ bootstrapServers: testEnv.kafkaBootstrap, clientId: 'test-readiness' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: testEnv.kafkaBootstrap,
+    clientId: 'test-readiness',
+  });
   const topics: string[] = [];
   after(async () => {
     for (const t of topics) await admin.deleteTopic(t).catch(() => {});
@@ -34,7 +39,7 @@ describe('Kafka readiness wait', { timeout: 60_000 }, () => {
     const timeoutMs = 2500;
     const started = Date.now();
     await assert.rejects(
-      waitForKafka({ bootstrapServers, timeoutMs, intervalMs: 500, events }),
+      waitForKafka({ bootstrapServers, security: PLAINTEXT, timeoutMs, intervalMs: 500, events }),
       (error: unknown) => {
         assert.ok(error instanceof SluiceError);
         assert.equal(error.code, 'KAFKA_NOT_READY');
@@ -59,7 +64,12 @@ describe('Kafka readiness wait', { timeout: 60_000 }, () => {
 
   it('succeeds against the running broker on the first attempt', async () => {
     const { events, lines } = recordingLog();
-    const ready = await waitForKafka({ bootstrapServers: testEnv.kafkaBootstrap, timeoutMs: 10_000, events });
+    const ready = await waitForKafka({
+      bootstrapServers: testEnv.kafkaBootstrap,
+      security: PLAINTEXT,
+      timeoutMs: 10_000,
+      events,
+    });
     assert.equal(ready.attempts, 1);
     assert.match(
       lines.at(-1) ?? '',
@@ -73,6 +83,7 @@ describe('Kafka readiness wait', { timeout: 60_000 }, () => {
     const { events, lines } = recordingLog();
     const waiting = waitForKafka({
       bootstrapServers: testEnv.kafkaBootstrap,
+      security: PLAINTEXT,
       timeoutMs: 20_000,
       intervalMs: 300,
       topic,

@@ -41,7 +41,7 @@ describe('Redis restart', { timeout: 60_000 }, () => {
     assert.equal(first?.up, true);
     const url = `redis://127.0.0.1:${redisConfig.redisPort}`;
 
-    const writer = createRedis(url);
+    const writer = createRedis({ url: url });
     await writer.connect();
     await writer.set('sluice:test:durable', 'kept');
     await writer.incrby('sluice:test:counter', 41);
@@ -52,7 +52,7 @@ describe('Redis restart', { timeout: 60_000 }, () => {
     assert.equal(restarted.up, true);
     assert.notEqual(restarted.pid, first?.pid, 'a new redis-server process');
 
-    const reader = createRedis(url);
+    const reader = createRedis({ url: url });
     await reader.connect();
     try {
       assert.equal(await reader.get('sluice:test:durable'), 'kept');

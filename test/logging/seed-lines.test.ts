@@ -38,6 +38,16 @@ const golden: [SluiceEvent, string][] = [
     },
     '❌ Kafka setup failed - no answer from 127.0.0.1:1 within 2s (2 attempts): refused',
   ],
+  [
+    {
+      type: 'kafka.wait.refused',
+      bootstrapServers: '127.0.0.1:9093',
+      attempts: 2,
+      elapsedMs: 1302,
+      error: 'the broker refused the SASL user name or password (SASL authentication error: ...)',
+    },
+    '❌ Kafka setup failed - 127.0.0.1:9093 refused this client (2 attempts): the broker refused the SASL user name or password (SASL authentication error: ...)',
+  ],
   // The seed document's own examples, character for character.
   [
     {

@@ -7,6 +7,7 @@ import { cpSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../connectors/kafka/client-config.js';
 import { SluiceError } from '../../errors/sluice-error.js';
 import type { BenchInput } from '../bench-input.js';
 import { measureDrain } from '../drain-meter.js';
@@ -129,6 +130,7 @@ export async function runKafkaStreams(
   const id = `sluice-bench-streams-${Date.now().toString(36)}`;
   const output = `${id}-out`;
   const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
     bootstrapServers: env.bootstrapServers,
     clientId: 'sluice-bench-streams-admin',
   });

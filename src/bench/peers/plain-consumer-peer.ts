@@ -11,7 +11,7 @@ import { type BenchEnvironment, checkCounts, type PeerResult } from './peer.js';
 export async function runPlainConsumer(env: BenchEnvironment, input: BenchInput): Promise<PeerResult> {
   const run = `plain-${Date.now().toString(36)}`;
   const counterKey = `sluice:bench:${run}`;
-  const redis = createRedis(env.redisUrl);
+  const redis = createRedis({ url: env.redisUrl });
   await redis.connect();
   await redis.del(counterKey, `${counterKey}:by_key`);
   const worker = fileURLToPath(new URL('./plain-consumer-worker.js', import.meta.url));

@@ -3,17 +3,17 @@
 // (HINCRBY) with the offsets auto-committed: at-least-once, no coordination, no checkpoints.
 // Usage (by the bench): node plain-consumer-worker.js <bootstrap> <topic> <partition> <redisUrl> <counterKey> <groupId>
 
-import { baseClientConfig } from '../../connectors/kafka/client-config.js';
+import { baseClientConfig, PLAINTEXT } from '../../connectors/kafka/client-config.js';
 import { KafkaConsumer, type Message } from '../../connectors/kafka/rdkafka.js';
 import { createRedis } from '../../connectors/redis/redis-client.js';
 
 const [bootstrapServers = '', topic = '', partition = '0', redisUrl = '', counterKey = '', groupId = ''] =
   process.argv.slice(2);
-const redis = createRedis(redisUrl);
+const redis = createRedis({ url: redisUrl });
 await redis.connect();
 const consumer = new KafkaConsumer(
   {
-    ...baseClientConfig({ bootstrapServers, clientId: `plain-${partition}` }),
+    ...baseClientConfig({ security: PLAINTEXT, bootstrapServers, clientId: `plain-${partition}` }),
     'group.id': groupId,
     'enable.auto.commit': true,
   },

@@ -5,11 +5,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KafkaAdmin } from '../../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../connectors/kafka/client-config.js';
 import type { BenchInput } from '../bench-input.js';
 import type { BenchEnvironment, PeerResult } from './peer.js';
 
 export async function runRawReader(env: BenchEnvironment, input: BenchInput): Promise<PeerResult> {
   const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
     bootstrapServers: env.bootstrapServers,
     clientId: 'sluice-bench-raw-admin',
   });

@@ -2,13 +2,13 @@
 // "<records> <first-ms> <last-ms> <bytes>" when it has read the expected number of records.
 // Usage: node raw-reader-worker.js <bootstrap> <topic> <partition> <expected>
 
-import { baseClientConfig } from '../../connectors/kafka/client-config.js';
+import { baseClientConfig, PLAINTEXT } from '../../connectors/kafka/client-config.js';
 import { KafkaConsumer, type Message } from '../../connectors/kafka/rdkafka.js';
 
 const [bootstrapServers = '', topic = '', partition = '0', expected = '0'] = process.argv.slice(2);
 const consumer = new KafkaConsumer(
   {
-    ...baseClientConfig({ bootstrapServers, clientId: `raw-${partition}` }),
+    ...baseClientConfig({ security: PLAINTEXT, bootstrapServers, clientId: `raw-${partition}` }),
     'group.id': `sluice-bench-raw-${Date.now()}-${partition}`,
     'enable.auto.commit': false,
     // Large fetches and a deep local queue: the client's own ceiling, not its defaults.

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
 import { KafkaAdmin } from '../../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../../connectors/kafka/client-config.js';
 import { counterKeys } from '../../connectors/redis/counter-keys.js';
 import { resetCounterSink } from '../../connectors/redis/counter-sink.js';
 import { createRedis } from '../../connectors/redis/redis-client.js';
@@ -54,10 +55,14 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
     progressEvery: 1_000_000_000,
     consumeBatch: 2000,
   };
-  const redis = createRedis(env.redisUrl);
+  const redis = createRedis({ url: env.redisUrl });
   await redis.connect();
   await resetCounterSink(redis, counterKey, new Map(job.startPositions.map((o, p) => [p, o])));
-  const admin = KafkaAdmin.create({ bootstrapServers: env.bootstrapServers, clientId: 'sluice-bench-admin' });
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: env.bootstrapServers,
+    clientId: 'sluice-bench-admin',
+  });
   await admin.createTopic(job.deadLetterTopic, input.partitions);
   let reader: KeyedOutputReader | undefined;
   if (options.sink === 'kafka') {
@@ -73,6 +78,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
   const store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
   const cluster = new LocalCluster({
     job,
+    security: { kafka: PLAINTEXT, redis: { url: env.redisUrl } },
     jobManagerPort: 0,
     taskManagerCommand: env.taskManagerCommand,
     logDir: path.join(env.workDir, 'sluice', runId),

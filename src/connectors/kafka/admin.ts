@@ -4,6 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
+import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
 import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
 import { GroupDescriber, type GroupView } from './group-describer.js';
 import {
@@ -33,20 +34,28 @@ export class KafkaAdmin {
   readonly #admin: IAdminClient;
   readonly #options: KafkaClientOptions;
   readonly #timeoutMs: number;
+  readonly #refusals: RefusalWatch;
   #describer: GroupDescriber | undefined;
 
-  private constructor(admin: IAdminClient, options: KafkaClientOptions, timeoutMs: number) {
+  private constructor(
+    admin: IAdminClient,
+    options: KafkaClientOptions,
+    timeoutMs: number,
+    refusals: RefusalWatch,
+  ) {
     this.#admin = admin;
     this.#options = options;
     this.#timeoutMs = timeoutMs;
+    this.#refusals = refusals;
   }
 
   static create(options: KafkaClientOptions, timeoutMs = 10_000): KafkaAdmin {
+    const refusals = new RefusalWatch();
     const admin = AdminClient.create(baseClientConfig(options), {
       'event.error': () => {},
-      'event.log': () => {},
+      'event.log': refusals.listen,
     });
-    return new KafkaAdmin(admin, options, timeoutMs);
+    return new KafkaAdmin(admin, options, timeoutMs, refusals);
   }
 
   /** Creates the topic; 'exists' when it was already there (its partition count is not checked). */
@@ -186,6 +195,10 @@ export class KafkaAdmin {
   }
 
   #failed(what: string, error: unknown): SluiceError {
+    // A request to a broker that refuses us times out: say why instead.
+    const refusal = this.#refusals.last;
+    if (refusal)
+      return kafkaAuthError(this.#options.bootstrapServers, this.#options.security, refusal, error);
     return new SluiceError(
       'KAFKA_ADMIN_FAILED',
       `Could not ${what} on ${this.#options.bootstrapServers}: ${describeKafkaError(error)}. ` +

@@ -1,18 +1,34 @@
-// librdkafka settings shared by every Sluice client, and the translation of librdkafka's
-// callback-style errors into SluiceErrors.
+// librdkafka settings shared by every Sluice client (the security settings among them), and the
+// translation of librdkafka's callback-style errors into SluiceErrors.
 
+import type { KafkaSecurity } from '../../config/sluice-config.js';
 import type { GlobalConfig, LibrdKafkaError } from './rdkafka.js';
+
+export type { KafkaSecurity } from '../../config/sluice-config.js';
 
 export interface KafkaClientOptions {
   bootstrapServers: string;
   /** Shows up in broker logs and `describe group`, e.g. "sluice-TM-07". */
   clientId: string;
+  /**
+   * How the client authenticates and encrypts. Passed to every client explicitly (no process-wide
+   * default): a client built without it does not compile, so none can silently fall back to
+   * PLAINTEXT, and one process can hold clients of two clusters (tests do).
+   */
+  security: KafkaSecurity;
 }
+
+/** Where a cluster is and how to talk to it: what every client of it shares. */
+export type KafkaConnection = Omit<KafkaClientOptions, 'clientId'>;
+
+/** Sluice's own local broker (`sluice infra up`) and the test broker: no authentication, no TLS. */
+export const PLAINTEXT: KafkaSecurity = Object.freeze({ protocol: 'PLAINTEXT' });
 
 export function baseClientConfig(options: KafkaClientOptions): GlobalConfig {
   return {
     'bootstrap.servers': options.bootstrapServers,
     'client.id': options.clientId,
+    ...securityClientConfig(options.security),
     // Loopback brokers are advertised as 127.0.0.1; never try ::1.
     'broker.address.family': 'v4',
     // A broker restart is part of the reliability test: reconnect quickly, without log noise.
@@ -21,6 +37,31 @@ export function baseClientConfig(options: KafkaClientOptions): GlobalConfig {
     'log.connection.close': false,
     // librdkafka's own log lines go to the `event.log` listener, not straight to stderr.
     log_level: 3,
+  };
+}
+
+const LIBRDKAFKA_PROTOCOL = {
+  PLAINTEXT: 'plaintext',
+  SSL: 'ssl',
+  SASL_PLAINTEXT: 'sasl_plaintext',
+  SASL_SSL: 'sasl_ssl',
+} as const;
+
+/** The librdkafka settings for a security configuration; the password is revealed only here. */
+export function securityClientConfig(security: KafkaSecurity): GlobalConfig {
+  const { sasl, ssl } = security;
+  return {
+    'security.protocol': LIBRDKAFKA_PROTOCOL[security.protocol],
+    ...(sasl
+      ? {
+          'sasl.mechanisms': sasl.mechanism,
+          'sasl.username': sasl.username,
+          'sasl.password': sasl.password.reveal(),
+        }
+      : {}),
+    ...(ssl?.caLocation ? { 'ssl.ca.location': ssl.caLocation } : {}),
+    ...(ssl?.certificateLocation ? { 'ssl.certificate.location': ssl.certificateLocation } : {}),
+    ...(ssl?.keyLocation ? { 'ssl.key.location': ssl.keyLocation } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // classic protocol with the cooperative-sticky assignor. Both rebalance incrementally.
 
 import { SluiceError } from '../../errors/sluice-error.js';
+import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
 import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
 import { type ConsumerGlobalConfig, KafkaConsumer, type TopicPartition } from './rdkafka.js';
 
@@ -77,12 +78,14 @@ export async function connectConsumer(options: ConsumerOptions): Promise<KafkaCo
   };
   // A group with no committed offset starts from the beginning: nothing produced before start is skipped.
   consumer = new KafkaConsumer(consumerConfig(options, onRebalance), { 'auto.offset.reset': 'earliest' });
-  consumer.on('event.log', () => {});
+  const refusals = new RefusalWatch();
+  consumer.on('event.log', refusals.listen);
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: options.connectTimeoutMs ?? 10_000 }, (err) =>
       err ? reject(err) : resolve(),
     ),
   ).catch((error: unknown) => {
+    if (refusals.last) throw kafkaAuthError(options.bootstrapServers, options.security, refusals.last, error);
     throw new SluiceError(
       'KAFKA_CONSUME_FAILED',
       `Could not connect consumer '${options.clientId}' of group '${options.groupId}' to ${options.bootstrapServers}: ` +

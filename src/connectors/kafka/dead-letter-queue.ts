@@ -5,6 +5,7 @@
 
 import type { RecordFailure } from '../../api/record-error.js';
 import type { SourceRecord } from '../../api/source-record.js';
+import type { KafkaConnection } from './client-config.js';
 import { KafkaProducer } from './producer.js';
 
 export const DLQ_HEADERS = {
@@ -32,13 +33,12 @@ export class DeadLetterQueue {
     this.#taskManagerId = taskManagerId;
   }
 
-  static async open(options: {
-    bootstrapServers: string;
-    topic: string;
-    taskManagerId: string;
-  }): Promise<DeadLetterQueue> {
+  static async open(
+    options: KafkaConnection & { topic: string; taskManagerId: string },
+  ): Promise<DeadLetterQueue> {
     const producer = await KafkaProducer.connect({
       bootstrapServers: options.bootstrapServers,
+      security: options.security,
       clientId: `sluice-${options.taskManagerId}-dlq`,
       // Few, small records: send them at once.
       extra: { 'linger.ms': 0 },

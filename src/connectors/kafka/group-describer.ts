@@ -5,7 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../../errors/sluice-error.js';
-import type { KafkaClientOptions } from './client-config.js';
+import { baseClientConfig, type KafkaClientOptions } from './client-config.js';
 import type { GroupDescription } from './rdkafka.js';
 
 export interface GroupMemberView {
@@ -54,7 +54,7 @@ export class GroupDescriber {
         resolve({ id, ok: false, error: `no answer within ${timeoutMs + 2000}ms` });
       }, timeoutMs + 2000);
       this.#pending.set(id, { resolve, timer });
-      child.send({ id, groupId, timeoutMs });
+      child.send({ type: 'describe', id, groupId, timeoutMs });
     });
     if (!reply.ok) {
       throw new SluiceError(
@@ -74,9 +74,12 @@ export class GroupDescriber {
   #ensureChild(): ChildProcess {
     if (this.#child?.connected) return this.#child;
     const script = fileURLToPath(new URL('./group-describer-child.js', import.meta.url));
-    const child = fork(script, [this.#options.bootstrapServers, `${this.#options.clientId}-describer`], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'json',
+    // The client settings (credentials among them) go over the IPC channel, never in argv, which
+    // every user of the host can read (ps).
+    const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    child.send({
+      type: 'init',
+      config: baseClientConfig({ ...this.#options, clientId: `${this.#options.clientId}-describer` }),
     });
     child.on('message', (reply: Reply) => {
       const waiting = this.#pending.get(reply.id);

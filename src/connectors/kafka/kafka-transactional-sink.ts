@@ -64,7 +64,7 @@ class KafkaTransactionalSink<T> implements Sink<T> {
   async claim(partition: number): Promise<PartitionClaim> {
     await this.release(partition, false);
     const producer = await TransactionalProducer.create({
-      bootstrapServers: this.#context.bootstrapServers,
+      ...this.#context.kafka,
       clientId: `sluice-${this.#context.taskManagerId}-sink-${partition}`,
       // Stable per partition: whoever owns the partition next fences this producer.
       transactionalId: `sluice-${this.#context.groupId}-${this.#context.topic}-${partition}`,

@@ -4,11 +4,10 @@
 
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import type { IdVerdict } from '../redis/id-verifier.js';
-import { baseClientConfig } from './client-config.js';
+import { baseClientConfig, type KafkaConnection } from './client-config.js';
 import { KafkaConsumer, type Message } from './rdkafka.js';
 
-export interface OutputVerifierOptions {
-  bootstrapServers: string;
+export interface OutputVerifierOptions extends KafkaConnection {
   topic: string;
   /** Offsets to start from, per partition (the output topic's end when the run started). */
   startOffsets: ReadonlyMap<number, number>;
@@ -42,6 +41,7 @@ export class OutputVerifier {
       {
         ...baseClientConfig({
           bootstrapServers: options.bootstrapServers,
+          security: options.security,
           clientId: 'sluice-output-verifier',
         }),
         // Assigned by hand, never committing: the group id is only required by the client.

@@ -4,6 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
+import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
 import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
 import { type LibrdKafkaError, type MessageHeader, Producer, type ProducerGlobalConfig } from './rdkafka.js';
 
@@ -52,12 +53,15 @@ export class KafkaProducer {
       'queue.buffering.max.messages': 500_000,
       ...options.extra,
     });
-    producer.on('event.log', () => {});
+    const refusals = new RefusalWatch();
+    producer.on('event.log', refusals.listen);
     await new Promise<void>((resolve, reject) =>
       producer.connect({ timeout: options.connectTimeoutMs ?? 10_000 }, (err) =>
         err ? reject(err) : resolve(),
       ),
     ).catch((error: unknown) => {
+      if (refusals.last)
+        throw kafkaAuthError(options.bootstrapServers, options.security, refusals.last, error);
       throw new SluiceError(
         'KAFKA_PRODUCE_FAILED',
         `Could not connect a producer to ${options.bootstrapServers}: ${describeKafkaError(error)}. ` +

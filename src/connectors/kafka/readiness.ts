@@ -1,11 +1,13 @@
 // The seed's "1-minute Kafka setup wait", done for real: a metadata request to the broker (not a
 // client-local call) every second until it answers and, when a topic is named, every partition
-// has a leader. On timeout it stops with KAFKA_NOT_READY instead of "proceeding anyway".
+// has a leader. On timeout it stops with KAFKA_NOT_READY instead of "proceeding anyway"; a broker
+// that refuses this client's credentials or TLS handshake stops it at once with KAFKA_AUTH_FAILED.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
 import type { EventLog } from '../../logging/event-log.js';
-import { baseClientConfig, describeKafkaError } from './client-config.js';
+import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
+import { baseClientConfig, describeKafkaError, type KafkaConnection } from './client-config.js';
 import { type Metadata, Producer } from './rdkafka.js';
 
 export interface ProbeResult {
@@ -13,21 +15,24 @@ export interface ProbeResult {
   brokers: number;
   /** Why the attempt did not count as ready. */
   reason?: string;
+  /** The broker refused this client (credentials, TLS): waiting will not help. */
+  refusal?: string;
 }
 
 /** One metadata round trip to the broker, bounded by timeoutMs. */
 export async function probeKafka(
-  bootstrapServers: string,
+  connection: KafkaConnection,
   timeoutMs: number,
   topic?: string,
 ): Promise<ProbeResult> {
   const client = new Producer({
-    ...baseClientConfig({ bootstrapServers, clientId: 'sluice-readiness' }),
+    ...baseClientConfig({ ...connection, clientId: 'sluice-readiness' }),
     'socket.connection.setup.timeout.ms': Math.max(1000, timeoutMs),
   });
   // Connection failures are answered through connect()'s callback; keep them off stderr.
   client.on('event.error', () => {});
-  client.on('event.log', () => {});
+  const refusals = new RefusalWatch();
+  client.on('event.log', refusals.listen);
   try {
     const metadata = await new Promise<Metadata>((resolve, reject) => {
       client.connect({ timeout: timeoutMs, ...(topic ? { topic } : { allTopics: false }) }, (err, data) =>
@@ -52,7 +57,10 @@ export async function probeKafka(
     }
     return { ok: true, brokers };
   } catch (error) {
-    return { ok: false, brokers: 0, reason: describeKafkaError(error) };
+    const refusal = refusals.last;
+    return refusal
+      ? { ok: false, brokers: 0, reason: refusal, refusal }
+      : { ok: false, brokers: 0, reason: describeKafkaError(error) };
   } finally {
     await new Promise<void>((resolve) => {
       if (!client.isConnected()) return resolve();
@@ -61,8 +69,7 @@ export async function probeKafka(
   }
 }
 
-export interface WaitForKafkaOptions {
-  bootstrapServers: string;
+export interface WaitForKafkaOptions extends KafkaConnection {
   timeoutMs: number;
   /** When set, also wait until this topic exists and all its partitions have a leader. */
   topic?: string;
@@ -86,12 +93,13 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaR
   events.emit({ type: 'kafka.wait.started', bootstrapServers, timeoutMs, ...(topic ? { topic } : {}) });
   let lastReason = 'no attempt was made';
   let attempts = 0;
+  let refusedBefore = false;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const attemptStart = Date.now();
     const remaining = timeoutMs - (attemptStart - started);
     if (remaining <= 0) break;
     attempts = attempt;
-    const result = await probeKafka(bootstrapServers, Math.min(intervalMs, remaining), topic);
+    const result = await probeKafka(options, Math.min(intervalMs, remaining), topic);
     const elapsedMs = Date.now() - started;
     if (result.ok) {
       events.emit({
@@ -104,6 +112,18 @@ export async function waitForKafka(options: WaitForKafkaOptions): Promise<KafkaR
       return { elapsedMs, attempts: attempt };
     }
     lastReason = result.reason ?? 'not ready';
+    // Twice in a row: one refused handshake can be a broker going down in the middle of it.
+    if (result.refusal && refusedBefore) {
+      events.emit({
+        type: 'kafka.wait.refused',
+        bootstrapServers,
+        attempts: attempt,
+        elapsedMs,
+        error: result.refusal,
+      });
+      throw kafkaAuthError(bootstrapServers, options.security, result.refusal);
+    }
+    refusedBefore = result.refusal !== undefined;
     const giveUp = options.stillWorthWaiting?.();
     if (giveUp !== undefined) {
       lastReason = giveUp;

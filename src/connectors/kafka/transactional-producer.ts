@@ -4,7 +4,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
-import { baseClientConfig, describeKafkaError } from './client-config.js';
+import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
 import {
   type KafkaConsumer,
   type LibrdKafkaError,
@@ -35,11 +35,9 @@ export class TransactionalProducer {
     this.transactionalId = transactionalId;
   }
 
-  static async create(options: {
-    bootstrapServers: string;
-    clientId: string;
-    transactionalId: string;
-  }): Promise<TransactionalProducer> {
+  static async create(
+    options: KafkaClientOptions & { transactionalId: string },
+  ): Promise<TransactionalProducer> {
     const producer = new Producer({
       ...baseClientConfig(options),
       'transactional.id': options.transactionalId,

@@ -11,10 +11,9 @@ import type {
   SinkContext,
   SinkFactory,
 } from '../../api/sink.js';
-import { SluiceError } from '../../errors/sluice-error.js';
 import { type CounterKeys, counterKeys } from './counter-keys.js';
 import { loadLua } from './lua-script.js';
-import { createRedis } from './redis-client.js';
+import { connectRedis, createRedis } from './redis-client.js';
 
 interface CounterCommands {
   sluiceApplyBatch(...keysAndArgs: (string | number)[]): Promise<[string, number]>;
@@ -45,13 +44,15 @@ class RedisCounterSink<T> implements Sink<T> {
   readonly #idOf: ((result: T) => number) | undefined;
   readonly #keyOf: ((result: T) => string) | undefined;
   readonly #guarded: boolean;
+  readonly #context: SinkContext;
 
   constructor(options: CounterSinkOptions, context: SinkContext) {
     this.#guarded = options.guarded ?? true;
+    this.#context = context;
     this.#keyOf = options.keyOf as ((result: T) => string) | undefined;
     this.#keys = counterKeys(options.counterKey);
     this.#idOf = options.idOf as ((result: T) => number) | undefined;
-    this.#redis = createRedis(context.redisUrl, {
+    this.#redis = createRedis(context.redis, {
       // A write that fails is retried by the task with the same epoch and range: idempotent.
       maxRetriesPerRequest: null,
       connectionName: `sluice-sink-${context.taskManagerId}`,
@@ -61,21 +62,14 @@ class RedisCounterSink<T> implements Sink<T> {
       numberOfKeys: 2,
       lua: loadLua('claim-partition.lua'),
     });
-    this.#redis.on('error', () => {});
   }
 
   async open(): Promise<void> {
-    try {
-      await this.#redis.connect();
-    } catch (error) {
-      throw new SluiceError(
-        'REDIS_UNAVAILABLE',
-        `The counter sink could not reach Redis: ${String(error)}.`,
-        {
-          cause: error,
-        },
-      );
-    }
+    await connectRedis(
+      this.#redis,
+      this.#context.redis,
+      `the counter sink of ${this.#context.taskManagerId}`,
+    );
   }
 
   async claim(partition: number): Promise<PartitionClaim> {

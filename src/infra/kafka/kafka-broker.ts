@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../../errors/sluice-error.js';
 import {
@@ -16,7 +16,7 @@ import {
   stopProcess,
 } from '../process-control.js';
 import { ensureKafkaDist, type KafkaDist } from './kafka-dist.js';
-import { log4j2Properties, serverProperties } from './server-properties.js';
+import { log4j2Properties, type SecuredListeners, serverProperties } from './server-properties.js';
 
 export interface KafkaPaths {
   dir: string;
@@ -49,6 +49,8 @@ export interface KafkaStartOptions {
   controllerPort: number;
   heap: string;
   onProgress?: (line: string) => void;
+  /** Also listen with SASL_SSL (and mutual TLS): for tests and trials of secured connections. */
+  secured?: SecuredListeners;
 }
 
 /** The pid of our running broker for this state dir, if any. */
@@ -70,12 +72,17 @@ export async function startKafka(options: KafkaStartOptions): Promise<{ pid: num
       port: options.port,
       controllerPort: options.controllerPort,
       dataDir: paths.dataDir,
+      ...(options.secured ? { secured: options.secured } : {}),
     }),
+    // A secured broker's properties hold its keystore and user passwords: readable by us only
+    // (the mode applies to a new file, chmod to one left by an earlier start).
+    options.secured ? { mode: 0o600 } : {},
   );
+  if (options.secured) chmodSync(paths.propsFile, 0o600);
   writeFileSync(paths.log4jFile, log4j2Properties());
   if (!existsSync(path.join(paths.dataDir, 'meta.properties'))) {
     options.onProgress?.('formatting Kafka storage (first start)');
-    formatStorage(paths, dist);
+    formatStorage(paths, dist, options.secured?.users ?? []);
   }
   const pid = spawnDetached({
     name: 'Kafka broker',
@@ -123,7 +130,11 @@ function jvmArgs(heap: string, paths: KafkaPaths): string[] {
   ];
 }
 
-function formatStorage(paths: KafkaPaths, dist: KafkaDist): void {
+function formatStorage(
+  paths: KafkaPaths,
+  dist: KafkaDist,
+  scramUsers: readonly { name: string; password: string }[],
+): void {
   let clusterId = existsSync(paths.clusterIdFile) ? readFileSync(paths.clusterIdFile, 'utf8').trim() : '';
   if (!clusterId) {
     // Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding. Like Kafka's own
@@ -144,6 +155,10 @@ function formatStorage(paths: KafkaPaths, dist: KafkaDist): void {
       `--cluster-id=${clusterId}`,
       `--config=${paths.propsFile}`,
       '--ignore-formatted',
+      // KRaft keeps SCRAM credentials in the metadata log; format time is the one moment they can
+      // be written without a running broker. The passwords are visible in this short-lived command
+      // line: only generated test users (SecuredListeners) ever pass here.
+      ...scramUsers.map((u) => `--add-scram=SCRAM-SHA-256=[name=${u.name},password=${u.password}]`),
     ],
     { encoding: 'utf8', cwd: paths.dir },
   );

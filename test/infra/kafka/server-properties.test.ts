@@ -49,3 +49,57 @@ describe('serverProperties', () => {
     assert.equal(props.has('group.coordinator.rebalance.protocols'), false);
   });
 });
+
+describe('serverProperties with secured listeners', () => {
+  const secured = {
+    saslSslPort: 19094,
+    mtlsPort: 19095,
+    keystore: { location: '/tls/server.p12', password: 'ks-pass' },
+    clientCaLocation: '/tls/ca.pem',
+    users: [
+      { name: 'alice', password: 'a-pass' },
+      { name: 'bob', password: 'b-pass' },
+    ],
+  };
+  const props = parse(serverProperties({ port: 19092, controllerPort: 19093, dataDir: '/d', secured }));
+
+  it('adds a SASL_SSL and a mutual-TLS listener beside PLAINTEXT, which brokers keep between them', () => {
+    assert.equal(
+      props.get('listeners'),
+      'PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093,SASL_SSL://127.0.0.1:19094,MTLS://127.0.0.1:19095',
+    );
+    assert.equal(
+      props.get('advertised.listeners'),
+      'PLAINTEXT://127.0.0.1:19092,SASL_SSL://127.0.0.1:19094,MTLS://127.0.0.1:19095',
+    );
+    assert.equal(
+      props.get('listener.security.protocol.map'),
+      'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL',
+    );
+    assert.equal(props.get('inter.broker.listener.name'), 'PLAINTEXT');
+  });
+
+  it('enables PLAIN and SCRAM-SHA-256, PLAIN users from the JAAS line, and asks the mutual-TLS client for its certificate', () => {
+    assert.equal(props.get('listener.name.sasl_ssl.sasl.enabled.mechanisms'), 'PLAIN,SCRAM-SHA-256');
+    assert.match(
+      props.get('listener.name.sasl_ssl.plain.sasl.jaas.config') ?? '',
+      /PlainLoginModule required user_alice="a-pass" user_bob="b-pass";$/,
+    );
+    assert.equal(props.get('listener.name.sasl_ssl.ssl.keystore.location'), '/tls/server.p12');
+    assert.equal(props.get('listener.name.mtls.ssl.client.auth'), 'required');
+    assert.equal(props.get('listener.name.mtls.ssl.truststore.location'), '/tls/ca.pem');
+  });
+
+  it('refuses a user password that would need escaping in JAAS and in the properties file', () => {
+    assert.throws(
+      () =>
+        serverProperties({
+          port: 1,
+          controllerPort: 2,
+          dataDir: '/d',
+          secured: { ...secured, users: [{ name: 'eve', password: 'has"quote' }] },
+        }),
+      /letters, digits/,
+    );
+  });
+});
