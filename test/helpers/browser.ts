@@ -15,8 +15,11 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
+/** Debian's chromium, installed by scripts/setup.sh. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
 /** Where a test saves its screenshots (made if missing). */

@@ -6,11 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { writeReport } from '../../src/reports/report-files.js';
 import type { RunReport } from '../../src/reports/run-report.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/browser.js';
 
 function sampleReport(): RunReport {
   const points = (base: number) =>
@@ -84,19 +82,12 @@ describe('report.html', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('renders in headless Chromium with its charts and no console errors', async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: \`npm run setup\` installs Debian's chromium`);
+    assert.ok(
+      existsSync(CHROMIUM_PATH),
+      `${CHROMIUM_PATH} is missing: \`npm run setup\` installs Debian's chromium`,
+    );
     const files = writeReport(sampleReport(), dir);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
