@@ -2,7 +2,7 @@
 // {"id":n,"payload":...}. Redis mode: ids drawn from the Redis sequence in blocks (INCRBY), each
 // record carrying its sequence number. Records are spread round-robin over the partitions.
 
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { KafkaProducer } from '../connectors/kafka/producer.js';
 import { kafkaModeMessage, redisModeMessage } from '../jobs/sample-message.js';
@@ -19,12 +19,16 @@ export interface GeneratorOptions {
   ratePerSecond?: number;
 }
 
-/** Keeps a generator at its rate: sleeps when it is ahead of `produced / rate`. */
+/**
+ * Keeps a generator at its rate: sleeps when it is ahead of `produced / rate`. Otherwise (no rate,
+ * or behind it) it still lets the event loop run: a send that queues locally resolves at once, and
+ * a loop of those would starve this process's timers and sockets - the JobManager's pings, its
+ * checkpoints, its REST API - for as long as the local queue has room (seconds on a busy host).
+ */
 async function pace(started: number, produced: number, rate: number | undefined): Promise<void> {
-  if (!rate) return;
-  const due = started + (produced / rate) * 1000;
-  const ahead = due - Date.now();
+  const ahead = rate ? started + (produced / rate) * 1000 - Date.now() : 0;
   if (ahead > 0) await sleep(ahead);
+  else await setImmediate();
 }
 
 export async function produceKafkaMode(options: GeneratorOptions): Promise<void> {
