@@ -62,38 +62,27 @@ export function createTlsFiles(dir: string, host = '127.0.0.1'): TlsFiles {
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   const san = /^[0-9.]+$/.test(host) ? `IP:${host}` : `DNS:${host}`;
-  openssl([
-    'req',
-    '-x509',
-    ...newKey,
-    ...days,
-    ...leaf,
-    '-keyout',
-    files.serverKey,
-    '-out',
-    files.serverCert,
-    '-subj',
-    `/CN=${host}`,
-    '-addext',
+  /** A certificate signed by the CA, with its own new key. */
+  const signLeaf = (key: string, cert: string, subject: string, extensions: string[]) =>
+    openssl([
+      'req',
+      '-x509',
+      ...newKey,
+      ...days,
+      ...leaf,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      subject,
+      ...extensions.flatMap((e) => ['-addext', e]),
+    ]);
+  signLeaf(files.serverKey, files.serverCert, `/CN=${host}`, [
     `subjectAltName=${san}`,
-    '-addext',
     'extendedKeyUsage=serverAuth',
   ]);
-  openssl([
-    'req',
-    '-x509',
-    ...newKey,
-    ...days,
-    ...leaf,
-    '-keyout',
-    files.clientKey,
-    '-out',
-    files.clientCert,
-    '-subj',
-    '/CN=sluice-client',
-    '-addext',
-    'extendedKeyUsage=clientAuth',
-  ]);
+  signLeaf(files.clientKey, files.clientCert, '/CN=sluice-client', ['extendedKeyUsage=clientAuth']);
   // The keystore password goes through a file: a command line is visible to every user (ps).
   const passwordFile = file('keystore.password');
   writeFileSync(passwordFile, files.keystorePassword, { mode: 0o600 });

@@ -23,7 +23,7 @@ import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { JobSpec } from '../protocol/messages.js';
 import { monitorJob } from './job-monitor.js';
 import { jobSpecFromConfig, newRunId } from './job-spec.js';
-import { LocalCluster } from './local-cluster.js';
+import { clusterSettings, LocalCluster } from './local-cluster.js';
 import { produceKafkaMode, produceRedisMode } from './message-generator.js';
 import { TaskManagerLauncher } from './taskmanager-launcher.js';
 import type { OwnershipChange, TaskManagerView } from './taskmanager-registry.js';
@@ -171,20 +171,11 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const previous = await store.latest();
     cluster = new LocalCluster({
       job,
-      security: { kafka: config.kafka.security, redis: config.redis },
-      jobManagerPort: config.runtime.jobManagerPort,
-      jobManagerHost: config.runtime.jobManagerHost,
+      ...clusterSettings(config, store, previous),
       taskManagerCommand: options.taskManagerCommand,
       logDir,
       events,
       forwardLine: options.forwardLine,
-      restartOnCrash: config.runtime.restartTaskManagers,
-      checkpointing: {
-        intervalMs: config.runtime.checkpointIntervalMs,
-        timeoutMs: config.runtime.checkpointTimeoutMs,
-        store,
-        ...(previous ? { previous } : {}),
-      },
     });
     const url = await cluster.start();
     events.emit({

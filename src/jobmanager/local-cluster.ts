@@ -4,8 +4,10 @@
 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js';
 import { connectionSecurityEnv } from '../config/connection-env.js';
-import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
+import type { KafkaSecurity, RedisConfig, SluiceConfig } from '../config/sluice-config.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
@@ -37,6 +39,29 @@ export interface LocalClusterOptions {
    * never comes back, so a short grace keeps no strays after it died; a service's is the setting.
    */
   reconnectGraceMs?: number;
+}
+
+/** What a run's and a service's cluster alike take from the configuration and the checkpoint store. */
+export function clusterSettings(
+  config: SluiceConfig,
+  store: CheckpointStore,
+  previous: CompletedCheckpoint | undefined,
+): Pick<
+  LocalClusterOptions,
+  'security' | 'jobManagerPort' | 'jobManagerHost' | 'restartOnCrash' | 'checkpointing'
+> {
+  return {
+    security: { kafka: config.kafka.security, redis: config.redis },
+    jobManagerPort: config.runtime.jobManagerPort,
+    jobManagerHost: config.runtime.jobManagerHost,
+    restartOnCrash: config.runtime.restartTaskManagers,
+    checkpointing: {
+      intervalMs: config.runtime.checkpointIntervalMs,
+      timeoutMs: config.runtime.checkpointTimeoutMs,
+      store,
+      ...(previous ? { previous } : {}),
+    },
+  };
 }
 
 export class LocalCluster {

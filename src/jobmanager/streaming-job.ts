@@ -16,7 +16,7 @@ import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
 import { type JobRecord, JobRecordStore } from './job-record-store.js';
 import { jobSpecFromConfig, newRunId } from './job-spec.js';
-import { LocalCluster } from './local-cluster.js';
+import { clusterSettings, LocalCluster } from './local-cluster.js';
 import { TaskManagerLauncher } from './taskmanager-launcher.js';
 
 export interface StreamingJobOptions {
@@ -57,21 +57,12 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<v
     const previous = await store.latest();
     cluster = new LocalCluster({
       job,
-      security: { kafka: config.kafka.security, redis: config.redis },
-      jobManagerPort: config.runtime.jobManagerPort,
-      jobManagerHost: config.runtime.jobManagerHost,
+      ...clusterSettings(config, store, previous),
       taskManagerCommand: options.taskManagerCommand,
       logDir: path.join(options.runsDir, record.runId),
       events,
       forwardLine: options.forwardLine,
-      restartOnCrash: config.runtime.restartTaskManagers,
       reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs,
-      checkpointing: {
-        intervalMs: config.runtime.checkpointIntervalMs,
-        timeoutMs: config.runtime.checkpointTimeoutMs,
-        store,
-        ...(previous ? { previous } : {}),
-      },
     });
     const url = await cluster.start();
     // A service has no "all TaskManagers registered" moment: the group is open from the start and
