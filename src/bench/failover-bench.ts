@@ -7,8 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { GroupDescriber } from '../connectors/kafka/group-describer.js';
-import { counterKeys } from '../connectors/redis/counter-keys.js';
-import { createRedis } from '../connectors/redis/redis-client.js';
 import { percentile } from '../runs/run-analysis.js';
 import type { BenchInput } from './bench-input.js';
 import { buildKafkaStreamsPeer, type RunningStreams, startKafkaStreams } from './peers/kafka-streams-peer.js';
@@ -114,25 +112,19 @@ async function sluiceTarget(
     taskManagers: input.partitions + 2,
     restart: true,
   });
-  const redis = createRedis({ url: env.redisUrl });
-  await redis.connect();
-  const positions = counterKeys(sluice.job.counterKey).positions;
   return {
-    owners: async () => new Map(sluice.cluster.registry.connected().map((t) => [t.id, [...t.partitions]])),
+    owners: async () => new Map(sluice.cluster.registry.connected().map((t) => [t.id, [...t.tasks]])),
     kill: async (id) => {
       sluice.cluster.kill(id, 'SIGKILL');
     },
-    progress: async (p) => Number((await redis.hget(positions, String(p))) ?? 0),
+    progress: (p) => sluice.position(p),
     settle: async () => {
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline && sluice.cluster.registry.connected().length < input.partitions + 2)
         await sleep(100);
       await sluice.cluster.waitForDistribution(60_000, input.partitions + 2).catch(() => {});
     },
-    stop: async () => {
-      redis.disconnect();
-      await sluice.stop();
-    },
+    stop: () => sluice.stop(),
   };
 }
 

@@ -11,7 +11,8 @@ import { type AckResult, PendingCheckpoint } from './pending-checkpoint.js';
 
 export interface CheckpointCoordinatorOptions {
   jobRunId: string;
-  partitions: number;
+  /** How many tasks (slots) every checkpoint needs an acknowledgement from. */
+  tasks: number;
   intervalMs: number;
   timeoutMs: number;
   store: CheckpointStore;
@@ -119,7 +120,7 @@ export class CheckpointCoordinator {
   /** Triggers one checkpoint and waits for it to complete or abort; resolves with it if it completed. */
   async triggerCheckpoint(): Promise<CompletedCheckpoint | undefined> {
     while (this.#pending) await sleep(10);
-    const pending = new PendingCheckpoint(this.#nextId++, this.#o.jobRunId, this.#o.partitions, this.#now());
+    const pending = new PendingCheckpoint(this.#nextId++, this.#o.jobRunId, this.#o.tasks, this.#now());
     this.#pending = pending;
     this.#triggeredAt.set(pending.id, pending.triggeredAt);
     const settled = new Promise<void>((resolve) => {
@@ -129,7 +130,7 @@ export class CheckpointCoordinator {
       () =>
         this.#abortPending(
           'TIMEOUT',
-          `partitions ${pending.missing().join(', ')} did not acknowledge within ${this.#o.timeoutMs}ms`,
+          `tasks ${pending.missing().join(', ')} did not acknowledge within ${this.#o.timeoutMs}ms`,
         ),
       this.#o.timeoutMs,
     );
@@ -165,13 +166,13 @@ export class CheckpointCoordinator {
     const checkpoint = pending.complete(this.#now());
     const previous = this.#stats.lastCompleted;
     if (previous) {
-      const before = new Map(previous.tasks.map((t) => [t.partition, t.position]));
-      const regressed = checkpoint.tasks.find((t) => t.position < (before.get(t.partition) ?? -1));
+      const before = new Map(previous.tasks.map((t) => [t.task, t.position]));
+      const regressed = checkpoint.tasks.find((t) => t.position < (before.get(t.task) ?? -1));
       if (regressed) {
         this.#aborted(
           pending.id,
           'POSITION_WENT_BACKWARDS',
-          `partition ${regressed.partition}: ${before.get(regressed.partition)} → ${regressed.position}`,
+          `${regressed.topic}-${regressed.partition}: ${before.get(regressed.task)} → ${regressed.position}`,
         );
         return;
       }

@@ -1,14 +1,17 @@
-// A checkpoint every partition's task acknowledged: for each partition, the next offset to read,
-// the owner's epoch and the task's state, taken at a batch boundary. Invariant: a partition's
-// position is never lower than in the checkpoint completed before it.
+// A checkpoint every task acknowledged: for each task (a source partition, numbered by slot), the
+// next offset to read, the owner's epoch and the task's state, taken at a batch boundary.
+// Invariant: a task's position is never lower than in the checkpoint completed before it.
 
 export interface TaskSnapshot {
+  /** The task's slot (plan/task-slots.ts). */
+  readonly task: number;
+  readonly topic: string;
   readonly partition: number;
   /** Next offset to read: every record before it is applied by the sink, none after it. */
   readonly position: number;
   /** Fencing epoch of the task that took the snapshot. */
   readonly epoch: number;
-  /** The task's operator state (for the sample job: records it applied since it took the partition). */
+  /** The task's counters since it took the partition (records in, results out, dead letters). */
   readonly state: Record<string, number>;
 }
 
@@ -17,11 +20,11 @@ export interface CompletedCheckpoint {
   readonly jobRunId: string;
   readonly triggeredAt: number;
   readonly completedAt: number;
-  /** One snapshot per partition, sorted by partition. */
+  /** One snapshot per task, sorted by slot. */
   readonly tasks: readonly TaskSnapshot[];
 }
 
-/** partition → position, the form Kafka offset commits take. */
+/** slot → position. */
 export function positionsOf(checkpoint: CompletedCheckpoint): Map<number, number> {
-  return new Map(checkpoint.tasks.map((t) => [t.partition, t.position]));
+  return new Map(checkpoint.tasks.map((t) => [t.task, t.position]));
 }

@@ -1,4 +1,4 @@
-// A checkpoint that was triggered and waits for one acknowledgement per partition. Tasks can only
+// A checkpoint that was triggered and waits for one acknowledgement per task. Tasks can only
 // acknowledge or decline; a late, repeated or unexpected answer is answered with what it is
 // (DUPLICATE, UNKNOWN, DISCARDED), never thrown.
 
@@ -11,14 +11,14 @@ export class PendingCheckpoint {
   readonly id: number;
   readonly jobRunId: string;
   readonly triggeredAt: number;
-  readonly #partitions: number;
+  readonly #tasks: number;
   readonly #acks = new Map<number, TaskSnapshot>();
   #disposed: CheckpointFailureReason | 'COMPLETED' | undefined;
 
-  constructor(id: number, jobRunId: string, partitions: number, triggeredAt: number) {
+  constructor(id: number, jobRunId: string, tasks: number, triggeredAt: number) {
     this.id = id;
     this.jobRunId = jobRunId;
-    this.#partitions = partitions;
+    this.#tasks = tasks;
     this.triggeredAt = triggeredAt;
   }
 
@@ -31,21 +31,21 @@ export class PendingCheckpoint {
   }
 
   get isFullyAcknowledged(): boolean {
-    return this.#acks.size === this.#partitions;
+    return this.#acks.size === this.#tasks;
   }
 
-  /** Partitions that have not acknowledged yet. */
+  /** Tasks (slots) that have not acknowledged yet. */
   missing(): number[] {
-    return Array.from({ length: this.#partitions }, (_, p) => p).filter((p) => !this.#acks.has(p));
+    return Array.from({ length: this.#tasks }, (_, p) => p).filter((p) => !this.#acks.has(p));
   }
 
   acknowledge(snapshot: TaskSnapshot): AckResult {
     if (this.#disposed) return 'DISCARDED';
-    if (snapshot.partition < 0 || snapshot.partition >= this.#partitions) return 'UNKNOWN';
-    const existing = this.#acks.get(snapshot.partition);
+    if (snapshot.task < 0 || snapshot.task >= this.#tasks) return 'UNKNOWN';
+    const existing = this.#acks.get(snapshot.task);
     if (existing && existing.epoch >= snapshot.epoch) return 'DUPLICATE';
     // A newer owner's snapshot replaces an older owner's one.
-    this.#acks.set(snapshot.partition, snapshot);
+    this.#acks.set(snapshot.task, snapshot);
     return 'ACCEPTED';
   }
 
@@ -56,7 +56,7 @@ export class PendingCheckpoint {
   /** Turns a fully acknowledged checkpoint into a completed one. */
   complete(completedAt: number): CompletedCheckpoint {
     if (!this.isFullyAcknowledged)
-      throw new Error(`checkpoint ${this.id} is missing partitions ${this.missing().join(',')}`);
+      throw new Error(`checkpoint ${this.id} is missing tasks ${this.missing().join(',')}`);
     if (this.#disposed) throw new Error(`checkpoint ${this.id} was already ${this.#disposed}`);
     this.#disposed = 'COMPLETED';
     return {
@@ -64,7 +64,7 @@ export class PendingCheckpoint {
       jobRunId: this.jobRunId,
       triggeredAt: this.triggeredAt,
       completedAt,
-      tasks: [...this.#acks.values()].sort((a, b) => a.partition - b.partition),
+      tasks: [...this.#acks.values()].sort((a, b) => a.task - b.task),
     };
   }
 }

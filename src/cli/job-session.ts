@@ -6,20 +6,22 @@ import path from 'node:path';
 import type { SluiceConfig } from '../config/sluice-config.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
 import { infraDown, infraRestart, type ServiceName } from '../infra/infra.js';
-import type { JobRunOptions } from '../jobmanager/job-run.js';
 import { EventLog } from '../logging/event-log.js';
 import { createLogForwarder } from '../logging/log-forwarder.js';
 import { createLogger } from '../logging/logger.js';
+import type { JobRunOptions } from '../runs/seed-run.js';
 import { print, up } from './infra-command.js';
 import { LiveLine } from './live-line.js';
 import { projectRoot } from './project-root.js';
 
 export interface JobSession {
-  /** Options for runJob (and the instrumented runs built on it). */
-  runOptions: JobRunOptions;
+  /** Options for runJob (and the instrumented runs built on it), but the job file. */
+  runOptions: Omit<JobRunOptions, 'jobFile'>;
   events: EventLog;
   line: LiveLine;
   interrupted: () => boolean;
+  /** Resolves at the first Ctrl-C or SIGTERM: how a streaming job is asked to stop. */
+  stopRequested: Promise<void>;
   /** Restarts our own Kafka or Redis (fault injection); only when this session manages infra. */
   restart: (service: 'kafka' | 'redis') => Promise<void>;
 }
@@ -40,13 +42,19 @@ export function taskManagerCommandLine(): string[] {
 
 export async function withJobSession(
   config: SluiceConfig,
-  options: { manageInfra: boolean; keepInfra: boolean },
+  /** `streaming`: a job that runs until stopped; Ctrl-C is its normal end, and the body's code stands. */
+  options: { manageInfra: boolean; keepInfra: boolean; streaming?: boolean },
   body: (session: JobSession) => Promise<number>,
 ): Promise<number> {
   const startedHere: ServiceName[] = [];
   let interrupted = false;
+  let requestStop: () => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => {
+    requestStop = resolve;
+  });
   const onSignal = () => {
     interrupted = true;
+    requestStop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -79,11 +87,12 @@ export async function withJobSession(
         events,
         line,
         interrupted: () => interrupted,
+        stopRequested,
         restart: async (service) => {
           await infraRestart(config.infra, service, { kafkaTimeoutMs: config.kafka.waitTimeoutMs });
         },
       });
-      return interrupted ? 130 : code;
+      return interrupted && !options.streaming ? 130 : code;
     } finally {
       line.done();
     }

@@ -2,7 +2,8 @@
 // how fast, and the check that decides the exit status.
 
 import { describeVerdict } from '../connectors/redis/id-verifier.js';
-import type { JobResult } from '../jobmanager/job-run.js';
+import type { StreamingResult } from '../jobmanager/streaming-job.js';
+import type { JobResult } from '../runs/seed-run.js';
 import { renderTable } from './table.js';
 
 export function renderJobSummary(result: JobResult): string {
@@ -10,7 +11,7 @@ export function renderJobSummary(result: JobResult): string {
     t.id,
     String(t.pid),
     t.status,
-    t.partitions.length === 0 ? '-' : `[${t.partitions.join(', ')}]`,
+    t.tasks.length === 0 ? '-' : `[${t.tasks.join(', ')}]`,
     String(t.consumed),
     `${Math.round(t.rssBytes / 1024 / 1024)} MiB`,
   ]);
@@ -78,5 +79,40 @@ export function renderJobSummary(result: JobResult): string {
   );
   for (const failure of result.failures) lines.push(`Failure:       ${failure}`);
   lines.push(`Logs:          ${result.logDir}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** What a job file's run did, per task and per TaskManager, and how it ended. */
+export function renderStreamingSummary(result: StreamingResult): string {
+  const taskRows = result.tasks.map((t) => [
+    `${t.topic}-${t.partition}`,
+    String(t.totals.consumed),
+    String(t.totals.emitted),
+    String(t.totals.deadLettered),
+  ]);
+  const tmRows = result.taskManagers.map((t) => [
+    t.id,
+    String(t.pid),
+    t.status,
+    String(t.consumed),
+    String(t.emitted),
+  ]);
+  const dead = result.tasks.reduce((n, t) => n + t.totals.deadLettered, 0);
+  const total = (key: 'consumed' | 'emitted') => result.tasks.reduce((n, t) => n + t.totals[key], 0);
+  const cp = result.finalCheckpoint;
+  const lines = [
+    '',
+    `JOB SUMMARY (run ${result.runId}${result.attached ? ', resumed' : ''}, stopped ${result.stoppedBy === 'idle' ? 'when idle' : 'on request'})`,
+    renderTable(['TASK', 'RECORDS IN', 'RECORDS OUT', 'DEAD LETTERS'], taskRows),
+    '',
+    renderTable(['TASKMANAGER', 'PID', 'STATUS', 'RECORDS IN', 'RECORDS OUT'], tmRows),
+    '',
+    `Records:       ${total('consumed')} in, ${total('emitted')} out`,
+    `Dead letters:  ${dead}${dead > 0 ? ` in topic '${result.deadLetterTopic}'` : ''}`,
+    cp
+      ? `Checkpoint:    final #${cp.id} committed at ${cp.tasks.map((t) => `${t.topic}-${t.partition}@${t.position}`).join(', ')}`
+      : 'Checkpoint:    ✘ no final checkpoint completed: the next run resumes from the last one',
+    `Logs:          ${result.logDir}`,
+  ];
   return `${lines.join('\n')}\n`;
 }

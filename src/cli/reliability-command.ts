@@ -10,6 +10,7 @@ import { describeFault, type FaultKind, planFaults } from '../runs/fault-schedul
 import { instrumentedRun } from '../runs/instrumented-run.js';
 import { measureTakeovers } from '../runs/run-analysis.js';
 import { buildRunReport, reliabilityChecks } from '../runs/run-report-builder.js';
+import { seedJobFile } from './built-in-jobs.js';
 import { runAction } from './fail.js';
 import { withJobSession } from './job-session.js';
 import { projectRoot } from './project-root.js';
@@ -71,6 +72,7 @@ export function reliabilityCommand(): Command {
         async (session) => {
           const run = await instrumentedRun({
             ...session.runOptions,
+            jobFile: seedJobFile(),
             plan,
             faultEnvironment: {
               restart: session.restart,

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { writeReport } from '../reports/report-files.js';
 import { instrumentedRun } from '../runs/instrumented-run.js';
 import { buildRunReport, stressChecks } from '../runs/run-report-builder.js';
+import { seedJobFile } from './built-in-jobs.js';
 import { runAction } from './fail.js';
 import { withJobSession } from './job-session.js';
 import { projectRoot } from './project-root.js';
@@ -32,6 +33,7 @@ export function stressCommand(): Command {
         async (session) => {
           const run = await instrumentedRun({
             ...session.runOptions,
+            jobFile: seedJobFile(),
             plan: [],
             faultEnvironment: { restart: session.restart, partitions: config.job.partitions },
           });

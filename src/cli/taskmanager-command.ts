@@ -11,7 +11,9 @@ import { addSettingFlags, CONNECTION_SECURITY_SETTINGS, configFromCli } from './
 
 export function taskManagerCommand(): Command {
   return addSettingFlags(
-    new Command('taskmanager').description("run one TaskManager: a member of the job's consumer group"),
+    new Command('taskmanager')
+      .description("run one TaskManager: a member of the job's consumer group")
+      .option('--job <file>', "this host's copy of the job file (default: the file the JobManager names)"),
     [
       'taskManagerId',
       'jobManagerUrl',
@@ -29,6 +31,7 @@ export function taskManagerCommand(): Command {
       const taskManager = new TaskManager({
         taskManagerId: config.runtime.taskManagerId,
         jobManagerUrl: config.runtime.jobManagerUrl,
+        jobFile: typeof flags.job === 'string' ? flags.job : undefined,
         events: new EventLog(logger),
         connections: config.runtime.taskManagerConnections,
         security: { kafka: config.kafka.security, redis: config.redis },

@@ -356,6 +356,14 @@ export const Settings = {
     defaultRaw: undefined, // TM-<host>-<pid>
     schema: trimmed.regex(/^[A-Za-z0-9_-]{1,64}$/),
   }),
+  stopWhenIdleMs: spec({
+    env: 'SLUICE_STOP_WHEN_IDLE',
+    flag: '--stop-when-idle',
+    accepted:
+      'a duration such as 5s or 1m: stop the job cleanly once no input arrived for that long and everything read is committed',
+    defaultRaw: undefined, // run until stopped
+    schema: duration,
+  }),
   progressEvery: spec({
     env: 'SLUICE_PROGRESS_EVERY',
     flag: '--progress-every',

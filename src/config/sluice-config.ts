@@ -16,12 +16,21 @@ export interface JobConfig {
   readonly delivery: 'exactly-once' | 'at-least-once';
   /** Records the job cannot process go here, with headers saying where from and why. */
   readonly deadLetterTopic: string;
+  /** The dead-letter topic when it was set (SLUICE_DLQ_TOPIC); a job file's default is `<its first topic>.dlq`. */
+  readonly deadLetterTopicGiven: string | undefined;
+  /** The consumer group when it was set (SIMULATOR_KAFKA_CONSUMER_GROUP / --group); a job file's default is `sluice-<job name>`. */
+  readonly consumerGroupGiven: string | undefined;
   /** Record each applied message id so every id can be proven applied exactly once. */
   readonly trackIds: boolean;
 }
 
 export interface KafkaConfig {
   readonly bootstrapServers: string;
+  /**
+   * True when the brokers were named (SLUICE_KAFKA_BOOTSTRAP / --bootstrap-servers): a cluster Sluice
+   * does not manage, where it creates no topics. False: the local cluster `sluice infra` runs.
+   */
+  readonly bootstrapGiven: boolean;
   /** How long components wait for the broker before they give up (the seed's "1-minute wait"). */
   readonly waitTimeoutMs: number;
   /** How every Kafka client of the process authenticates and encrypts (PLAINTEXT by default). */
@@ -92,6 +101,8 @@ export interface RuntimeConfig {
   readonly taskManagerConnections: { readonly bootstrapServers?: string; readonly redisUrl?: string };
   /** Where a new streaming job (`sluice jobmanager`) starts reading. */
   readonly startFrom: 'latest' | 'earliest';
+  /** `sluice run <job>`: stop cleanly once the input has been idle this long (undefined: run until stopped). */
+  readonly stopWhenIdleMs: number | undefined;
   readonly progressEvery: number;
   readonly consumeBatch: number;
   readonly jobTimeoutMs: number;

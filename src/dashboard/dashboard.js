@@ -92,13 +92,18 @@ function drawTaskManagers(list) {
     ` · ${hosts.size} host${hosts.size === 1 ? '' : 's'}`;
 }
 
+/** A task's name: its partition number, or topic-partition when the job reads several topics. */
+function taskLabel(data, p) {
+  return data.topic.includes(',') ? `${p.topic}-${p.topicPartition}` : String(p.partition);
+}
+
 function drawPartitions(data) {
   const body = document.querySelector('#partitions tbody');
   body.replaceChildren(
     ...data.partitions.map((p) => {
       const row = el('tr', { 'data-partition': p.partition, 'data-owner': p.owner ?? '' });
       for (const v of [
-        p.partition,
+        taskLabel(data, p),
         p.owner ?? '–',
         fmt(p.position),
         fmt(p.committedOffset),
@@ -117,7 +122,7 @@ function drawPartitions(data) {
     const w = ((p.lag ?? 0) / max) * 300;
     const y = 10 + i * 28;
     return [
-      svgEl('text', { x: 0, y: y + 14 }, `p${p.partition}`),
+      svgEl('text', { x: 0, y: y + 14 }, `p${taskLabel(data, p)}`),
       svgEl('rect', { x: 30, y, width: Math.max(1, w), height: 18, rx: 3, fill: COLORS[i % COLORS.length] }),
       svgEl('text', { x: 36 + w, y: y + 14 }, fmt(p.lag ?? 0)),
     ];
@@ -166,7 +171,7 @@ function drawOwnership(data, now) {
   const nodes = [];
   data.partitions.forEach((p, row) => {
     const y = 8 + row * 32;
-    nodes.push(svgEl('text', { x: 0, y: y + 15 }, `partition ${p.partition}`));
+    nodes.push(svgEl('text', { x: 0, y: y + 15 }, `partition ${taskLabel(data, p)}`));
     let owner;
     let from = start;
     const segments = [];
@@ -191,7 +196,7 @@ function drawOwnership(data, now) {
         fill: color(s.owner),
         opacity: 0.85,
       });
-      rect.append(svgEl('title', {}, `${s.owner}: partition ${p.partition}`));
+      rect.append(svgEl('title', {}, `${s.owner}: partition ${taskLabel(data, p)}`));
       nodes.push(rect);
       if (x(s.to) - x(s.from) > 40)
         nodes.push(svgEl('text', { x: x(s.from) + 4, y: y + 15, fill: '#fff' }, s.owner));

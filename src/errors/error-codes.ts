@@ -27,6 +27,16 @@ export const ErrorCodes = {
   JOB_FAILED: { retriable: false, exitCode: 1 },
   /** A long-running job's record in Redis cannot be read or does not fit the job's settings. */
   JOB_RECORD_INVALID: { retriable: false, exitCode: 2 },
+  /** A job file cannot be found or loaded, or its default export is not a job definition. */
+  JOB_FILE_INVALID: { retriable: false, exitCode: 2 },
+  /** A `--param` names no parameter of the job, or its value does not fit the job's schema. */
+  JOB_PARAMETER_INVALID: { retriable: false, exitCode: 2 },
+  /** The job's graph cannot run: no source, a stream that reaches no sink, two sinks with one name. */
+  JOB_DEFINITION_INVALID: { retriable: false, exitCode: 2 },
+  /** `sluice produce` got a line that is not a JSON record, or one without the key field it was told to use. */
+  INPUT_INVALID: { retriable: false, exitCode: 2 },
+  /** A topic the job reads or writes does not exist on a cluster Sluice does not manage. */
+  KAFKA_TOPIC_MISSING: { retriable: false, exitCode: 2 },
   /** Redis did not answer (connection refused, timeout). */
   REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
   /** Redis refused the credentials (WRONGPASS, NOAUTH) or its TLS certificate could not be verified. */

@@ -7,12 +7,15 @@ import type { GroupDescriber, GroupView } from '../connectors/kafka/group-descri
 
 export interface MemberSettled {
   clientId: string;
-  partitions: number[];
+  /** The member's partitions of the job's source topics, as task slots. */
+  tasks: number[];
 }
 
 export interface GroupObserverOptions {
   describer: GroupDescriber;
   groupId: string;
+  /** A source partition's task slot; undefined for a topic the job does not read. */
+  slotOf: (topic: string, partition: number) => number | undefined;
   intervalMs?: number;
   /** Every view of the group the broker gave. */
   onView?: (view: GroupView) => void;
@@ -66,22 +69,21 @@ export class GroupObserver {
     const current = new Map<string, string>();
     for (const member of view.members) {
       // The coordinator has settled what it wants this member to have (KIP-848), or there is no target (classic).
+      const slots = (tps: readonly { topic: string; partition: number }[]) =>
+        tps.map((p) => this.#o.slotOf(p.topic, p.partition)).filter((s): s is number => s !== undefined);
       const settled =
         member.targetPartitions === undefined ||
-        key(member.targetPartitions.map((p) => p.partition)) ===
-          key(member.partitions.map((p) => p.partition));
+        key(slots(member.targetPartitions)) === key(slots(member.partitions));
       if (!settled) continue;
-      const assignment = key(member.partitions.map((p) => p.partition));
+      const tasks = slots(member.partitions);
+      const assignment = key(tasks);
       current.set(member.clientId, assignment);
       if (
         this.#previous.get(member.clientId) === assignment &&
         (this.#reported.get(member.clientId) !== assignment || this.#o.awaitsNotice?.(member.clientId))
       ) {
         this.#reported.set(member.clientId, assignment);
-        this.#o.onSettled({
-          clientId: member.clientId,
-          partitions: member.partitions.map((p) => p.partition),
-        });
+        this.#o.onSettled({ clientId: member.clientId, tasks });
       }
     }
     this.#previous = current;

@@ -11,8 +11,10 @@ import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import type { KafkaSecurity } from '../connectors/kafka/client-config.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
 import type { EventLog } from '../logging/event-log.js';
+import type { TaskSlots } from '../plan/task-slots.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
 import { GroupObserver } from './group-observer.js';
+import { slotsOf } from './job-spec.js';
 import type { ClusterView, TopicOffsets } from './rest/cluster-view.js';
 import { registerRestApi } from './rest/rest-routes.js';
 import { isGone, TaskManagerRegistry } from './taskmanager-registry.js';
@@ -47,6 +49,8 @@ export interface JobManagerOptions {
 export class JobManager implements ClusterView {
   readonly registry = new TaskManagerRegistry();
   readonly job: JobSpec;
+  /** The job's tasks: one per partition of each source topic. */
+  readonly slots: TaskSlots;
   readonly #options: JobManagerOptions;
   readonly #sockets = new Map<string, WebSocket>();
   readonly #lastHeard = new Map<string, number>();
@@ -68,12 +72,13 @@ export class JobManager implements ClusterView {
   constructor(options: JobManagerOptions) {
     this.#options = options;
     this.job = options.job;
+    this.slots = slotsOf(options.job);
     const cp = options.checkpointing;
     const events = options.events;
     this.checkpoints = cp
       ? new CheckpointCoordinator({
           jobRunId: options.job.runId,
-          partitions: options.job.partitions,
+          tasks: this.slots.size,
           intervalMs: cp.intervalMs,
           timeoutMs: cp.timeoutMs,
           store: cp.store,
@@ -81,16 +86,19 @@ export class JobManager implements ClusterView {
           trigger: (checkpointId) => this.#broadcast({ type: 'trigger_checkpoint', checkpointId }),
           notReady: () => {
             const owners = this.registry.owners();
-            const orphans = Array.from({ length: options.job.partitions }, (_, p) => p).filter(
-              (p) => owners.get(p)?.length !== 1,
-            );
-            return orphans.length > 0 ? `partitions ${orphans.join(', ')} have no single owner` : undefined;
+            const orphans = this.slots
+              .all()
+              .filter((t) => owners.get(t.slot)?.length !== 1)
+              .map((t) => t.id);
+            return orphans.length > 0 ? `tasks ${orphans.join(', ')} have no single owner` : undefined;
           },
           notifyComplete: (checkpoint) =>
             this.#broadcast({
               type: 'checkpoint_complete',
               checkpointId: checkpoint.id,
               offsets: checkpoint.tasks.map((t) => ({
+                task: t.task,
+                topic: t.topic,
                 partition: t.partition,
                 position: t.position,
                 epoch: t.epoch,
@@ -151,11 +159,12 @@ export class JobManager implements ClusterView {
           onHeard: (id) => this.#lastHeard.set(id, Date.now()),
           onCheckpointAck: (_id, m) => this.checkpoints?.acknowledge(m.checkpointId, m.snapshots),
           onCheckpointDecline: (id, m) => this.checkpoints?.decline(m.checkpointId, `${id}: ${m.reason}`),
-          onEvent: (id, event) => {
-            if (event.type === 'taskmanager.partitions_revoked')
-              this.checkpoints?.ownershipChanged('revoked', `${id} handed partitions over`);
-            if (event.type === 'taskmanager.partitions_lost')
-              this.checkpoints?.ownershipChanged('lost', `${id} lost partitions`);
+          onOwnership: (id, message) => {
+            if (message.kind !== 'assigned')
+              this.checkpoints?.ownershipChanged(
+                message.kind,
+                `${id} ${message.kind === 'lost' ? 'lost' : 'handed over'} tasks ${message.tasks.join(', ')}`,
+              );
           },
         },
         request.socket.remoteAddress?.replace(/^::ffff:/, ''),
@@ -176,13 +185,14 @@ export class JobManager implements ClusterView {
     this.#observer = new GroupObserver({
       describer: this.#describer,
       groupId: this.job.groupId,
+      slotOf: (topic, partition) => this.slots.slotOf(topic, partition),
       onView: (view) => {
         this.brokerView = view;
       },
       onSettled: (member) => {
         const tm = this.#liveByClientId(member.clientId);
         const socket = tm ? this.#sockets.get(tm.id) : undefined;
-        if (socket) send(socket, { type: 'membership', partitions: member.partitions });
+        if (socket) send(socket, { type: 'membership', tasks: member.tasks });
       },
       // Still JOINING by its own account: it has not heard (or could not yet use) the notice.
       awaitsNotice: (clientId) => {
@@ -246,7 +256,7 @@ export class JobManager implements ClusterView {
   #admin: KafkaAdmin | undefined;
   #offsets: { at: number; value: Promise<TopicOffsets | undefined> } | undefined;
 
-  /** The group's committed and the topic's end offsets, for /partitions and /metrics; cached for a second. */
+  /** The group's committed and the source topics' end offsets by slot, for /partitions and /metrics; cached for a second. */
   offsets(): Promise<TopicOffsets | undefined> {
     const now = Date.now();
     if (this.#offsets && now - this.#offsets.at < 1000) return this.#offsets.value;
@@ -261,10 +271,17 @@ export class JobManager implements ClusterView {
     const admin = this.#admin;
     const value = (async () => {
       try {
-        const [committed, end] = await Promise.all([
-          admin.committedOffsets(this.job.groupId, this.job.topic, this.job.partitions),
-          admin.endOffsets(this.job.topic, this.job.partitions),
-        ]);
+        const committed = new Map<number, number>();
+        const end = new Map<number, number>();
+        for (const { topic, partitions } of this.slots.topics) {
+          const [c, e] = await Promise.all([
+            admin.committedOffsets(this.job.groupId, topic, partitions),
+            admin.endOffsets(topic, partitions),
+          ]);
+          for (const [partition, offset] of c)
+            committed.set(this.slots.slotOf(topic, partition) ?? -1, offset);
+          for (const [partition, offset] of e) end.set(this.slots.slotOf(topic, partition) ?? -1, offset);
+        }
         return { committed, end };
       } catch {
         return undefined;

@@ -1,17 +1,20 @@
-// Where a long-running job's identity lives: its run id and where it started, in Redis beside its
-// results and checkpoints. A restarted JobManager reads it and attaches to the same run (its
-// TaskManagers re-register with that run id) instead of starting over and resetting the sink.
+// Where a long-running job's identity lives: its run id, the job it runs, and where the run started
+// each source partition, in Redis under the job's consumer group. A restarted JobManager reads it
+// and attaches to the same run (its TaskManagers re-register with that run id) instead of starting
+// over and resetting the sinks.
 
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { SluiceError } from '../errors/sluice-error.js';
+import { jobKeys } from '../runtime/job-keys.js';
 
 const JobRecord = z.object({
   runId: z.string(),
   createdAt: z.number(),
+  jobName: z.string(),
   startFrom: z.enum(['latest', 'earliest']),
-  /** Each partition's first offset of the run (index = partition). */
-  startPositions: z.array(z.number().int().nonnegative()),
+  /** Each source topic's first offsets of the run (index = partition). */
+  sources: z.array(z.object({ topic: z.string(), startPositions: z.array(z.number().int().nonnegative()) })),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
@@ -19,9 +22,9 @@ export class JobRecordStore {
   readonly #redis: Redis;
   readonly key: string;
 
-  constructor(redis: Redis, namespace: { groupId: string; topic: string }) {
+  constructor(redis: Redis, groupId: string) {
     this.#redis = redis;
-    this.key = `sluice:job:${namespace.groupId}:${namespace.topic}`;
+    this.key = jobKeys(groupId).record;
   }
 
   /**
@@ -41,7 +44,7 @@ export class JobRecordStore {
     throw new SluiceError(
       'JOB_RECORD_INVALID',
       `The job record at Redis key '${this.key}' is unreadable. Fix: pass --new-run to start a new run ` +
-        '(the sink is reset), or restore the record.',
+        '(its results start from zero), or restore the record.',
     );
   }
 

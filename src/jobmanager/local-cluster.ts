@@ -98,7 +98,8 @@ export class LocalCluster {
   async start(): Promise<string> {
     const url = await this.jobManager.start();
     this.#launcher = new TaskManagerLauncher({
-      command: this.#o.taskManagerCommand,
+      // Every TaskManager started here loads the same job file: its build is checked at registration.
+      command: [...this.#o.taskManagerCommand, '--job', this.#o.job.job.file],
       jobManagerUrl: url,
       logDir: path.join(this.#o.logDir),
       env: {
@@ -154,14 +155,14 @@ export class LocalCluster {
    * pass through unbalanced steps) and every connected TaskManager is ACTIVE or IDLE.
    */
   async waitForDistribution(timeoutMs: number, expectedTaskManagers?: number): Promise<TaskManagerView[]> {
-    const partitions = this.#o.job.partitions;
+    const slots = this.jobManager.slots.size;
     let snapshot: TaskManagerView[] = [];
     await this.#waitFor('every partition to be assigned', timeoutMs, () => {
       snapshot = this.registry.connected();
       if (expectedTaskManagers !== undefined && snapshot.length !== expectedTaskManagers) return undefined;
       const owners = this.registry.owners();
-      for (let p = 0; p < partitions; p++) if (owners.get(p)?.length !== 1) return undefined;
-      const counts = snapshot.map((t) => t.partitions.length);
+      for (let slot = 0; slot < slots; slot++) if (owners.get(slot)?.length !== 1) return undefined;
+      const counts = snapshot.map((t) => t.tasks.length);
       if (Math.max(...counts) - Math.min(...counts) > 1) return undefined;
       return snapshot.every((t) => t.status === 'ACTIVE' || t.status === 'IDLE') ? true : undefined;
     });
@@ -208,7 +209,7 @@ export class LocalCluster {
           'JOB_FAILED',
           `Timed out after ${timeoutMs}ms waiting for ${what}. TaskManagers: ${this.registry
             .list()
-            .map((t) => `${t.id}=${t.status}[${t.partitions.join(',')}]`)
+            .map((t) => `${t.id}=${t.status}[${t.tasks.join(',')}]`)
             .join(' ')}. Their logs are in ${this.#o.logDir}.`,
         );
       }

@@ -3,7 +3,7 @@
 // from their events. Invariant: a TaskManager id is registered by at most one live connection.
 
 import { EventEmitter } from 'node:events';
-import type { PartitionReport, TaskManagerStatus } from '../protocol/messages.js';
+import type { TaskManagerStatus, TaskReport } from '../protocol/messages.js';
 
 /** DISCONNECTED: its connection closed; STOPPED: it exited when asked; LOST: it died unexpectedly. */
 export type RegistryStatus = TaskManagerStatus | 'DISCONNECTED' | 'STOPPED' | 'LOST';
@@ -17,10 +17,12 @@ export interface TaskManagerView {
   readonly address: string | undefined;
   readonly clientId: string;
   readonly status: RegistryStatus;
-  /** Partitions it owns, per its last heartbeat, sorted. */
-  readonly partitions: readonly number[];
-  readonly partitionReports: readonly PartitionReport[];
+  /** Tasks (slots) it owns, per its last heartbeat, sorted; with one source topic, its partitions. */
+  readonly tasks: readonly number[];
+  readonly taskReports: readonly TaskReport[];
   readonly consumed: number;
+  /** Results its tasks handed to sinks. */
+  readonly emitted: number;
   /** Records per second between its last two heartbeats. */
   readonly rate: number;
   readonly rssBytes: number;
@@ -35,18 +37,27 @@ export interface TaskManagerView {
   readonly lastHeartbeatAt: number | undefined;
 }
 
+/** What a task did, summed over every owner it had. */
+export interface TaskTotals {
+  readonly consumed: number;
+  readonly emitted: number;
+  readonly deadLettered: number;
+}
+
 export interface OwnershipChange {
   readonly at: number;
   readonly taskManagerId: string;
   readonly kind: 'assigned' | 'revoked' | 'lost';
-  readonly partitions: readonly number[];
+  /** Slots. */
+  readonly tasks: readonly number[];
 }
 
 /** A task's first applied batch: from then on the partition progresses on that TaskManager. */
 export interface PartitionResumed {
   readonly at: number;
   readonly taskManagerId: string;
-  readonly partition: number;
+  /** The task's slot. */
+  readonly task: number;
 }
 
 export interface RegistrationRequest {
@@ -71,6 +82,8 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   readonly #entries = new Map<string, TaskManagerView>();
   readonly #timeline: OwnershipChange[] = [];
   readonly #resumed: PartitionResumed[] = [];
+  /** Per slot: the last counts of owners that no longer have the task. */
+  readonly #retiredTasks = new Map<number, TaskTotals>();
   /** Latency buckets of earlier processes of a TaskManager id (before a restart). */
   readonly #retiredLatency: Record<string, number>[] = [];
   readonly #now: () => number;
@@ -105,9 +118,10 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       address: request.address,
       clientId: request.clientId,
       status: 'STARTING',
-      partitions: [],
-      partitionReports: [],
+      tasks: [],
+      taskReports: [],
       consumed: existing?.consumed ?? 0,
+      emitted: existing?.emitted ?? 0,
       rate: 0,
       rssBytes: 0,
       lastCommittedCheckpoint: 0,
@@ -127,8 +141,9 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     id: string,
     report: {
       status: TaskManagerStatus;
-      partitions: PartitionReport[];
+      tasks: TaskReport[];
       consumed: number;
+      emitted: number;
       rssBytes: number;
       lastCommittedCheckpoint: number;
       latency: Record<string, number>;
@@ -140,12 +155,15 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   ): void {
     const entry = this.#entries.get(id);
     if (!entry || isGone(entry.status)) return;
+    const kept = new Set(report.tasks.map((t) => t.task));
+    this.#retireTasks(entry.taskReports.filter((r) => !kept.has(r.task)));
     this.#entries.set(id, {
       ...entry,
       status: report.status,
-      partitions: report.partitions.map((p) => p.partition).sort((a, b) => a - b),
-      partitionReports: report.partitions,
+      tasks: report.tasks.map((t) => t.task).sort((a, b) => a - b),
+      taskReports: report.tasks,
       consumed: report.consumed,
+      emitted: report.emitted,
       rate:
         entry.lastHeartbeatAt !== undefined &&
         this.#now() > entry.lastHeartbeatAt &&
@@ -164,34 +182,27 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     this.emit('change');
   }
 
-  /** Records ownership changes from a TaskManager's events. */
-  event(id: string, at: number, event: { type: string; [key: string]: unknown }): void {
-    if (event.type === 'taskmanager.partition_resumed' && typeof event.partition === 'number') {
-      this.#resumed.push({ at, taskManagerId: id, partition: event.partition });
-      return;
-    }
-    const kind =
-      event.type === 'taskmanager.partitions_assigned'
-        ? 'assigned'
-        : event.type === 'taskmanager.partitions_revoked'
-          ? 'revoked'
-          : event.type === 'taskmanager.partitions_lost'
-            ? 'lost'
-            : undefined;
-    if (!kind || !Array.isArray(event.partitions)) return;
-    this.#timeline.push({ at, taskManagerId: id, kind, partitions: event.partitions.map(Number) });
+  /** An ownership change a TaskManager reported (typed message, not a log line). */
+  ownership(id: string, at: number, kind: OwnershipChange['kind'], tasks: readonly number[]): void {
+    this.#timeline.push({ at, taskManagerId: id, kind, tasks: [...tasks].sort((a, b) => a - b) });
     this.emit('change');
+  }
+
+  /** A task's first applied batch on this TaskManager. */
+  resumedAt(id: string, at: number, task: number): void {
+    this.#resumed.push({ at, taskManagerId: id, task });
   }
 
   disconnected(id: string): void {
     const entry = this.#entries.get(id);
     if (!entry || isGone(entry.status)) return;
+    this.#retireTasks(entry.taskReports);
     this.#entries.set(id, {
       ...entry,
       status: 'DISCONNECTED',
       rate: 0,
-      partitions: [],
-      partitionReports: [],
+      tasks: [],
+      taskReports: [],
     });
     this.emit('change');
   }
@@ -200,14 +211,42 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   exited(id: string, pid: number, expected: boolean): void {
     const entry = this.#entries.get(id);
     if (!entry || entry.pid !== pid) return;
+    if (!isGone(entry.status)) this.#retireTasks(entry.taskReports);
     this.#entries.set(id, {
       ...entry,
       status: expected ? 'STOPPED' : 'LOST',
       rate: 0,
-      partitions: [],
-      partitionReports: [],
+      tasks: [],
+      taskReports: [],
     });
     this.emit('change');
+  }
+
+  #retireTasks(reports: readonly TaskReport[]): void {
+    for (const r of reports) {
+      const before = this.#retiredTasks.get(r.task) ?? { consumed: 0, emitted: 0, deadLettered: 0 };
+      this.#retiredTasks.set(r.task, {
+        consumed: before.consumed + r.consumed,
+        emitted: before.emitted + r.emitted,
+        deadLettered: before.deadLettered + r.deadLettered,
+      });
+    }
+  }
+
+  /** Per slot: records in, results out and dead letters, over every owner the task had. */
+  taskTotals(): Map<number, TaskTotals> {
+    const totals = new Map(this.#retiredTasks);
+    for (const tm of this.connected()) {
+      for (const r of tm.taskReports) {
+        const before = totals.get(r.task) ?? { consumed: 0, emitted: 0, deadLettered: 0 };
+        totals.set(r.task, {
+          consumed: before.consumed + r.consumed,
+          emitted: before.emitted + r.emitted,
+          deadLettered: before.deadLettered + r.deadLettered,
+        });
+      }
+    }
+    return totals;
   }
 
   get(id: string): TaskManagerView | undefined {
@@ -222,11 +261,11 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     return this.list().filter((t) => !isGone(t.status));
   }
 
-  /** Partition → ids of the TaskManagers that report owning it (more than one means a hand-over in progress). */
+  /** Slot → ids of the TaskManagers that report owning it (more than one means a hand-over in progress). */
   owners(): Map<number, string[]> {
     const owners = new Map<number, string[]>();
     for (const tm of this.connected()) {
-      for (const p of tm.partitions) owners.set(p, [...(owners.get(p) ?? []), tm.id]);
+      for (const slot of tm.tasks) owners.set(slot, [...(owners.get(slot) ?? []), tm.id]);
     }
     return owners;
   }

@@ -20,7 +20,24 @@ export interface SocketContext {
     id: string,
     message: Extract<TaskManagerMessage, { type: 'checkpoint_decline' }>,
   ) => void;
-  onEvent: (id: string, event: { type: string; [key: string]: unknown }) => void;
+  onOwnership: (id: string, message: Extract<TaskManagerMessage, { type: 'ownership' }>) => void;
+}
+
+type Registration = Extract<TaskManagerMessage, { type: 'register' }>;
+
+/**
+ * Why a TaskManager may not run this job, or undefined: its job must be the JobManager's own build
+ * (the same content hash). A TaskManager that names no job loads the JobManager's file and checks
+ * the hash itself.
+ */
+export function jobMismatch(job: JobSpec, registration: Registration): string | undefined {
+  const theirs = registration.job;
+  if (!theirs) return undefined;
+  if (theirs.name === job.job.name && theirs.buildHash === job.buildHash) return undefined;
+  return (
+    `its job is '${theirs.name}' build ${theirs.buildHash} (${theirs.file}), the JobManager runs '${job.job.name}' ` +
+    `build ${job.buildHash} (${job.job.file}); deploy the same job code on every host`
+  );
 }
 
 export function handleTaskManagerSocket(
@@ -39,6 +56,12 @@ export function handleTaskManagerSocket(
     if (!parsed.success) return;
     const message = parsed.data;
     if (message.type === 'register') {
+      const mismatch = jobMismatch(context.job, message);
+      if (mismatch) {
+        send(socket, { type: 'rejected', reason: mismatch });
+        socket.close();
+        return;
+      }
       const result = context.registry.register({ ...message, address: remoteAddress });
       if (!result.ok) {
         send(socket, { type: 'rejected', reason: result.reason });
@@ -56,9 +79,12 @@ export function handleTaskManagerSocket(
       case 'heartbeat':
         context.registry.heartbeat(id, message);
         break;
-      case 'event':
-        context.registry.event(id, message.at, message.event);
-        context.onEvent(id, message.event);
+      case 'ownership':
+        context.registry.ownership(id, message.at, message.kind, message.tasks);
+        context.onOwnership(id, message);
+        break;
+      case 'task_resumed':
+        context.registry.resumedAt(id, message.at, message.task);
         break;
       case 'checkpoint_ack':
         context.onCheckpointAck(id, message);

@@ -87,7 +87,6 @@ export type TaskManagerEvent =
       taskManagerId: string;
       partition: number;
       epoch: number;
-      currentEpoch: number;
     }
   | { type: 'taskmanager.source_completed'; taskManagerId: string; consumed: number }
   /** The link to the JobManager broke; the TaskManager keeps consuming and registers again. */

@@ -50,7 +50,7 @@ export function renderSeedLine(event: SluiceEvent): string {
     case 'taskmanager.partition_resumed':
       return `▶️ TaskManager ${event.taskManagerId}: partition ${event.partition} progressing again from offset ${event.offset}`;
     case 'taskmanager.write_fenced':
-      return `🧟 TaskManager ${event.taskManagerId}: write to partition ${event.partition} rejected - it no longer owns it (epoch ${event.epoch}, current ${event.currentEpoch})`;
+      return `🧟 TaskManager ${event.taskManagerId}: write to partition ${event.partition} rejected - it no longer owns it (its epoch ${event.epoch} is not the current one)`;
     case 'taskmanager.source_completed':
       return `🏁 TaskManager ${event.taskManagerId}: Kafka source function completed. Total messages consumed: ${event.consumed}`;
     case 'taskmanager.jobmanager_disconnected':

@@ -6,48 +6,58 @@ import { z } from 'zod';
 
 /** What a TaskManager needs to run its share of the job; sent by the JobManager on registration. */
 export const JobSpec = z.object({
-  jobName: z.string(),
+  /** The job as the JobManager loaded it: its name and file (TaskManagers load their own copy). */
+  job: z.object({ name: z.string(), file: z.string(), description: z.string() }),
+  /** The job's parameters as given (`--param` texts): each side reads them through the job's schema. */
+  parameters: z.record(z.string(), z.string()),
+  /** Content hash of the job's code: a TaskManager with another build is refused. */
+  buildHash: z.string(),
   runId: z.string(),
-  topic: z.string(),
-  partitions: z.number().int().positive(),
+  /** The topics the job reads, in slot order (see plan/task-slots.ts), and where this run starts each partition. */
+  sources: z.array(
+    z.object({
+      topic: z.string(),
+      partitions: z.number().int().positive(),
+      /** Each partition's first offset of the run (index = partition; -1: not known). */
+      startPositions: z.array(z.number().int()),
+    }),
+  ),
   groupId: z.string(),
   groupProtocol: z.enum(['consumer', 'classic']),
   bootstrapServers: z.string(),
   kafkaWaitTimeoutMs: z.number().int().positive(),
+  /** The runtime's Redis: leases, checkpoints, and the job's Redis sinks. */
   redisUrl: z.string(),
-  counterKey: z.string(),
-  /** Where results go: the seed's Redis counter, or an output topic written in Kafka transactions. */
-  sink: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('redis-counter') }),
-    z.object({ kind: z.literal('kafka'), topic: z.string() }),
-  ]),
-  /** exactly-once (default), or the unguarded at-least-once baseline kept for measurements. */
-  delivery: z.enum(['exactly-once', 'at-least-once']),
-  /** Each partition's end when the run started: no run reads before it. */
-  startPositions: z.array(z.number().int().nonnegative()),
   /** Where records the job cannot process go (with headers saying where from and why). */
   deadLetterTopic: z.string(),
-  /** Record every applied message id (a bitmap in Redis), so a verifier can prove each id once. */
-  trackIds: z.boolean(),
   progressEvery: z.number().int().positive(),
   consumeBatch: z.number().int().positive(),
+  checkpointTimeoutMs: z.number().int().positive(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 
 export const TaskManagerStatus = z.enum(['STARTING', 'JOINING', 'ACTIVE', 'IDLE', 'STOPPING']);
 export type TaskManagerStatus = z.infer<typeof TaskManagerStatus>;
 
-export const PartitionReport = z.object({
+export const TaskReport = z.object({
+  /** The task's slot (plan/task-slots.ts): with one source topic, its partition. */
+  task: z.number().int().nonnegative(),
+  topic: z.string(),
   partition: z.number().int().nonnegative(),
-  /** Next offset this task will read (its applied position). */
+  /** Next offset this task will read (-1: none yet). */
   position: z.number().int(),
-  /** Records this task applied since it took the partition. */
+  /** Records this task processed since it took the partition. */
   consumed: z.number().int().nonnegative(),
+  /** Results it handed to sinks, and records it sent to the dead-letter topic. */
+  emitted: z.number().int().nonnegative(),
+  deadLettered: z.number().int().nonnegative(),
   state: z.string(),
 });
-export type PartitionReport = z.infer<typeof PartitionReport>;
+export type TaskReport = z.infer<typeof TaskReport>;
 
 export const TaskSnapshot = z.object({
+  task: z.number().int().nonnegative(),
+  topic: z.string(),
   partition: z.number().int().nonnegative(),
   position: z.number().int().nonnegative(),
   epoch: z.number().int().positive(),
@@ -61,12 +71,16 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     pid: z.number().int(),
     host: z.string(),
     clientId: z.string(),
+    /** The job this TaskManager loaded, and its build's content hash: it must match the JobManager's. */
+    job: z.object({ name: z.string(), file: z.string(), buildHash: z.string() }).optional(),
   }),
   z.object({
     type: z.literal('heartbeat'),
     status: TaskManagerStatus,
-    partitions: z.array(PartitionReport),
+    tasks: z.array(TaskReport),
     consumed: z.number().int().nonnegative(),
+    /** Results handed to sinks. */
+    emitted: z.number().int().nonnegative(),
     rssBytes: z.number().int().nonnegative(),
     /** The last checkpoint whose offsets this TaskManager committed to Kafka. */
     lastCommittedCheckpoint: z.number().int().nonnegative(),
@@ -90,14 +104,25 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('checkpoint_decline'),
     checkpointId: z.number().int(),
-    partitions: z.array(z.number().int()),
+    tasks: z.array(z.number().int()),
     reason: z.string(),
   }),
-  /** A TaskManager event (assignment, revocation, loss, idle, ...) for the JobManager's timeline. */
+  /**
+   * Tasks changed owner here: assigned (created and restored), revoked (handed over) or lost. The
+   * JobManager's timeline records it, and a revocation or loss aborts the pending checkpoint.
+   */
   z.object({
-    type: z.literal('event'),
+    type: z.literal('ownership'),
     at: z.number(),
-    event: z.looseObject({ type: z.string() }),
+    kind: z.enum(['assigned', 'revoked', 'lost']),
+    tasks: z.array(z.number().int().nonnegative()),
+  }),
+  /** A task applied its first batch: its partition progresses again here (takeover times). */
+  z.object({
+    type: z.literal('task_resumed'),
+    at: z.number(),
+    task: z.number().int().nonnegative(),
+    offset: z.number().int(),
   }),
 ]);
 export type TaskManagerMessage = z.infer<typeof TaskManagerMessage>;
@@ -110,18 +135,24 @@ export const JobManagerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop'), reason: z.string() }),
   /** Snapshot every task now (after its batch in flight) and acknowledge. */
   z.object({ type: z.literal('trigger_checkpoint'), checkpointId: z.number().int() }),
-  /** The checkpoint completed: commit its offsets for the partitions still owned at the same epoch. */
+  /** The checkpoint completed: commit its offsets for the tasks still owned at the same epoch. */
   z.object({
     type: z.literal('checkpoint_complete'),
     checkpointId: z.number().int(),
     offsets: z.array(
-      z.object({ partition: z.number().int(), position: z.number().int(), epoch: z.number().int() }),
+      z.object({
+        task: z.number().int(),
+        topic: z.string(),
+        partition: z.number().int(),
+        position: z.number().int(),
+        epoch: z.number().int(),
+      }),
     ),
   }),
   /** The checkpoint failed: release what waits for it (prepared transactions stay open). */
   z.object({ type: z.literal('checkpoint_aborted'), checkpointId: z.number().int() }),
-  /** The broker lists this TaskManager as a group member owning these partitions (settled). */
-  z.object({ type: z.literal('membership'), partitions: z.array(z.number().int().nonnegative()) }),
+  /** The broker lists this TaskManager as a group member owning these tasks (slots; settled). */
+  z.object({ type: z.literal('membership'), tasks: z.array(z.number().int().nonnegative()) }),
 ]);
 export type JobManagerMessage = z.infer<typeof JobManagerMessage>;
 

@@ -4,8 +4,8 @@
 
 import os from 'node:os';
 import { describeVerdict } from '../connectors/redis/id-verifier.js';
-import type { JobResult } from '../jobmanager/job-run.js';
 import type { FaultTakeover, OwnershipSegment, Series } from '../runs/run-analysis.js';
+import type { JobResult } from '../runs/seed-run.js';
 
 export interface Check {
   name: string;

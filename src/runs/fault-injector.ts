@@ -3,8 +3,8 @@
 // SIGCONT). Records what was hit and when, for the takeover measurements that follow.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunContext } from '../jobmanager/job-run.js';
 import type { FaultKind, PlannedFault } from './fault-schedule.js';
+import type { RunContext } from './seed-run.js';
 
 export interface FaultRecord {
   readonly kind: FaultKind;
@@ -56,7 +56,7 @@ async function inject(
   const at = Date.now();
   const base = { kind: fault.kind, plannedAt: fault.at, at, elapsedMs: ctx.elapsed() };
   const all = Array.from({ length: env.partitions }, (_, p) => p);
-  const active = ctx.cluster.registry.connected().filter((t) => t.partitions.length > 0 && !hit.has(t.pid));
+  const active = ctx.cluster.registry.connected().filter((t) => t.tasks.length > 0 && !hit.has(t.pid));
   const victim = active[Math.floor(fault.pick * active.length)];
   if (victim && fault.kind !== 'zombie') hit.add(victim.pid);
   switch (fault.kind) {
@@ -81,7 +81,7 @@ async function inject(
           detail: `${fault.kind}: no ACTIVE TaskManager to hit`,
           durationMs: 0,
         };
-      const affected = [...victim.partitions];
+      const affected = [...victim.tasks];
       if (fault.kind === 'kill') {
         ctx.cluster.kill(victim.id, 'SIGKILL');
         return {

@@ -2,7 +2,6 @@
 // out while the input flows. Stress and reliability runs are this, with and without faults.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JobResult, type JobRunOptions, runJob } from '../jobmanager/job-run.js';
 import type {
   OwnershipChange,
   PartitionResumed,
@@ -11,6 +10,7 @@ import type {
 import { type FaultEnvironment, type FaultRecord, injectFaults } from './fault-injector.js';
 import type { PlannedFault } from './fault-schedule.js';
 import { RunRecorder, type RunSample } from './run-recorder.js';
+import { type JobResult, type JobRunOptions, runJob } from './seed-run.js';
 
 export interface InstrumentedRun {
   result: JobResult;

@@ -38,7 +38,7 @@ export function measureTakeovers(
         const hit = resumed.find(
           (r) =>
             r.at >= fault.at &&
-            r.partition === partition &&
+            r.task === partition &&
             (fault.kind !== 'zombie' || r.taskManagerId !== fault.target),
         );
         return { partition, ms: hit ? hit.at - fault.at : undefined, by: hit?.taskManagerId };
@@ -61,7 +61,7 @@ export function measureTakeovers(
       .filter(
         (c) => c.at >= fault.at && c.at < until && c.taskManagerId === fault.target && c.kind !== 'assigned',
       )
-      .map((c) => ({ taskManagerId: c.taskManagerId, kind: c.kind, partitions: c.partitions }));
+      .map((c) => ({ taskManagerId: c.taskManagerId, kind: c.kind, partitions: c.tasks }));
     return { ...fault, partitions, takeoverMs, handovers };
   });
 }
@@ -102,7 +102,7 @@ export function ownershipSegments(
     open.delete(partition);
   };
   for (const change of [...timeline].sort((a, b) => a.at - b.at)) {
-    for (const partition of change.partitions) {
+    for (const partition of change.tasks) {
       if (change.kind === 'assigned') {
         close(partition, change.at);
         open.set(partition, { taskManagerId: change.taskManagerId, from: change.at });

@@ -66,13 +66,13 @@ export class RunRecorder {
   sample(): void {
     const positions: Record<number, number> = {};
     const taskManagers = this.#registry.list().map((t) => {
-      for (const report of t.partitionReports) {
-        positions[report.partition] = Math.max(positions[report.partition] ?? -1, report.position);
+      for (const report of t.taskReports) {
+        positions[report.task] = Math.max(positions[report.task] ?? -1, report.position);
       }
       return {
         id: t.id,
         status: t.status,
-        partitions: [...t.partitions],
+        partitions: [...t.tasks],
         consumed: t.consumed,
         rssBytes: t.rssBytes,
         heartbeatAt: t.lastHeartbeatAt,

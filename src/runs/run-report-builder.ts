@@ -59,16 +59,15 @@ export function stressChecks(run: InstrumentedRun, config: SluiceConfig): Check[
     n >= partitions
       ? {
           name: 'exactly 1 partition per ACTIVE TaskManager',
-          ok: active.every((t) => t.partitions.length === 1),
-          detail: active.map((t) => `${t.id}=[${t.partitions.join(',')}]`).join(' '),
+          ok: active.every((t) => t.tasks.length === 1),
+          detail: active.map((t) => `${t.id}=[${t.tasks.join(',')}]`).join(' '),
         }
       : {
           name: 'partitions balanced over the TaskManagers',
           ok:
-            Math.max(...active.map((t) => t.partitions.length)) -
-              Math.min(...active.map((t) => t.partitions.length)) <=
+            Math.max(...active.map((t) => t.tasks.length)) - Math.min(...active.map((t) => t.tasks.length)) <=
             1,
-          detail: active.map((t) => `${t.id}=[${t.partitions.join(',')}]`).join(' '),
+          detail: active.map((t) => `${t.id}=[${t.tasks.join(',')}]`).join(' '),
         },
     {
       name: `message flow on all ${partitions} partitions`,
@@ -185,7 +184,7 @@ export function buildRunReport(
       id: t.id,
       pid: t.pid,
       status: t.status,
-      partitions: [...t.partitions],
+      partitions: [...t.tasks],
       consumed: t.consumed,
       rssMiB: Math.round(Math.max(t.rssBytes, peak.get(t.id) ?? 0) / 2 ** 20),
     })),
@@ -212,7 +211,10 @@ export function buildRunReport(
       return { ...o, points: relative(o.points, origin) };
     })(),
     partitionRecords: partitionRecords(run),
-    resumed: relative(run.resumed, origin),
+    resumed: relative(
+      run.resumed.map((r) => ({ at: r.at, taskManagerId: r.taskManagerId, partition: r.task })),
+      origin,
+    ),
     inputStartMs: run.inputStartedAt - origin,
     durationMs,
   };

@@ -19,17 +19,19 @@ export interface Registration {
   pid: number;
   host: string;
   clientId: string;
+  /** The job this TaskManager loaded (name, file, build hash), checked by the JobManager. */
+  job?: { name: string; file: string; buildHash: string };
 }
 
 export interface JobManagerHandlers {
   onStart: () => void;
   onStop: (reason: string) => void;
-  /** The broker lists this TaskManager as a member owning these partitions. */
-  onMembership: (partitions: number[]) => void;
+  /** The broker lists this TaskManager as a member owning these tasks (slots). */
+  onMembership: (tasks: number[]) => void;
   onTriggerCheckpoint: (checkpointId: number) => void;
   onCheckpointComplete: (
     checkpointId: number,
-    offsets: { partition: number; position: number; epoch: number }[],
+    offsets: { task: number; topic: string; partition: number; position: number; epoch: number }[],
   ) => void;
   onCheckpointAborted: (checkpointId: number) => void;
   /** The connection broke; the TaskManager keeps working while this end tries to register again. */
@@ -230,7 +232,7 @@ export class JobManagerConnection {
         h.onStop(message.reason);
         break;
       case 'membership':
-        h.onMembership(message.partitions);
+        h.onMembership(message.tasks);
         break;
       case 'trigger_checkpoint':
         h.onTriggerCheckpoint(message.checkpointId);

@@ -6,7 +6,6 @@ import type { EventLog } from '../logging/event-log.js';
 
 export interface ProgressReporterOptions {
   taskManagerId: string;
-  topic: string;
   every: number;
   /** Longest time between two lines while the count is changing. */
   maxSilenceMs?: number;
@@ -19,7 +18,7 @@ export class ProgressReporter {
   #nextThreshold: number;
   #lastLineAt: number;
   #reported = 0;
-  #last: { consumed: number; partition: number; offset: number; owned: number } | undefined;
+  #last: { consumed: number; topic: string; partition: number; offset: number; owned: number } | undefined;
 
   constructor(events: EventLog, options: ProgressReporterOptions) {
     this.#events = events;
@@ -29,8 +28,8 @@ export class ProgressReporter {
   }
 
   /** After each applied batch. */
-  record(consumed: number, partition: number, offset: number, owned: number): void {
-    this.#last = { consumed, partition, offset, owned };
+  record(consumed: number, topic: string, partition: number, offset: number, owned: number): void {
+    this.#last = { consumed, topic, partition, offset, owned };
     if (consumed >= this.#nextThreshold) {
       while (this.#nextThreshold <= consumed) this.#nextThreshold += this.#options.every;
       this.#emit();
@@ -52,11 +51,11 @@ export class ProgressReporter {
   #emit(): void {
     const last = this.#last;
     if (!last) return;
-    const { taskManagerId, topic } = this.#options;
+    const { taskManagerId } = this.#options;
     this.#events.emit({
       type: 'taskmanager.progress',
       taskManagerId,
-      topic,
+      topic: last.topic,
       consumed: last.consumed,
       partition: last.partition,
       offset: last.offset,

@@ -1,32 +1,46 @@
-// A TaskManager process: one member of the job's consumer group. It registers with the JobManager,
-// waits for Kafka, joins the group when told, runs one task per assigned partition, reports its
-// load in the seed's lines and to the JobManager, and leaves the group cleanly when stopped.
+// A TaskManager process: one member of the job's consumer group. It loads the job (its own copy,
+// checked against the JobManager's build), registers, waits for Kafka, joins the group when told,
+// runs one task per assigned partition (runtime/), reports its load in the seed's lines and to the
+// JobManager, and leaves the group cleanly when stopped. Wiring and lifecycle only.
 
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Sink } from '../api/sink.js';
-import type { SourceRecord } from '../api/source-record.js';
+import type { Redis } from 'ioredis';
 import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
 import { describeKafkaError } from '../connectors/kafka/client-config.js';
 import { connectConsumer, disconnectConsumer } from '../connectors/kafka/consumer.js';
 import { DeadLetterQueue } from '../connectors/kafka/dead-letter-queue.js';
-import type { KafkaConsumer, Message } from '../connectors/kafka/rdkafka.js';
+import type { KafkaConsumer } from '../connectors/kafka/rdkafka.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
-import { loadJob } from '../jobs/job-catalog.js';
+import type { TransactionalSessionFactory } from '../connectors/kafka/transactional-producer.js';
+import { connectRedis, createRedis } from '../connectors/redis/redis-client.js';
+import type { SinkConnector } from '../connectors/sink-connector.js';
+import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
-import { LatencyHistogram } from '../metrics/latency-histogram.js';
-import type { JobSpec, TaskManagerMessage } from '../protocol/messages.js';
+import { compileStage } from '../plan/compile-stage.js';
+import { planJob } from '../plan/job-plan.js';
+import { TaskSlots } from '../plan/task-slots.js';
+import type { JobSpec } from '../protocol/messages.js';
+import { CheckpointParticipant } from '../runtime/checkpoint-participant.js';
+import { ConsumeLoop } from '../runtime/consume-loop.js';
+import { type LoadedJob, loadJobFile } from '../runtime/job-file.js';
+import { RebalanceListener } from '../runtime/rebalance-listener.js';
+import { bindSinks } from '../runtime/sink-bindings.js';
+import { TaskLeaseStore } from '../runtime/task-lease-store.js';
+import { TaskRegistry } from '../runtime/task-registry.js';
 import { type ConnectionTimings, JobManagerConnection } from './jobmanager-connection.js';
 import { LoadStatus } from './load-status.js';
-import { ProgressReporter } from './progress-reporter.js';
-import { RebalanceListener } from './rebalance-listener.js';
-import type { BatchResult } from './task.js';
-import { TaskRegistry } from './task-registry.js';
+import { WorkReport } from './work-report.js';
 
 export interface TaskManagerOptions {
   taskManagerId: string;
   jobManagerUrl: string;
   events: EventLog;
+  /**
+   * The job file this host runs (`--job`): its build must be the JobManager's. Without it, the file
+   * the JobManager names is loaded and checked here (the same path on this host).
+   */
+  jobFile?: string | undefined;
   heartbeatIntervalMs?: number;
   /**
    * Addresses as seen from this host, when they differ from the JobManager's (another network, a
@@ -39,6 +53,8 @@ export interface TaskManagerOptions {
    */
   security: { kafka: KafkaSecurity; redis: Omit<RedisConfig, 'url'> };
   timings?: Partial<ConnectionTimings>;
+  /** How Kafka sinks make transactional producers (tests wrap them to inject failures). */
+  kafkaSessions?: TransactionalSessionFactory;
 }
 
 export class TaskManager {
@@ -47,32 +63,28 @@ export class TaskManager {
   readonly #clientId: string;
   #jm: JobManagerConnection | undefined;
   #consumer: KafkaConsumer | undefined;
-  #sink: Sink<unknown> | undefined;
+  #connectors: SinkConnector[] = [];
   #dlq: DeadLetterQueue | undefined;
+  #redis: Redis | undefined;
   #registry: TaskRegistry | undefined;
   #listener: RebalanceListener | undefined;
-  #progress: ProgressReporter | undefined;
+  #loop: ConsumeLoop | undefined;
+  #checkpoints: CheckpointParticipant | undefined;
+  readonly #report: WorkReport;
   readonly #load: LoadStatus;
   #stopping = false;
   #startSignal: (() => void) | undefined;
   #stopSignal: (() => void) | undefined;
-  #lastConsumeError = '';
+  #lastConsumeError: string | undefined;
   #lastConsumeErrorAt = 0;
-  #lastCommittedCheckpoint = 0;
   #subscribed = false;
-  readonly #latency = new LatencyHistogram();
-  /** Tasks that applied a batch already (their first one is announced, for takeover times). */
-  readonly #resumed = new WeakSet<object>();
-  #firstAppliedAt: number | undefined;
-  #lastAppliedAt: number | undefined;
-  /** Writes the sink refused because another TaskManager had claimed the partition (zombie writes). */
-  #fencedWrites = 0;
 
   constructor(options: TaskManagerOptions) {
     this.#o = options;
     this.#id = options.taskManagerId;
     this.#clientId = `sluice-${options.taskManagerId}`;
     this.#load = new LoadStatus(options.events, options.taskManagerId);
+    this.#report = new WorkReport(options.events, options.taskManagerId);
   }
 
   /** Runs until stopped; resolves when the TaskManager has left the group and closed everything. */
@@ -85,24 +97,76 @@ export class TaskManager {
       this.#stopSignal = resolve;
       if (this.#stopping) resolve();
     });
-    // The JobManager keeps a timeline of who owned what: send it every TaskManager event.
-    const unsubscribe = events.subscribe((event) => {
-      if (event.type.startsWith('taskmanager.')) this.#jm?.send({ type: 'event', at: Date.now(), event });
-    });
-    this.#jm = await JobManagerConnection.connect(
+    // A job given here is loaded first: a bad file stops the process before it registers.
+    const given = this.#o.jobFile ? await loadJobFile(this.#o.jobFile) : undefined;
+    this.#jm = await this.#connect(given);
+    const job = withConnections(this.#jm.job, this.#o.connections);
+    const heartbeat = setInterval(() => {
+      this.#heartbeat();
+      // A progress line when records keep coming but no threshold was crossed for a while.
+      this.#report.tick();
+    }, this.#o.heartbeatIntervalMs ?? 1000);
+    try {
+      const loaded = given ?? (await this.#loadNamedJob(job));
+      if (this.#jm.subscribeNow) this.#startSignal?.();
+      await waitForKafka({
+        bootstrapServers: job.bootstrapServers,
+        security: this.#o.security.kafka,
+        timeoutMs: job.kafkaWaitTimeoutMs,
+        ...(job.sources[0] ? { topic: job.sources[0].topic } : {}),
+        events,
+      });
+      if (this.#stopping) return;
+      await this.#setUp(job, loaded);
+      await Promise.race([started, stopRequested]);
+      if (!this.#stopping) this.#subscribe(job);
+      await this.#loop?.run();
+      await this.#leaveGroup();
+    } finally {
+      clearInterval(heartbeat);
+      this.#report.flush();
+      events.emit({
+        type: 'taskmanager.source_completed',
+        taskManagerId: this.#id,
+        consumed: this.#registry?.totalConsumed() ?? 0,
+      });
+      this.#heartbeat();
+      for (const connector of this.#connectors) await connector.close().catch(() => {});
+      await this.#dlq?.close().catch(() => {});
+      this.#redis?.disconnect();
+      await this.#jm.close();
+    }
+  }
+
+  /** Asks for a graceful stop: finish the batch in flight, hand partitions over, leave the group. */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#load.stopping();
+    this.#stopSignal?.();
+  }
+
+  #connect(job: LoadedJob | undefined): Promise<JobManagerConnection> {
+    const events = this.#o.events;
+    return JobManagerConnection.connect(
       this.#o.jobManagerUrl,
-      { taskManagerId: this.#id, pid: process.pid, host: os.hostname(), clientId: this.#clientId },
+      {
+        taskManagerId: this.#id,
+        pid: process.pid,
+        host: os.hostname(),
+        clientId: this.#clientId,
+        ...(job ? { job: { name: job.definition.name, file: job.file, buildHash: job.buildHash } } : {}),
+      },
       {
         onStart: () => this.#startSignal?.(),
         onStop: () => this.stop(),
-        onTriggerCheckpoint: (checkpointId) => void this.#checkpoint(checkpointId),
-        onCheckpointComplete: (checkpointId, offsets) => void this.#commitCheckpoint(checkpointId, offsets),
-        onCheckpointAborted: (checkpointId) => {
-          for (const task of this.#registry?.tasks() ?? []) task.abortCheckpoint(checkpointId);
-        },
-        onMembership: (partitions) => {
+        onTriggerCheckpoint: (checkpointId) => void this.#checkpoints?.trigger(checkpointId, this.#id),
+        onCheckpointComplete: (checkpointId, offsets) =>
+          void this.#checkpoints?.complete(checkpointId, offsets),
+        onCheckpointAborted: (checkpointId) => this.#checkpoints?.abort(checkpointId),
+        onMembership: (tasks) => {
           // A member the coordinator gives nothing: IDLE (unless an assignment is on its way to us).
-          if (partitions.length === 0 && this.#registry?.size === 0 && !this.#listener?.busy) {
+          if (tasks.length === 0 && this.#registry?.size === 0 && !this.#listener?.busy) {
             this.#load.memberWithoutPartitions();
           }
         },
@@ -126,103 +190,102 @@ export class TaskManager {
       },
       this.#o.timings,
     );
-    const job = withConnections(this.#jm.job, this.#o.connections);
-    if (this.#jm.subscribeNow) this.#startSignal?.();
-    const heartbeat = setInterval(() => this.#heartbeat(), this.#o.heartbeatIntervalMs ?? 1000);
-    try {
-      await waitForKafka({
-        bootstrapServers: job.bootstrapServers,
-        security: this.#o.security.kafka,
-        timeoutMs: job.kafkaWaitTimeoutMs,
-        topic: job.topic,
-        events,
-      });
-      if (this.#stopping) return;
-      await this.#setUp(job);
-      await Promise.race([started, stopRequested]);
-      if (!this.#stopping) this.#subscribe(job);
-      await this.#consumeLoop(job);
-      await this.#leaveGroup();
-    } finally {
-      clearInterval(heartbeat);
-      this.#progress?.flush();
-      events.emit({
-        type: 'taskmanager.source_completed',
-        taskManagerId: this.#id,
-        consumed: this.#registry?.totalConsumed() ?? 0,
-      });
-      this.#heartbeat();
-      unsubscribe();
-      await this.#sink?.close().catch(() => {});
-      await this.#dlq?.close().catch(() => {});
-      await this.#jm.close();
+  }
+
+  /** No --job given: the file the JobManager names, if this host has it, and only the same build. */
+  async #loadNamedJob(job: JobSpec): Promise<LoadedJob> {
+    if (!existsSync(job.job.file)) {
+      throw new SluiceError(
+        'JOB_FILE_INVALID',
+        `The JobManager runs job '${job.job.name}' from ${job.job.file}, which this host does not have. ` +
+          'Fix: deploy the job here and pass its path with --job.',
+      );
     }
+    const loaded = await loadJobFile(job.job.file);
+    if (loaded.buildHash !== job.buildHash) {
+      throw new SluiceError(
+        'JOBMANAGER_REJECTED',
+        `This host's ${loaded.file} is build ${loaded.buildHash}, the JobManager runs build ${job.buildHash} of job ` +
+          `'${job.job.name}'. Fix: deploy the same job code on every host.`,
+      );
+    }
+    return loaded;
   }
 
-  /** Asks for a graceful stop: finish the batch in flight, hand partitions over, leave the group. */
-  stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#load.stopping();
-    this.#stopSignal?.();
-  }
-
-  async #setUp(job: JobSpec): Promise<void> {
+  async #setUp(job: JobSpec, loaded: LoadedJob): Promise<void> {
     const events = this.#o.events;
-    const graph = loadJob(job);
-    const self = this;
-    this.#sink = graph.sink({
+    // Both sides read the parameters through the job's schema: the same texts, the same values.
+    const plan = planJob(loaded.definition, job.parameters);
+    const stage = plan.stages[0];
+    if (!stage) throw new Error(`job '${plan.name}' has no stage`);
+    const slots = new TaskSlots(job.sources.map((s) => ({ topic: s.topic, partitions: s.partitions })));
+    const redisConfig = { ...this.#o.security.redis, url: job.redisUrl };
+    const redis = createRedis(redisConfig, {
+      maxRetriesPerRequest: null,
+      connectionName: `sluice-${this.#id}`,
+    });
+    this.#redis = redis;
+    await connectRedis(redis, redisConfig, `TaskManager ${this.#id}`);
+    const kafka = { bootstrapServers: job.bootstrapServers, security: this.#o.security.kafka };
+    this.#connectors = bindSinks(plan, {
+      jobName: plan.name,
       taskManagerId: this.#id,
-      topic: job.topic,
-      redis: { ...this.#o.security.redis, url: job.redisUrl },
-      kafka: { bootstrapServers: job.bootstrapServers, security: this.#o.security.kafka },
       groupId: job.groupId,
-      startPositions: job.startPositions,
-      // The consumer is created below (it needs the registry, which needs the sink); sinks use it later.
-      get consumer() {
-        return self.#consumer;
+      redis: redisConfig,
+      kafka,
+      consumer: () => {
+        if (!this.#consumer) throw new Error('the consumer is not connected yet');
+        return this.#consumer;
       },
+      ...(this.#o.kafkaSessions ? { kafkaSessions: this.#o.kafkaSessions } : {}),
     });
-    await this.#sink.open();
-    const dlq = await DeadLetterQueue.open({
-      bootstrapServers: job.bootstrapServers,
-      security: this.#o.security.kafka,
-      topic: job.deadLetterTopic,
-      taskManagerId: this.#id,
-    });
+    for (const connector of this.#connectors) await connector.open();
+    const dlq = await DeadLetterQueue.open({ ...kafka, topic: job.deadLetterTopic, taskManagerId: this.#id });
     this.#dlq = dlq;
+    const starts = new Map(job.sources.map((s) => [s.topic, s.startPositions]));
     this.#registry = new TaskRegistry({
-      topic: job.topic,
-      graph,
-      sink: this.#sink,
+      slots,
+      stage: compileStage(plan, stage),
+      connectors: this.#connectors,
+      leases: new TaskLeaseStore(redis, job.groupId),
+      start: (topic, partition) => starts.get(topic)?.[partition] ?? -1,
       deadLetters: (letters) => dlq.send(letters),
-      onApplyError: (partition, error, attempt) => {
+      seek: (topic, partition, offset) => this.#consumer?.seek({ topic, partition, offset }, 0, () => {}),
+      checkpointTimeoutMs: job.checkpointTimeoutMs,
+      onError: (task, what, error, attempt) => {
         if (attempt === 1 || attempt % 10 === 0) {
           events.emit({
             type: 'taskmanager.consume_error',
             taskManagerId: this.#id,
-            error: `sink write for partition ${partition} failed (attempt ${attempt}, retrying): ${String(error)}`,
+            error: `task ${task}: ${what} failed (attempt ${attempt}): ${error instanceof Error ? error.message : String(error)}`,
           });
         }
       },
     });
-    this.#progress = new ProgressReporter(events, {
-      taskManagerId: this.#id,
-      topic: job.topic,
-      every: job.progressEvery,
-    });
+    const registry = this.#registry;
+    const report = this.#report;
+    report.progressEvery(job.progressEvery);
     this.#listener = new RebalanceListener({
       taskManagerId: this.#id,
       pid: process.pid,
-      topic: job.topic,
-      registry: this.#registry,
-      load: this.#load,
+      registry,
       events,
-      onChanged: () => this.#heartbeat(),
+      observer: {
+        assigned: (tasks) => {
+          this.#load.owned(registry.size);
+          this.#jm?.send({ type: 'ownership', at: Date.now(), kind: 'assigned', tasks: [...tasks] });
+          this.#heartbeat();
+        },
+        released: (kind, tasks) => {
+          this.#load.owned(registry.size);
+          this.#jm?.send({ type: 'ownership', at: Date.now(), kind, tasks: [...tasks] });
+          this.#heartbeat();
+        },
+        nothingAssigned: () => this.#load.memberWithoutPartitions(),
+      },
     });
     this.#consumer = await connectConsumer({
-      bootstrapServers: job.bootstrapServers,
-      security: this.#o.security.kafka,
+      ...kafka,
       clientId: this.#clientId,
       groupId: job.groupId,
       groupProtocol: job.groupProtocol,
@@ -237,118 +300,49 @@ export class TaskManager {
         'fetch.max.bytes': 52_428_800,
       },
     });
-    this.#consumer.on('offset.commit', (error) => {
+    const consumer = this.#consumer;
+    consumer.on('offset.commit', (error) => {
       if (error) this.#consumeError(`offset commit failed: ${describeKafkaError(error)}`);
     });
-    // Short consume timeouts keep the loop responsive to stop requests and rebalances; a batch is
-    // what is ready once the first record arrived, so no record waits for a batch to fill.
-    this.#consumer.setDefaultConsumeTimeout(100);
-    this.#consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
-    this.#consumer.on('event.error', (error) => this.#consumeError(describeKafkaError(error), error.code));
+    consumer.setDefaultConsumeTimeout(100);
+    consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
+    consumer.on('event.error', (error) => this.#consumeError(describeKafkaError(error), error.code));
+    this.#loop = new ConsumeLoop({
+      consumer,
+      registry,
+      batchSize: job.consumeBatch,
+      stopping: () => this.#stopping,
+      onApplied: (task, result, records) =>
+        report.applied(task, result.lastOffset, records, registry, (m) => this.#jm?.send(m)),
+      onFenced: (task) => report.fenced(task),
+      onError: (error, code) => this.#consumeError(error, code),
+    });
+    this.#checkpoints = new CheckpointParticipant({
+      registry,
+      consumer: () => this.#consumer,
+      sinkCommitsOffsets: this.#connectors.some((c) => c.commitsOffsets),
+      stopping: () => this.#stopping,
+      acknowledge: (checkpointId, snapshots) =>
+        this.#jm?.send({ type: 'checkpoint_ack', checkpointId, snapshots }),
+      decline: (checkpointId, tasks, reason) =>
+        this.#jm?.send({ type: 'checkpoint_decline', checkpointId, tasks, reason }),
+      onError: (error) => this.#consumeError(error),
+    });
   }
 
   #subscribe(job: JobSpec): void {
     const consumer = this.#consumer;
     if (!consumer || this.#subscribed) return;
     this.#subscribed = true;
-    consumer.subscribe([job.topic]);
+    const topics = job.sources.map((s) => s.topic);
+    consumer.subscribe(topics);
     this.#load.joining();
     this.#o.events.emit({
       type: 'taskmanager.ready',
       taskManagerId: this.#id,
-      topic: job.topic,
+      topic: topics.join(', '),
       groupId: job.groupId,
       groupProtocol: job.groupProtocol,
-    });
-  }
-
-  async #consumeLoop(job: JobSpec): Promise<void> {
-    const consumer = this.#consumer;
-    const registry = this.#registry;
-    if (!consumer || !registry) return;
-    const ticker = setInterval(() => this.#progress?.tick(), 1000);
-    try {
-      while (!this.#stopping) {
-        const messages = await this.#consume(consumer, job.consumeBatch);
-        if (messages.length > 0) await this.#processBatch(consumer, registry, job.topic, messages);
-      }
-    } finally {
-      clearInterval(ticker);
-    }
-  }
-
-  async #processBatch(
-    consumer: KafkaConsumer,
-    registry: TaskRegistry,
-    topic: string,
-    messages: Message[],
-  ): Promise<void> {
-    const byPartition = new Map<number, SourceRecord[]>();
-    for (const m of messages) {
-      let list = byPartition.get(m.partition);
-      if (!list) {
-        list = [];
-        byPartition.set(m.partition, list);
-      }
-      // A librdkafka Message already has a SourceRecord's fields: no copy per record.
-      list.push(m as SourceRecord);
-    }
-    const results = await Promise.all(
-      [...byPartition].map(async ([partition, records]): Promise<[number, BatchResult | undefined]> => {
-        const task = registry.get(partition);
-        return [partition, task ? await task.process(records) : undefined];
-      }),
-    );
-    for (const [partition, result] of results) {
-      if (!result) continue;
-      if (result.seekTo !== undefined) {
-        consumer.seek({ topic, partition, offset: result.seekTo }, 0, () => {});
-      }
-      if (result.outcome === 'applied' && result.lastOffset !== undefined) {
-        const task = registry.get(partition);
-        if (task && !this.#resumed.has(task)) {
-          this.#resumed.add(task);
-          this.#o.events.emit({
-            type: 'taskmanager.partition_resumed',
-            taskManagerId: this.#id,
-            partition,
-            offset: byPartition.get(partition)?.[0]?.offset ?? result.lastOffset,
-          });
-        }
-        this.#progress?.record(registry.totalConsumed(), partition, result.lastOffset, registry.size);
-        // End-to-end latency: from the record's creation (producer timestamp) to its result being visible.
-        const now = Date.now();
-        this.#firstAppliedAt ??= now;
-        this.#lastAppliedAt = now;
-        for (const record of byPartition.get(partition) ?? []) {
-          if (record.timestamp !== undefined && record.timestamp > 0)
-            this.#latency.record(now - record.timestamp);
-        }
-      }
-      if (result.outcome === 'fenced') {
-        this.#fencedWrites++;
-        this.#o.events.emit({
-          type: 'taskmanager.write_fenced',
-          taskManagerId: this.#id,
-          partition,
-          epoch: registry.get(partition)?.epoch ?? -1,
-          currentEpoch: result.currentEpoch ?? -1,
-        });
-      }
-    }
-  }
-
-  #consume(consumer: KafkaConsumer, max: number): Promise<Message[]> {
-    return new Promise((resolve) => {
-      consumer.consume(max, (err, messages) => {
-        if (err) {
-          this.#consumeError(describeKafkaError(err), err.code);
-          // Back off a little so a persistent error does not spin.
-          void sleep(200).then(() => resolve([]));
-          return;
-        }
-        resolve(messages);
-      });
     });
   }
 
@@ -373,109 +367,23 @@ export class TaskManager {
   async #leaveGroup(): Promise<void> {
     const consumer = this.#consumer;
     const registry = this.#registry;
-    if (!consumer || !registry) return;
+    const loop = this.#loop;
+    if (!consumer || !registry || !loop) return;
     try {
       consumer.unsubscribe();
     } catch {
       // Not subscribed yet.
     }
     const deadline = Date.now() + 10_000;
-    while ((registry.size > 0 || this.#listener?.busy) && Date.now() < deadline) {
-      await this.#consume(consumer, 100);
-    }
+    while ((registry.size > 0 || this.#listener?.busy) && Date.now() < deadline) await loop.poll(100);
     await this.#listener?.settled();
     await disconnectConsumer(consumer);
   }
 
-  /** Snapshots every task at its next batch boundary and acknowledges, or declines for those that cannot. */
-  async #checkpoint(checkpointId: number): Promise<void> {
-    const registry = this.#registry;
-    if (!registry || this.#stopping) return;
-    const tasks = registry.tasks();
-    if (tasks.length === 0) return;
-    const snapshots = await Promise.all(tasks.map((t) => t.snapshot(checkpointId)));
-    // A task whose commit failed reads again from its last committed position.
-    for (const task of tasks) {
-      const seekTo = task.takePendingSeek();
-      if (seekTo !== undefined && this.#consumer && this.#jm) {
-        this.#consumer.seek(
-          { topic: this.#jm.job.topic, partition: task.partition, offset: seekTo },
-          0,
-          () => {},
-        );
-      }
-    }
-    const declined = tasks.filter((_, i) => snapshots[i] === undefined).map((t) => t.partition);
-    if (declined.length > 0) {
-      this.#jm?.send({
-        type: 'checkpoint_decline',
-        checkpointId,
-        partitions: declined,
-        reason: `partitions ${declined.join(', ')} of ${this.#id} are not running (restoring or handing over)`,
-      });
-      return;
-    }
-    this.#jm?.send({
-      type: 'checkpoint_ack',
-      checkpointId,
-      snapshots: snapshots.filter((s) => s !== undefined),
-    });
-  }
-
-  /**
-   * A checkpoint completed: commit its positions to Kafka (for lag tools and for anyone reading the
-   * group's offsets) for the partitions this TaskManager still owns at the snapshot's epoch. A
-   * partition that changed owner since is left to its new owner's next checkpoint. With a
-   * transactional sink, its prepared transactions are committed instead (offsets inside).
-   */
-  async #commitCheckpoint(
-    checkpointId: number,
-    offsets: { partition: number; position: number; epoch: number }[],
-  ): Promise<void> {
-    const consumer = this.#consumer;
-    const registry = this.#registry;
-    const topic = this.#jm?.job.topic;
-    if (!consumer || !registry || !topic || this.#stopping) return;
-    // A transactional sink commits its prepared transactions, offsets inside: phase two.
-    if (this.#sink?.commitsOffsets) {
-      await Promise.all(registry.tasks().map((t) => t.completeCheckpoint(checkpointId)));
-      this.#lastCommittedCheckpoint = checkpointId;
-      return;
-    }
-    const mine = offsets.filter((o) => {
-      const task = registry.get(o.partition);
-      return task?.state === 'RUNNING' && task.epoch === o.epoch;
-    });
-    if (mine.length === 0) return;
-    try {
-      consumer.commit(mine.map((o) => ({ topic, partition: o.partition, offset: o.position })));
-      this.#lastCommittedCheckpoint = checkpointId;
-    } catch (error) {
-      this.#consumeError(`committing checkpoint ${checkpointId} failed: ${describeKafkaError(error)}`);
-    }
-  }
-
   #heartbeat(): void {
-    const registry = this.#registry;
-    const message: TaskManagerMessage = {
-      type: 'heartbeat',
-      status: this.#load.status,
-      partitions: (registry?.tasks() ?? []).map((t) => ({
-        partition: t.partition,
-        position: t.position ?? -1,
-        consumed: t.consumed,
-        state: t.state,
-      })),
-      consumed: registry?.totalConsumed() ?? 0,
-      rssBytes: process.memoryUsage().rss,
-      lastCommittedCheckpoint: this.#lastCommittedCheckpoint,
-      latency: this.#latency.toBuckets(),
-      fencedWrites: this.#fencedWrites,
-      deadLettered: registry?.totalFailed() ?? 0,
-      ...(this.#firstAppliedAt === undefined ? {} : { firstAppliedAt: this.#firstAppliedAt }),
-      ...(this.#lastAppliedAt === undefined ? {} : { lastAppliedAt: this.#lastAppliedAt }),
-    };
-    this.#jm?.send(message);
+    this.#jm?.send(
+      this.#report.heartbeat(this.#load.status, this.#registry, this.#checkpoints?.lastCommitted ?? 0),
+    );
   }
 }
 

@@ -16,6 +16,8 @@ class MemoryStore {
 }
 
 const snap = (partition: number, position: number, epoch = 1): TaskSnapshot => ({
+  task: partition,
+  topic: 't',
   partition,
   position,
   epoch,
@@ -31,7 +33,7 @@ function coordinator(
   const aborted: [number, CheckpointFailureReason][] = [];
   const c = new CheckpointCoordinator({
     jobRunId: 'run-1',
-    partitions: options.partitions ?? 2,
+    tasks: options.partitions ?? 2,
     intervalMs: 60_000,
     timeoutMs: options.timeoutMs ?? 5000,
     store: store as unknown as CheckpointStore,

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
-import { kafkaModeMessage } from '../../src/jobs/sample-message.js';
+import { kafkaModeMessage } from '../../src/runs/sample-messages.js';
 
 export async function produceIds(options: {
   bootstrapServers: string;

@@ -33,15 +33,19 @@ export interface StartOptions {
   wrap?: (argv: string[]) => string[];
   /** Every output line is also written here (for a failing test's post-mortem). */
   logFile?: string;
+  /** The `sluice` to run (default: this checkout's bin/sluice.js), e.g. a user project's node_modules/.bin/sluice. */
+  bin?: string;
+  cwd?: string;
 }
 
 export function startSluice(name: string, args: string[], options: StartOptions = {}): SluiceProcess {
-  const argv = [process.execPath, path.join(projectRoot, 'bin', 'sluice.js'), ...args];
+  const argv = [process.execPath, options.bin ?? path.join(projectRoot, 'bin', 'sluice.js'), ...args];
   const [command, ...rest] = options.wrap ? options.wrap(argv) : argv;
   if (!command) throw new Error('empty command');
   const child = spawn(command, rest, {
     env: { ...process.env, SLUICE_LOG_FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   const log: WriteStream | undefined = options.logFile
     ? createWriteStream(options.logFile, { flags: 'a' })

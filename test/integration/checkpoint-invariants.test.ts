@@ -10,15 +10,16 @@ import { positionsOf } from '../../src/checkpoint/completed-checkpoint.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
-import { resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
+import { resetCounter } from '../../src/connectors/redis/redis-sink.js';
 import { TaskManagerLauncher } from '../../src/jobmanager/taskmanager-launcher.js';
-import { kafkaModeMessage } from '../../src/jobs/sample-message.js';
+import { kafkaModeMessage } from '../../src/runs/sample-messages.js';
 import { startTestCluster, type TestCluster, testJobSpec } from '../helpers/cluster.js';
 import { eventually, testEnv } from '../helpers/test-env.js';
 
 describe('checkpoint invariants', { timeout: 180_000 }, () => {
   const job = testJobSpec({ partitions: 4 });
+  const { spec } = job;
   const admin = KafkaAdmin.create({
     security: PLAINTEXT,
     bootstrapServers: testEnv.kafkaBootstrap,
@@ -41,14 +42,19 @@ describe('checkpoint invariants', { timeout: 180_000 }, () => {
     redis = createRedis({ url: testEnv.redisUrl });
     await redis.connect();
     await admin.ensureTopic(job.topic, 4);
-    await resetCounterSink(redis, job.counterKey, await admin.endOffsets(job.topic, 4));
-    store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
+    const ends = await admin.endOffsets(job.topic, 4);
+    await resetCounter(
+      redis,
+      job.counterKey,
+      [...ends].map(([partition, offset]) => ({ topic: job.topic, partition, offset })),
+    );
+    store = new CheckpointStore(redis, job.groupId);
     producer = await KafkaProducer.connect({
       security: PLAINTEXT,
       bootstrapServers: testEnv.kafkaBootstrap,
       clientId: 'test-cp-producer',
     });
-    t = await startTestCluster(job, { checkpointing: { intervalMs: 300, timeoutMs: 3000, store } });
+    t = await startTestCluster(spec, { checkpointing: { intervalMs: 300, timeoutMs: 3000, store } });
     const ids = TaskManagerLauncher.ids(5);
     t.cluster.launch(ids);
     await t.cluster.waitForRegistered(ids, 60_000);

@@ -14,9 +14,10 @@ import { connectConsumer, disconnectConsumer } from '../../src/connectors/kafka/
 import { DLQ_HEADERS } from '../../src/connectors/kafka/dead-letter-queue.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import type { Message } from '../../src/connectors/kafka/rdkafka.js';
-import { runJob } from '../../src/jobmanager/job-run.js';
 import { EventLog } from '../../src/logging/event-log.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { runJob } from '../../src/runs/seed-run.js';
+import { seedJobFile } from '../helpers/cluster.js';
 import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 
 describe('dead-letter topic', { timeout: 180_000 }, () => {
@@ -50,6 +51,7 @@ describe('dead-letter topic', { timeout: 180_000 }, () => {
       { projectRoot },
     );
     const result = await runJob({
+      jobFile: seedJobFile,
       config,
       events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
       forwardLine: () => {},

@@ -22,12 +22,12 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
     });
     after(async () => {
       await t?.cluster.shutdown();
-      if (t) await admin.deleteTopic(t.job.topic).catch(() => {});
+      if (t) await admin.deleteTopic(t.job.sources[0]?.topic ?? '').catch(() => {});
       admin.close();
     });
 
     it('puts 4 TaskManagers ACTIVE with one partition each and 1 IDLE, and the broker agrees', async () => {
-      t = await startTestCluster(testJobSpec({ groupProtocol: protocol }));
+      t = await startTestCluster(testJobSpec({ groupProtocol: protocol }).spec);
       const { cluster, job } = t;
       const ids = TaskManagerLauncher.ids(5);
       cluster.launch(ids);
@@ -39,9 +39,8 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
       const idle = snapshot.filter((tm) => tm.status === 'IDLE');
       assert.equal(active.length, 4);
       assert.equal(idle.length, 1);
-      for (const tm of active)
-        assert.equal(tm.partitions.length, 1, `${tm.id} owns ${tm.partitions.join(',')}`);
-      assert.deepEqual(active.flatMap((tm) => tm.partitions).sort(), [0, 1, 2, 3]);
+      for (const tm of active) assert.equal(tm.tasks.length, 1, `${tm.id} owns ${tm.tasks.join(',')}`);
+      assert.deepEqual(active.flatMap((tm) => tm.tasks).sort(), [0, 1, 2, 3]);
 
       // The broker's own description of the group (Admin API), not our logs.
       const group = await eventually('the broker to list 5 members with settled assignments', async () => {
@@ -56,7 +55,7 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
         assert.ok(registered, `broker member ${member.clientId} is in our registry`);
         assert.deepEqual(
           member.partitions.map((p) => p.partition),
-          [...registered.partitions],
+          [...registered.tasks],
           `${id}: broker and registry agree`,
         );
         assert.ok(member.partitions.length <= 1);
@@ -92,18 +91,18 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
       const victim = before.find((tm) => tm.status === 'ACTIVE');
       const idle = before.find((tm) => tm.status === 'IDLE');
       assert.ok(victim && idle);
-      const [moved] = victim.partitions;
+      const [moved] = victim.tasks;
       const since = Date.now();
 
       await cluster.stopTaskManager(victim.id);
       const after = await cluster.waitForDistribution(60_000, 4);
 
-      const heir = after.find((tm) => tm.partitions.includes(moved as number));
+      const heir = after.find((tm) => tm.tasks.includes(moved as number));
       assert.equal(heir?.id, idle.id, `partition ${moved} went to the idle ${idle.id}`);
       const changes = cluster.registry.timeline(since);
       const takenAway = changes.filter((c) => c.kind !== 'assigned');
       assert.deepEqual(
-        takenAway.map((c) => [c.taskManagerId, c.kind, c.partitions]),
+        takenAway.map((c) => [c.taskManagerId, c.kind, c.tasks]),
         [[victim.id, 'revoked', [moved]]],
         'only the stopped TaskManager gave up a partition',
       );
@@ -124,7 +123,7 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
         },
       );
       const snapshot = await cluster.waitForDistribution(30_000, 5);
-      assert.equal(cluster.registry.get('TM-06')?.partitions.length, 0);
+      assert.equal(cluster.registry.get('TM-06')?.tasks.length, 0);
       assert.equal(snapshot.filter((tm) => tm.status === 'ACTIVE').length, 4);
       assert.deepEqual(cluster.registry.timeline(since), [], 'no partition changed hands');
     });

@@ -13,9 +13,10 @@ import type { RawSettings } from '../../src/config/settings.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { infraRestart } from '../../src/infra/infra.js';
-import { type JobResult, type RunContext, runJob } from '../../src/jobmanager/job-run.js';
 import { EventLog } from '../../src/logging/event-log.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { type JobResult, type RunContext, runJob } from '../../src/runs/seed-run.js';
+import { seedJobFile } from '../helpers/cluster.js';
 import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 
 interface FaultRun {
@@ -54,6 +55,7 @@ async function faultRun(
   const config = loadConfig(raw, { projectRoot });
   const lines: string[] = [];
   const result = await runJob({
+    jobFile: seedJobFile,
     config,
     events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
     forwardLine: (line) => lines.push(line),
@@ -90,7 +92,7 @@ async function until(ctx: RunContext, ms: number): Promise<void> {
 function activeIds(ctx: RunContext): string[] {
   return ctx.cluster.registry
     .connected()
-    .filter((t) => t.partitions.length > 0)
+    .filter((t) => t.tasks.length > 0)
     .map((t) => t.id);
 }
 
@@ -119,7 +121,7 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
         await until(ctx, at);
         const victims = activeIds(ctx);
         const victim = victims[Math.floor(rnd() * victims.length)];
-        const partitions = victim ? [...(ctx.cluster.registry.get(victim)?.partitions ?? [])] : [];
+        const partitions = victim ? [...(ctx.cluster.registry.get(victim)?.tasks ?? [])] : [];
         if (victim && ctx.cluster.kill(victim, 'SIGKILL')) {
           killed.push(victim);
           hits.push({ at: Date.now(), partitions });
@@ -138,7 +140,7 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
     for (const hit of hits) {
       for (const p of hit.partitions) {
         assert.ok(
-          assigned.some((c) => c.at >= hit.at && c.partitions.includes(p)),
+          assigned.some((c) => c.at >= hit.at && c.tasks.includes(p)),
           `partition ${p} of a TaskManager killed at ${hit.at} was taken over`,
         );
       }
@@ -193,7 +195,7 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
       await until(ctx, 1500);
       zombie = activeIds(ctx)[0];
       assert.ok(zombie);
-      const partition = ctx.cluster.registry.get(zombie)?.partitions[0];
+      const partition = ctx.cluster.registry.get(zombie)?.tasks[0];
       ctx.cluster.kill(zombie, 'SIGSTOP');
       // Frozen until another TaskManager reports its partition (the broker moved it after the session timeout).
       const deadline = Date.now() + 30_000;

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
+import { redisCounter, type Sink } from '../../src/api/sinks.js';
 import { counterKeys } from '../../src/connectors/redis/counter-keys.js';
-import { redisCounterSink, resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { describeVerdict, verifyIds } from '../../src/connectors/redis/id-verifier.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
+import { RedisSinkConnector, resetCounter } from '../../src/connectors/redis/redis-sink.js';
+import { encoderFor } from '../../src/plan/sink-encoders.js';
 import { testEnv, uniqueName } from '../helpers/test-env.js';
 
 describe('id verifier', () => {
@@ -25,29 +26,32 @@ describe('id verifier', () => {
   });
 
   async function applyIds(ids: number[][]): Promise<void> {
-    await resetCounterSink(redis, key, new Map([[0, 0]]));
-    const sink = redisCounterSink<{ id: number }>({ counterKey: key, idOf: (r: { id: number }) => r.id })({
-      taskManagerId: 'TM-V',
-      topic: 't',
+    await resetCounter(redis, key, [{ topic: 't', partition: 0, offset: 0 }]);
+    const sink = redisCounter<{ id: number }>({ key, idOf: (r) => r.id }) as Sink<unknown>;
+    const connector = new RedisSinkConnector(sink as never, 0, {
       redis: { url: testEnv.redisUrl },
-      kafka: { bootstrapServers: '', security: PLAINTEXT },
-      groupId: '',
-      consumer: undefined,
-      startPositions: [],
+      groupId: key,
+      clientName: 'TM-V',
     });
-    await sink.open();
-    const { epoch } = await sink.claim(0);
+    await connector.open();
+    const task = { id: 't-0', topic: 't', partition: 0 };
+    await connector.restore(task, { epoch: 1, position: -1, checkpointId: -1 });
+    const encode = encoderFor(sink);
     let offset = 0;
-    for (const batch of ids) {
-      await sink.apply(
-        0,
-        epoch,
-        batch.map((id) => ({ id })),
-        { firstOffset: offset, nextOffset: offset + batch.length },
+    for (const ids1 of ids) {
+      const values = ids1.map((id) =>
+        encode({ id }, { topic: 't', partition: 0, offset, key: null, value: null, timestamp: 0 }),
       );
-      offset += batch.length;
+      await connector.write({
+        task,
+        epoch: 1,
+        firstOffset: offset,
+        nextOffset: offset + ids1.length,
+        outputs: [{ sink: 0, values, sources: [] }],
+      });
+      offset += ids1.length;
     }
-    await sink.close();
+    await connector.close();
   }
 
   it('accepts a run where every id was applied once', async () => {

@@ -10,10 +10,11 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { RawSettings } from '../../src/config/settings.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
-import { runJob } from '../../src/jobmanager/job-run.js';
 import { EventLog } from '../../src/logging/event-log.js';
 import type { SluiceEvent } from '../../src/logging/events.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { runJob } from '../../src/runs/seed-run.js';
+import { seedJobFile } from '../helpers/cluster.js';
 import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 
 const N = 50_000;
@@ -59,6 +60,7 @@ describe('the main job, end to end', { timeout: 300_000 }, () => {
       events.subscribe((e) => seen.push(e));
       const tmLines: string[] = [];
       const result = await runJob({
+        jobFile: seedJobFile,
         config,
         events,
         forwardLine: (line) => tmLines.push(line),
@@ -95,11 +97,12 @@ describe('the main job, end to end', { timeout: 300_000 }, () => {
       // The sink's positions moved exactly to the topic's end: nothing left, nothing read twice.
       const ends = await admin.endOffsets(name, 4);
       const { createRedis } = await import('../../src/connectors/redis/redis-client.js');
-      const { readCounterPositions } = await import('../../src/connectors/redis/counter-sink.js');
+      const { readGuardPositions } = await import('../../src/connectors/redis/redis-sink.js');
+      const { counterKeys } = await import('../../src/connectors/redis/counter-keys.js');
       const redis = createRedis({ url: testEnv.redisUrl });
       await redis.connect();
       try {
-        assert.deepEqual(await readCounterPositions(redis, `${name}:counter`), ends);
+        assert.deepEqual(await readGuardPositions(redis, counterKeys(`${name}:counter`), name), ends);
         if (!kafkaSource)
           assert.equal(
             Number(await redis.get(`${name}:sequence`)) >= N,

@@ -11,10 +11,9 @@ import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
-import { resetCounterSink } from '../../src/connectors/redis/counter-sink.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
 import { TaskManagerLauncher } from '../../src/jobmanager/taskmanager-launcher.js';
-import { kafkaModeMessage } from '../../src/jobs/sample-message.js';
+import { kafkaModeMessage } from '../../src/runs/sample-messages.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { startTestCluster, type TestCluster, testJobSpec } from '../helpers/cluster.js';
 import { eventually, testEnv } from '../helpers/test-env.js';
@@ -56,9 +55,8 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
     redis = createRedis({ url: testEnv.redisUrl });
     await redis.connect();
     await admin.ensureTopic(job.topic, 4);
-    await resetCounterSink(redis, job.counterKey, await admin.endOffsets(job.topic, 4));
-    store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
-    t = await startTestCluster(job, { checkpointing: { intervalMs: 300, timeoutMs: 3000, store } });
+    store = new CheckpointStore(redis, job.groupId);
+    t = await startTestCluster(job.spec, { checkpointing: { intervalMs: 300, timeoutMs: 3000, store } });
     url = t.cluster.jobManager.url;
     const ids = TaskManagerLauncher.ids(5);
     t.cluster.launch(ids);
@@ -107,8 +105,8 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
     >;
     const concrete: Record<string, string> = {
       '/taskmanagers/{taskmanagerid}': '/taskmanagers/TM-01',
-      '/jobs/{jobid}': `/jobs/${job.runId}`,
-      '/jobs/{jobid}/checkpoints': `/jobs/${job.runId}/checkpoints`,
+      '/jobs/{jobid}': `/jobs/${job.spec.runId}`,
+      '/jobs/{jobid}/checkpoints': `/jobs/${job.spec.runId}/checkpoints`,
     };
     for (const [p, item] of Object.entries(paths)) {
       if (p === '/metrics') continue;
@@ -163,7 +161,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
       assert.equal(p.lag, (ends.get(p.partition) ?? 0) - (committed.get(p.partition) ?? 0));
       assert.ok(p.lastCheckpointedPosition >= p.committedOffset);
     }
-    const detail = (await get(`/jobs/${job.runId}`)).body as {
+    const detail = (await get(`/jobs/${job.spec.runId}`)).body as {
       state: string;
       vertices: { parallelism: number; tasks: { taskmanager: string }[] }[];
     };
@@ -173,7 +171,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
       detail.vertices[0]?.tasks.map((x) => x.taskmanager),
       [0, 1, 2, 3].map((p) => brokerOwner.get(p)),
     );
-    const checkpoints = (await get(`/jobs/${job.runId}/checkpoints`)).body as {
+    const checkpoints = (await get(`/jobs/${job.spec.runId}/checkpoints`)).body as {
       counts: { completed: number };
     };
     assert.ok(checkpoints.counts.completed > 0);
@@ -230,13 +228,13 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
       );
       for (const tm of t.cluster.registry.connected()) {
         const shown = await page.locator(`[data-tm="${tm.id}"]`).getAttribute('data-partitions');
-        assert.equal(shown, tm.partitions.join(','), `${tm.id} on the page`);
+        assert.equal(shown, tm.tasks.join(','), `${tm.id} on the page`);
       }
       await page.screenshot({ path: screenshotPath('dashboard-before-kill.png'), fullPage: true });
 
       const victim = t.cluster.registry.connected().find((x) => x.status === 'ACTIVE');
       assert.ok(victim);
-      const partition = victim.partitions[0];
+      const partition = victim.tasks[0];
       t.cluster.kill(victim.id, 'SIGKILL');
       // The partition shows a new owner, and the killed TaskManager shows as LOST.
       await page.waitForFunction(

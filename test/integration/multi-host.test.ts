@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { counterKeys } from '../../src/connectors/redis/counter-keys.js';
 import { verifyIds } from '../../src/connectors/redis/id-verifier.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
+import { guardField } from '../../src/connectors/redis/redis-sink.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { produceIds } from '../helpers/id-producer.js';
 import { type SluiceProcess, startSluice, stopAllSluice } from '../helpers/sluice-process.js';
@@ -190,12 +191,14 @@ describe('TaskManagers on several hosts', () => {
             activeRedis.hgetall(keys.epochs),
             activeRedis.hgetall(keys.positions),
           ]);
+          // The counter's guard keeps each task (topic:partition) of the job's topic.
+          const field = (p: number) => guardField(name, p);
           for (const p of partitions) {
-            if (!claimedAt.has(p) && epochs[p] !== epochsBefore[p])
-              claimedAt.set(p, Number(positions[p] ?? -1));
+            if (!claimedAt.has(p) && epochs[field(p)] !== epochsBefore[field(p)])
+              claimedAt.set(p, Number(positions[field(p)] ?? -1));
           }
           return partitions.every(
-            (p) => Number(positions[p] ?? -1) > (claimedAt.get(p) ?? Number.POSITIVE_INFINITY),
+            (p) => Number(positions[field(p)] ?? -1) > (claimedAt.get(p) ?? Number.POSITIVE_INFINITY),
           )
             ? true
             : undefined;

@@ -18,11 +18,12 @@ import type { KafkaConsumer, Message } from '../../src/connectors/kafka/rdkafka.
 import { waitForKafka } from '../../src/connectors/kafka/readiness.js';
 import { pingRedis } from '../../src/connectors/redis/redis-client.js';
 import { SluiceError } from '../../src/errors/sluice-error.js';
-import { runJob } from '../../src/jobmanager/job-run.js';
 import { EventLog } from '../../src/logging/event-log.js';
 import type { SluiceEvent } from '../../src/logging/events.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { runJob } from '../../src/runs/seed-run.js';
 import { runCli } from '../helpers/cli.js';
+import { seedJobFile } from '../helpers/cluster.js';
 import { type SecuredInfra, startSecuredInfra } from '../helpers/secured-infra.js';
 import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 
@@ -124,6 +125,7 @@ describe('secured Kafka (SASL_SSL, mutual TLS) and Redis (TLS, AUTH)', { timeout
       rest: [] as string[],
     };
     const result = await runJob({
+      jobFile: seedJobFile,
       config,
       events,
       forwardLine: (line) => tmLines.push(line),

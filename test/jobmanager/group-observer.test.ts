@@ -39,6 +39,7 @@ async function observe(
   const observer = new GroupObserver({
     describer,
     groupId: 'g',
+    slotOf: (_topic, partition) => partition,
     intervalMs: 1,
     onSettled: (m) => settled.push(m),
     ...(awaitsNotice ? { awaitsNotice } : {}),
@@ -55,14 +56,14 @@ describe('GroupObserver', () => {
       [[member('a', [], [0])], [member('a', [0])], [member('a', [0])], [member('a', [0])]],
       8,
     );
-    assert.deepEqual(settled, [{ clientId: 'a', partitions: [0] }]);
+    assert.deepEqual(settled, [{ clientId: 'a', tasks: [0] }]);
   });
 
   it('tells a member again at every describe while it has not acted on the notice', async () => {
     let acted = false;
     const settled = await observe([[member('idle', [])]], 6, () => !acted);
     assert.ok(settled.length >= 4, `told ${settled.length} times`);
-    assert.ok(settled.every((m) => m.clientId === 'idle' && m.partitions.length === 0));
+    assert.ok(settled.every((m) => m.clientId === 'idle' && m.tasks.length === 0));
     acted = true;
     const afterwards = await observe([[member('idle', [])]], 6, () => !acted);
     assert.equal(afterwards.length, 1, 'told once when it has acted');

@@ -5,8 +5,18 @@ import { TaskManagerRegistry } from '../../src/jobmanager/taskmanager-registry.j
 const reg = (id: string, pid = 1) => ({ taskManagerId: id, pid, host: 'h', clientId: `sluice-${id}` });
 const report = (partitions: number[]) => ({
   status: partitions.length ? ('ACTIVE' as const) : ('IDLE' as const),
-  partitions: partitions.map((p) => ({ partition: p, position: 0, consumed: 0, state: 'RUNNING' })),
+  tasks: partitions.map((p) => ({
+    task: p,
+    topic: 't',
+    partition: p,
+    position: 0,
+    consumed: 10,
+    emitted: 20,
+    deadLettered: 1,
+    state: 'RUNNING',
+  })),
   consumed: 0,
+  emitted: 0,
   rssBytes: 1,
   lastCommittedCheckpoint: 0,
   latency: {},
@@ -32,7 +42,7 @@ describe('TaskManagerRegistry', () => {
     r.heartbeat('TM-01', report([3]));
     const again = r.register({ ...reg('TM-01', 10), address: '198.18.0.9' });
     assert.deepEqual(again, { ok: true, reconnected: true });
-    assert.deepEqual(r.get('TM-01')?.partitions, [3]);
+    assert.deepEqual(r.get('TM-01')?.tasks, [3]);
     assert.equal(r.get('TM-01')?.status, 'ACTIVE');
     assert.equal(r.get('TM-01')?.address, '198.18.0.9');
     // Same id and pid from another host is another process: refused.
@@ -50,20 +60,20 @@ describe('TaskManagerRegistry', () => {
       [1, ['TM-01']],
       [2, ['TM-02']],
     ]);
-    assert.deepEqual(r.get('TM-01')?.partitions, [0, 1]);
+    assert.deepEqual(r.get('TM-01')?.tasks, [0, 1]);
     r.disconnected('TM-01');
     assert.deepEqual([...r.owners()], [[2, ['TM-02']]]);
   });
 
-  it('keeps a timeline of ownership changes from events', () => {
+  it('keeps a timeline of the ownership changes TaskManagers report', () => {
     let now = 100;
     const r = new TaskManagerRegistry(() => now);
     r.register(reg('TM-01'));
-    r.event('TM-01', 200, { type: 'taskmanager.partitions_assigned', partitions: [3] });
-    r.event('TM-01', 300, { type: 'taskmanager.partitions_revoked', partitions: [3], offsets: [9] });
-    r.event('TM-01', 400, { type: 'taskmanager.progress', partition: 3 });
+    r.ownership('TM-01', 200, 'assigned', [3]);
+    r.ownership('TM-01', 300, 'revoked', [3]);
+    r.resumedAt('TM-01', 400, 3);
     assert.deepEqual(
-      r.timeline().map((c) => [c.at, c.kind, c.partitions]),
+      r.timeline().map((c) => [c.at, c.kind, c.tasks]),
       [
         [200, 'assigned', [3]],
         [300, 'revoked', [3]],
@@ -71,5 +81,23 @@ describe('TaskManagerRegistry', () => {
     );
     assert.equal(r.timeline(250).length, 1);
     now = 0;
+  });
+
+  it("sums each task's counts over every owner it had", () => {
+    const r = new TaskManagerRegistry();
+    r.register(reg('TM-01'));
+    r.register(reg('TM-02'));
+    r.heartbeat('TM-01', report([0, 1]));
+    // Task 1 moves to TM-02: TM-01's last counts for it are kept, TM-02 counts from zero again.
+    r.heartbeat('TM-01', report([0]));
+    r.heartbeat('TM-02', report([1]));
+    assert.deepEqual(r.taskTotals().get(1), { consumed: 20, emitted: 40, deadLettered: 2 });
+    assert.deepEqual(r.taskTotals().get(0), { consumed: 10, emitted: 20, deadLettered: 1 });
+    r.exited('TM-02', 1, false);
+    assert.deepEqual(
+      r.taskTotals().get(1),
+      { consumed: 20, emitted: 40, deadLettered: 2 },
+      'an exit keeps its last counts',
+    );
   });
 });

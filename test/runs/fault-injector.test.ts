@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RunContext } from '../../src/jobmanager/job-run.js';
 import { injectFaults } from '../../src/runs/fault-injector.js';
+import type { RunContext } from '../../src/runs/seed-run.js';
 
 interface FakeTm {
   id: string;
   pid: number;
   status: string;
-  partitions: number[];
+  /** Slots owned (the registry's view). */
+  tasks: number[];
 }
 
 /**
@@ -33,13 +34,13 @@ function laggingCluster(tms: FakeTm[], takeOver: (killed: FakeTm) => void) {
 describe('injectFaults', () => {
   it('never hits a process it already killed, even while the registry still lists it ACTIVE', async () => {
     const tms: FakeTm[] = [
-      { id: 'TM-01', pid: 1, status: 'ACTIVE', partitions: [0] },
-      { id: 'TM-02', pid: 2, status: 'ACTIVE', partitions: [1] },
-      { id: 'TM-03', pid: 3, status: 'IDLE', partitions: [] },
+      { id: 'TM-01', pid: 1, status: 'ACTIVE', tasks: [0] },
+      { id: 'TM-02', pid: 2, status: 'ACTIVE', tasks: [1] },
+      { id: 'TM-03', pid: 3, status: 'IDLE', tasks: [] },
     ];
     const { ctx, kills } = laggingCluster(tms, (killed) => {
-      const spare = tms.find((t) => t.partitions.length === 0);
-      if (spare) spare.partitions = [...killed.partitions];
+      const spare = tms.find((t) => t.tasks.length === 0);
+      if (spare) spare.tasks = [...killed.tasks];
     });
     const records = await injectFaults(
       ctx,

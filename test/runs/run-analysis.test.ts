@@ -24,8 +24,8 @@ describe('measureTakeovers', () => {
     const [t] = measureTakeovers(
       [fault('kill', 10_000, 'TM-01')],
       [
-        { at: 9000, taskManagerId: 'TM-01', partition: 1 },
-        { at: 13_130, taskManagerId: 'TM-01', partition: 1 },
+        { at: 9000, taskManagerId: 'TM-01', task: 1 },
+        { at: 13_130, taskManagerId: 'TM-01', task: 1 },
       ],
       [],
       [],
@@ -38,8 +38,8 @@ describe('measureTakeovers', () => {
     const [t] = measureTakeovers(
       [fault('zombie', 10_000, 'TM-02')],
       [
-        { at: 12_000, taskManagerId: 'TM-02', partition: 1 },
-        { at: 14_000, taskManagerId: 'TM-03', partition: 1 },
+        { at: 12_000, taskManagerId: 'TM-02', task: 1 },
+        { at: 14_000, taskManagerId: 'TM-03', task: 1 },
       ],
       [],
       [],
@@ -52,8 +52,8 @@ describe('measureTakeovers', () => {
     const zombie = { ...fault('zombie', 10_000, 'TM-02'), durationMs: 3500 };
     const [t] = measureTakeovers(
       [zombie, fault('kill', 14_000, 'TM-03')],
-      [{ at: 13_800, taskManagerId: 'TM-04', partition: 1 }],
-      [{ at: 14_200, taskManagerId: 'TM-02', kind: 'lost', partitions: [1] }],
+      [{ at: 13_800, taskManagerId: 'TM-04', task: 1 }],
+      [{ at: 14_200, taskManagerId: 'TM-02', kind: 'lost', tasks: [1] }],
       [],
     );
     assert.deepEqual(t?.handovers, [{ taskManagerId: 'TM-02', kind: 'lost', partitions: [1] }]);
@@ -89,11 +89,11 @@ describe('ownershipSegments', () => {
   it('turns assignments and hand-overs into who-owned-what-when', () => {
     const segments = ownershipSegments(
       [
-        { at: 0, taskManagerId: 'TM-01', kind: 'assigned', partitions: [0, 1] },
-        { at: 100, taskManagerId: 'TM-01', kind: 'revoked', partitions: [1] },
-        { at: 150, taskManagerId: 'TM-02', kind: 'assigned', partitions: [1] },
+        { at: 0, taskManagerId: 'TM-01', kind: 'assigned', tasks: [0, 1] },
+        { at: 100, taskManagerId: 'TM-01', kind: 'revoked', tasks: [1] },
+        { at: 150, taskManagerId: 'TM-02', kind: 'assigned', tasks: [1] },
         // TM-01 killed: no revoke; the next assignment ends its ownership.
-        { at: 400, taskManagerId: 'TM-03', kind: 'assigned', partitions: [0] },
+        { at: 400, taskManagerId: 'TM-03', kind: 'assigned', tasks: [0] },
       ],
       0,
       1000,

@@ -16,23 +16,20 @@ import { eventually, uniqueName } from '../helpers/test-env.js';
 /** A job as the JobManager would send it; nothing here connects to Kafka or Redis. */
 function testJobSpec(): JobSpec {
   return {
-    jobName: 'flinkdotnet-sample',
+    job: { name: 'flinkdotnet-sample', file: '/nowhere/job.js', description: 'a job' },
+    parameters: {},
+    buildHash: 'abc',
     runId: uniqueName('run'),
-    topic: 't',
-    partitions: 4,
+    sources: [{ topic: 't', partitions: 4, startPositions: [0, 0, 0, 0] }],
     groupId: 'g',
     groupProtocol: 'consumer',
     bootstrapServers: '127.0.0.1:1',
     kafkaWaitTimeoutMs: 1000,
     redisUrl: 'redis://127.0.0.1:1',
-    counterKey: 'c',
-    sink: { kind: 'redis-counter' },
-    delivery: 'exactly-once',
-    startPositions: [0, 0, 0, 0],
     deadLetterTopic: 't.dlq',
-    trackIds: true,
     progressEvery: 1000,
     consumeBatch: 100,
+    checkpointTimeoutMs: 1000,
   };
 }
 

@@ -19,11 +19,10 @@ describe('ProgressReporter', () => {
     let now = 0;
     const p = new ProgressReporter(events, {
       taskManagerId: 'TM-01',
-      topic: 't',
       every: 100,
       now: () => now,
     });
-    for (let consumed = 30; consumed <= 330; consumed += 30) p.record(consumed, 0, consumed - 1, 1);
+    for (let consumed = 30; consumed <= 330; consumed += 30) p.record(consumed, 't', 0, consumed - 1, 1);
     const progress = seen.filter((e) => e.type === 'taskmanager.progress');
     assert.deepEqual(
       progress.map((e) => (e.type === 'taskmanager.progress' ? e.consumed : 0)),
@@ -38,12 +37,11 @@ describe('ProgressReporter', () => {
     let now = 0;
     const p = new ProgressReporter(events, {
       taskManagerId: 'TM-01',
-      topic: 't',
       every: 1000,
       maxSilenceMs: 5000,
       now: () => now,
     });
-    p.record(10, 2, 9, 1);
+    p.record(10, 't', 2, 9, 1);
     p.tick();
     assert.equal(seen.length, 0, 'not before the quiet spell');
     now = 5000;
@@ -52,7 +50,7 @@ describe('ProgressReporter', () => {
     now = 20_000;
     p.tick();
     assert.equal(seen.length, 2, 'nothing new, nothing said');
-    p.record(15, 2, 14, 1);
+    p.record(15, 't', 2, 14, 1);
     p.flush();
     assert.equal(seen.length, 4);
   });

@@ -10,6 +10,8 @@ export interface BenchEnvironment {
   cacheDir: string;
   /** The command that starts one Sluice TaskManager. */
   taskManagerCommand: readonly string[];
+  /** Where the compiled job files of this checkout are (dist/jobs): the benchmarks run count-per-key.js. */
+  jobsDir: string;
   log: (line: string) => void;
 }
 

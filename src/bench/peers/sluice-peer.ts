@@ -6,15 +6,15 @@ import { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
 import { KafkaAdmin } from '../../connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../connectors/kafka/client-config.js';
 import { counterKeys } from '../../connectors/redis/counter-keys.js';
-import { resetCounterSink } from '../../connectors/redis/counter-sink.js';
 import { createRedis } from '../../connectors/redis/redis-client.js';
-import { newRunId } from '../../jobmanager/job-spec.js';
+import { guardField } from '../../connectors/redis/redis-sink.js';
+import { buildJobSpec, newRunId } from '../../jobmanager/job-spec.js';
 import { LocalCluster } from '../../jobmanager/local-cluster.js';
+import { prepareJob } from '../../jobmanager/prepared-job.js';
 import { TaskManagerLauncher } from '../../jobmanager/taskmanager-launcher.js';
-import { COUNT_PER_KEY_JOB_NAME } from '../../jobs/count-per-key-job.js';
 import { EventLog } from '../../logging/event-log.js';
 import { createLogger } from '../../logging/logger.js';
-import type { JobSpec } from '../../protocol/messages.js';
+import { resetRun, runStarts } from '../../runtime/run-reset.js';
 import type { BenchInput } from '../bench-input.js';
 import { measureDrain } from '../drain-meter.js';
 import { decodeDecimal, KeyedOutputReader } from '../keyed-output-reader.js';
@@ -36,28 +36,36 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
   const runId = newRunId();
   const counterKey = `sluice:bench:${runId}`;
   const output = `sluice-bench-out-${runId}`;
-  const job: JobSpec = {
-    jobName: COUNT_PER_KEY_JOB_NAME,
-    runId,
+  const groupId = `sluice-bench-${runId}`;
+  const prepared = await prepareJob(path.join(env.jobsDir, 'count-per-key.js'), {
     topic: input.topic,
-    partitions: input.partitions,
-    groupId: `sluice-bench-${runId}`,
-    groupProtocol: options.groupProtocol ?? 'consumer',
-    bootstrapServers: env.bootstrapServers,
-    kafkaWaitTimeoutMs: 60_000,
-    redisUrl: env.redisUrl,
     counterKey,
-    trackIds: false,
-    deadLetterTopic: `${input.topic}.dlq`,
-    sink: options.sink === 'kafka' ? { kind: 'kafka', topic: output } : { kind: 'redis-counter' },
+    sink: options.sink === 'kafka' ? `kafka:${output}` : 'redis',
     delivery: options.delivery ?? 'exactly-once',
-    startPositions: Array.from({ length: input.partitions }, () => 0),
-    progressEvery: 1_000_000_000,
-    consumeBatch: 2000,
-  };
+  });
+  const startPositions = Array.from({ length: input.partitions }, () => 0);
+  const job = buildJobSpec(
+    {
+      kafka: { bootstrapServers: env.bootstrapServers, waitTimeoutMs: 60_000 },
+      redis: { url: env.redisUrl },
+      runtime: {
+        groupProtocol: options.groupProtocol ?? 'consumer',
+        progressEvery: 1_000_000_000,
+        consumeBatch: 2000,
+        checkpointTimeoutMs: 10_000,
+      },
+    },
+    {
+      ...prepared,
+      runId,
+      groupId,
+      deadLetterTopic: `${input.topic}.dlq`,
+      sources: [{ topic: input.topic, partitions: input.partitions, startPositions }],
+    },
+  );
   const redis = createRedis({ url: env.redisUrl });
   await redis.connect();
-  await resetCounterSink(redis, counterKey, new Map(job.startPositions.map((o, p) => [p, o])));
+  await resetRun(redis, prepared.plan, groupId, runStarts([{ topic: input.topic, startPositions }]));
   const admin = KafkaAdmin.create({
     security: PLAINTEXT,
     bootstrapServers: env.bootstrapServers,
@@ -75,7 +83,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
       decode: decodeDecimal,
     });
   }
-  const store = new CheckpointStore(redis, { groupId: job.groupId, topic: job.topic });
+  const store = new CheckpointStore(redis, groupId);
   const cluster = new LocalCluster({
     job,
     security: { kafka: PLAINTEXT, redis: { url: env.redisUrl } },
@@ -102,12 +110,15 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
     await cluster.shutdown();
     await reader?.stop();
     await store.clear();
-    await redis.del(keys.counter, keys.positions, keys.epochs, keys.byKey);
+    await redis.del(keys.counter, keys.positions, keys.epochs, keys.byKey, `sluice:${groupId}:leases`);
     if (options.sink === 'kafka') await admin.deleteTopic(output).catch(() => {});
     admin.close();
     redis.disconnect();
   };
-  return { cluster, job, total, counts, stop };
+  /** A partition's position in the counter's guard (how far it was applied). */
+  const position = async (partition: number) =>
+    Number((await redis.hget(keys.positions, guardField(input.topic, partition))) ?? 0);
+  return { cluster, job, total, counts, position, stop };
 }
 
 export async function runSluice(

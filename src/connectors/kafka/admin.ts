@@ -22,6 +22,9 @@ export type { GroupMemberView, GroupView } from './group-describer.js';
 /** UNKNOWN_TOPIC_OR_PART, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER: a new topic still settling. */
 const LEADERSHIP_SETTLING = new Set([3, 5, 6]);
 
+/** UNKNOWN_TOPIC_OR_PART: the topic does not exist. */
+const UNKNOWN_TOPIC = 3;
+
 /** librdkafka's RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS. */
 const TOPIC_ALREADY_EXISTS = 36;
 
@@ -120,6 +123,23 @@ export class KafkaAdmin {
         .map((p) => ({ id: p.partition, leader: p.leader?.id ?? -1 }))
         .sort((a, b) => a.id - b.id),
     };
+  }
+
+  /** The topic's partition count, or undefined when the topic does not exist. */
+  async partitionCount(topic: string): Promise<number | undefined> {
+    const result = await new Promise<TopicDescription[]>((resolve, reject) =>
+      this.#admin.describeTopics([topic], { timeout: this.#timeoutMs }, (err, data) =>
+        err ? reject(err) : resolve(data),
+      ),
+    ).catch((error: unknown) => {
+      if ((error as LibrdKafkaError).code === UNKNOWN_TOPIC) return undefined;
+      throw this.#failed(`describe topic '${topic}'`, error);
+    });
+    if (result === undefined) return undefined;
+    const t = result[0];
+    if (t?.error && (t.error as LibrdKafkaError).code === UNKNOWN_TOPIC) return undefined;
+    if (!t || t.error) throw this.#failed(`describe topic '${topic}'`, t?.error ?? new Error('no answer'));
+    return t.partitions.length;
   }
 
   /** The broker's view of a group; runs in a child process (see GroupDescriber for why). */

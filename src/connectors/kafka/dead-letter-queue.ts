@@ -4,7 +4,7 @@
 // so a crash can repeat a dead letter (same key) but never lose one.
 
 import type { RecordFailure } from '../../api/record-error.js';
-import type { SourceRecord } from '../../api/source-record.js';
+import type { SourceRecord } from '../../api/records.js';
 import type { KafkaConnection } from './client-config.js';
 import { KafkaProducer } from './producer.js';
 

@@ -25,7 +25,23 @@ export class TransactionFencedError extends Error {
   }
 }
 
-export class TransactionalProducer {
+/** What the Kafka sink needs of a transactional producer (a test wraps one to inject failures). */
+export interface TransactionalSession {
+  readonly transactionalId: string;
+  readonly inTransaction: boolean;
+  begin(): Promise<void>;
+  send(topic: string, value: Buffer, key: string | Buffer | null, headers?: MessageHeader[]): Promise<void>;
+  sendOffsets(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type TransactionalSessionFactory = (
+  options: KafkaClientOptions & { transactionalId: string },
+) => Promise<TransactionalSession>;
+
+export class TransactionalProducer implements TransactionalSession {
   readonly #producer: Producer;
   readonly transactionalId: string;
   #open = false;
@@ -65,7 +81,12 @@ export class TransactionalProducer {
     this.#open = true;
   }
 
-  async send(topic: string, value: Buffer, key: string, headers?: MessageHeader[]): Promise<void> {
+  async send(
+    topic: string,
+    value: Buffer,
+    key: string | Buffer | null,
+    headers?: MessageHeader[],
+  ): Promise<void> {
     for (;;) {
       try {
         this.#producer.produce(topic, null, value, key, Date.now(), undefined, headers);
@@ -92,10 +113,11 @@ export class TransactionalProducer {
     this.#open = false;
   }
 
+  /** Drops the open transaction; throws when even that failed (the producer is then unusable). */
   async abort(): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
-    await call<void>((cb) => this.#producer.abortTransaction(30_000, cb), 'abortTransaction').catch(() => {});
+    await call<void>((cb) => this.#producer.abortTransaction(30_000, cb), 'abortTransaction');
   }
 
   async close(): Promise<void> {

@@ -6,12 +6,14 @@ import type {
   CheckpointHistoryEntry,
 } from '../../checkpoint/checkpoint-coordinator.js';
 import { KAFKA_VERSION } from '../../infra/kafka/kafka-dist.js';
+import type { TaskSlots } from '../../plan/task-slots.js';
 import type { JobSpec } from '../../protocol/messages.js';
 import type { TaskManagerRegistry, TaskManagerView } from '../taskmanager-registry.js';
 import type { Checkpoints, JobDetail, Overview, Partitions, TaskManagerInfo } from './rest-schemas.js';
 
 export const SLUICE_VERSION = '0.1.0';
 
+/** Offsets by task slot. */
 export interface TopicOffsets {
   committed: ReadonlyMap<number, number>;
   end: ReadonlyMap<number, number>;
@@ -19,6 +21,7 @@ export interface TopicOffsets {
 
 export interface ClusterView {
   readonly job: JobSpec;
+  readonly slots: TaskSlots;
   readonly registry: TaskManagerRegistry;
   readonly checkpoints: CheckpointCoordinator | undefined;
   readonly jobState: 'CREATED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELED';
@@ -31,15 +34,13 @@ export interface ClusterView {
 export function overviewOf(view: ClusterView): Overview {
   const connected = view.registry.connected();
   const owners = view.registry.owners();
-  const orphans = Array.from({ length: view.job.partitions }, (_, p) => p).filter(
-    (p) => (owners.get(p)?.length ?? 0) === 0,
-  );
+  const orphans = view.slots.all().filter((t) => (owners.get(t.slot)?.length ?? 0) === 0);
   const state = view.jobState;
   return {
     taskmanagers: connected.length,
     'taskmanagers-active': connected.filter((t) => t.status === 'ACTIVE').length,
     'taskmanagers-idle': connected.filter((t) => t.status === 'IDLE').length,
-    'slots-total': view.job.partitions,
+    'slots-total': view.slots.size,
     'slots-available': orphans.length,
     'jobs-running': state === 'RUNNING' || state === 'CREATED' ? 1 : 0,
     'jobs-finished': state === 'FINISHED' ? 1 : 0,
@@ -57,7 +58,7 @@ export function taskManagerInfo(t: TaskManagerView, now = Date.now()): TaskManag
     host: t.host,
     address: t.address ?? null,
     state: t.status,
-    partitions: [...t.partitions],
+    partitions: [...t.tasks],
     messagesConsumed: t.consumed,
     rate: Math.round(t.rate * 10) / 10,
     timeSinceLastHeartbeat: t.lastHeartbeatAt === undefined ? null : Math.max(0, now - t.lastHeartbeatAt),
@@ -71,13 +72,13 @@ export function taskManagerInfo(t: TaskManagerView, now = Date.now()): TaskManag
 export function jobDetailOf(view: ClusterView): JobDetail {
   const { job } = view;
   const owners = view.registry.owners();
-  const tasks = Array.from({ length: job.partitions }, (_, partition) => {
-    const ownerId = owners.get(partition)?.[0];
+  const tasks = view.slots.all().map((slot) => {
+    const ownerId = owners.get(slot.slot)?.[0];
     const report = ownerId
-      ? view.registry.get(ownerId)?.partitionReports.find((r) => r.partition === partition)
+      ? view.registry.get(ownerId)?.taskReports.find((r) => r.task === slot.slot)
       : undefined;
     return {
-      subtask: partition,
+      subtask: slot.slot,
       taskmanager: ownerId ?? null,
       status: report?.state ?? 'UNASSIGNED',
       position: report && report.position >= 0 ? report.position : null,
@@ -86,13 +87,9 @@ export function jobDetailOf(view: ClusterView): JobDetail {
   });
   const start = view.jobStartedAt ?? -1;
   const end = view.jobEndedAt ?? -1;
-  const sink =
-    job.sink.kind === 'kafka'
-      ? `Kafka '${job.sink.topic}' (transactions)`
-      : `Redis counter '${job.counterKey}'`;
   return {
     jid: job.runId,
-    name: job.jobName,
+    name: job.job.name,
     state: view.jobState,
     'start-time': start,
     'end-time': end,
@@ -100,8 +97,8 @@ export function jobDetailOf(view: ClusterView): JobDetail {
     vertices: [
       {
         id: `${job.runId}-v1`,
-        name: `Source: Kafka '${job.topic}' -> parse -> map -> Sink: ${sink}`,
-        parallelism: job.partitions,
+        name: job.job.description,
+        parallelism: view.slots.size,
         status: view.jobState,
         tasks,
       },
@@ -153,26 +150,28 @@ export async function partitionsOf(view: ClusterView): Promise<Partitions> {
   const last = view.checkpoints?.stats.lastCompleted;
   const timeline = view.registry.timeline();
   return {
-    topic: job.topic,
+    topic: job.sources.map((s) => s.topic).join(', '),
     groupId: job.groupId,
-    partitions: Array.from({ length: job.partitions }, (_, partition) => {
-      const owner = owners.get(partition)?.[0] ?? null;
+    partitions: view.slots.all().map((slot) => {
+      const owner = owners.get(slot.slot)?.[0] ?? null;
       const report = owner
-        ? view.registry.get(owner)?.partitionReports.find((r) => r.partition === partition)
+        ? view.registry.get(owner)?.taskReports.find((r) => r.task === slot.slot)
         : undefined;
-      const committedRaw = offsets?.committed.get(partition);
+      const committedRaw = offsets?.committed.get(slot.slot);
       const committed = committedRaw !== undefined && committedRaw >= 0 ? committedRaw : null;
-      const end = offsets?.end.get(partition) ?? null;
+      const end = offsets?.end.get(slot.slot) ?? null;
       return {
-        partition,
+        partition: slot.slot,
+        topic: slot.topic,
+        topicPartition: slot.partition,
         owner,
         position: report && report.position >= 0 ? report.position : null,
         committedOffset: committed,
         endOffset: end,
         lag: end !== null && committed !== null ? Math.max(0, end - committed) : null,
-        lastCheckpointedPosition: last?.tasks.find((t) => t.partition === partition)?.position ?? null,
+        lastCheckpointedPosition: last?.tasks.find((t) => t.task === slot.slot)?.position ?? null,
         history: timeline
-          .filter((c) => c.partitions.includes(partition))
+          .filter((c) => c.tasks.includes(slot.slot))
           .map((c) => ({ at: c.at, taskmanager: c.taskManagerId, kind: c.kind })),
       };
     }),

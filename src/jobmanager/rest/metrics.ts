@@ -7,7 +7,11 @@ import { type ClusterView, SLUICE_VERSION } from './cluster-view.js';
 
 export function createMetrics(view: ClusterView): Registry {
   const registry = new Registry();
-  const topic = view.job.topic;
+  /** A slot's labels: its topic and partition. */
+  const at = (slot: number) => {
+    const task = view.slots.at(slot);
+    return { topic: task?.topic ?? '?', partition: String(task?.partition ?? slot) };
+  };
 
   new Gauge({
     name: 'sluice_partition_assignment',
@@ -16,8 +20,8 @@ export function createMetrics(view: ClusterView): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [partition, owners] of view.registry.owners()) {
-        for (const owner of owners) this.set({ topic, partition: String(partition), taskmanager: owner }, 1);
+      for (const [slot, owners] of view.registry.owners()) {
+        for (const owner of owners) this.set({ ...at(slot), taskmanager: owner }, 1);
       }
     },
   });
@@ -61,8 +65,7 @@ export function createMetrics(view: ClusterView): Registry {
     collect() {
       this.reset();
       for (const t of view.registry.connected()) {
-        for (const r of t.partitionReports)
-          if (r.position >= 0) this.set({ topic, partition: String(r.partition) }, r.position);
+        for (const r of t.taskReports) if (r.position >= 0) this.set(at(r.task), r.position);
       }
     },
   });
@@ -74,8 +77,8 @@ export function createMetrics(view: ClusterView): Registry {
     async collect() {
       this.reset();
       const offsets = await view.offsets();
-      for (const [partition, offset] of offsets?.committed ?? []) {
-        if (offset >= 0) this.set({ topic, partition: String(partition) }, offset);
+      for (const [slot, offset] of offsets?.committed ?? []) {
+        if (offset >= 0) this.set(at(slot), offset);
       }
     },
   });
@@ -87,10 +90,9 @@ export function createMetrics(view: ClusterView): Registry {
     async collect() {
       this.reset();
       const offsets = await view.offsets();
-      for (const [partition, end] of offsets?.end ?? []) {
-        const committed = offsets?.committed.get(partition);
-        if (committed !== undefined && committed >= 0)
-          this.set({ topic, partition: String(partition) }, Math.max(0, end - committed));
+      for (const [slot, end] of offsets?.end ?? []) {
+        const committed = offsets?.committed.get(slot);
+        if (committed !== undefined && committed >= 0) this.set(at(slot), Math.max(0, end - committed));
       }
     },
   });
@@ -142,8 +144,8 @@ export function createMetrics(view: ClusterView): Registry {
       const first = new Set<number>();
       let takeovers = 0;
       for (const r of resumed) {
-        if (first.has(r.partition)) takeovers++;
-        else first.add(r.partition);
+        if (first.has(r.task)) takeovers++;
+        else first.add(r.task);
       }
       this.set(takeovers);
     },

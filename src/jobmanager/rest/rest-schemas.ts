@@ -35,7 +35,9 @@ export const TaskManagerInfo = z.object({
   host: z.string().describe('The host name the TaskManager reported'),
   address: z.string().nullable().describe('The address its connection came from, as the JobManager saw it'),
   state: TaskManagerState,
-  partitions: z.array(z.number().int()),
+  partitions: z
+    .array(z.number().int())
+    .describe('The tasks it owns, by slot (with one source topic: its partitions)'),
   messagesConsumed: z.number().int(),
   rate: z.number().describe('Records per second between its last two heartbeats'),
   timeSinceLastHeartbeat: z
@@ -113,7 +115,9 @@ export const PartitionMove = z.object({
 });
 
 export const PartitionInfo = z.object({
-  partition: z.number().int(),
+  partition: z.number().int().describe("The task's slot: with one source topic, its partition"),
+  topic: z.string(),
+  topicPartition: z.number().int().describe('The partition of `topic` this task reads'),
   owner: z.string().nullable(),
   position: z.number().int().nullable().describe("Next offset the owner's task reads"),
   committedOffset: z
@@ -128,7 +132,7 @@ export const PartitionInfo = z.object({
 });
 
 export const Partitions = z.object({
-  topic: z.string(),
+  topic: z.string().describe("The job's source topics, comma-separated"),
   groupId: z.string(),
   partitions: z.array(PartitionInfo),
 });

@@ -1,0 +1,59 @@
+// The graph a job's `build` function describes: sources (Kafka topics with a deserializer),
+// operators, and sinks, each node knowing its parent and children. Pure data: the plan layer turns
+// it into stages and tasks, the runtime and the test driver run what the plan compiled.
+
+import type { Deserializer } from './deserializers.js';
+import type { ProcessContext, RecordContext } from './records.js';
+import type { Sink } from './sinks.js';
+
+export type OperatorFn =
+  | { readonly kind: 'map'; readonly fn: (value: unknown, context: RecordContext) => unknown }
+  | { readonly kind: 'filter'; readonly fn: (value: unknown, context: RecordContext) => boolean }
+  | { readonly kind: 'flatMap'; readonly fn: (value: unknown, context: RecordContext) => Iterable<unknown> }
+  | { readonly kind: 'process'; readonly fn: (value: unknown, context: ProcessContext<unknown>) => void };
+
+interface NodeBase {
+  /** Unique in the graph, in the order `build` created the nodes: the same code gives the same ids. */
+  readonly id: number;
+  readonly children: StreamNode[];
+}
+
+export interface SourceNode extends NodeBase {
+  readonly kind: 'source';
+  readonly topics: readonly string[];
+  readonly deserializer: Deserializer<unknown>;
+}
+
+export interface OperatorNode extends NodeBase {
+  readonly kind: 'operator';
+  readonly operator: OperatorFn;
+  readonly parent: StreamNode;
+}
+
+export interface SinkNode extends NodeBase {
+  readonly kind: 'sink';
+  readonly sink: Sink<unknown>;
+  readonly parent: StreamNode;
+}
+
+export type StreamNode = SourceNode | OperatorNode | SinkNode;
+
+/** Every node a job's `build` created, in creation order. */
+export class StreamGraph {
+  readonly nodes: StreamNode[] = [];
+
+  add<N extends StreamNode>(make: (id: number) => N): N {
+    const node = make(this.nodes.length);
+    this.nodes.push(node);
+    if (node.kind !== 'source') node.parent.children.push(node);
+    return node;
+  }
+
+  get sources(): SourceNode[] {
+    return this.nodes.filter((n): n is SourceNode => n.kind === 'source');
+  }
+
+  get sinks(): SinkNode[] {
+    return this.nodes.filter((n): n is SinkNode => n.kind === 'sink');
+  }
+}

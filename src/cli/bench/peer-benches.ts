@@ -1,0 +1,153 @@
+// The peer comparisons: the same work done by Sluice, Kafka Streams, a plain consumer and the raw
+// read limit — throughput, failover, latency — and Sluice's footprint. Figures only, side by side.
+
+import { ensureBenchInput } from '../../bench/bench-input.js';
+import { FAILOVER_PEERS, type FailoverPeer, failoverBench } from '../../bench/failover-bench.js';
+import { footprintBench } from '../../bench/footprint-bench.js';
+import { latencyBench } from '../../bench/latency-bench.js';
+import { THROUGHPUT_PEERS, type ThroughputPeer, throughputBench } from '../../bench/throughput-bench.js';
+import { renderTable } from '../table.js';
+import { kafkaStreamsSource, list, machineLine, saveBenchJson, withBenchInfra } from './bench-infra.js';
+
+export async function failover(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const kills = quick ? 2 : Number(flags.kills);
+  const peers = (quick ? 'sluice-consumer,kafka-streams-6s' : String(flags.peers))
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is FailoverPeer => (FAILOVER_PEERS as readonly string[]).includes(p));
+  return withBenchInfra(flags, async (config, env) => {
+    const figures = await failoverBench(env, {
+      partitions: config.job.partitions,
+      kills,
+      peers,
+      kafkaStreamsSource: kafkaStreamsSource(),
+    });
+    const ms = (x: number | undefined) => (x === undefined ? '-' : x.toLocaleString('en-US'));
+    const header = `bench failover: kill -9 of an ACTIVE worker, ${kills} times per peer, ${config.job.partitions} partitions, input 2,000 records/s; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(
+        ['PEER', 'TAKEOVER p50 ms', 'p99 ms', 'max ms', 'MEASURED', 'NO PROGRESS'],
+        figures.map((f) => [
+          f.peer,
+          ms(f.p50),
+          ms(f.p99),
+          ms(f.max),
+          String(f.takeoversMs.length),
+          String(f.misses),
+        ]),
+      )}\n`,
+    );
+    process.stdout.write(`saved ${saveBenchJson('failover', { header, kills, figures })}\n`);
+    return figures.every((f) => f.takeoversMs.length > 0 && f.misses === 0) ? 0 : 1;
+  });
+}
+
+export async function latency(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const rate = quick ? 5000 : Number(flags.rate);
+  const seconds = quick ? 5 : Number(flags.seconds);
+  return withBenchInfra(flags, async (config, env) => {
+    const figures = await latencyBench(env, {
+      partitions: config.job.partitions,
+      ratePerSecond: rate,
+      seconds,
+      kafkaStreamsSource: kafkaStreamsSource(),
+    });
+    const header = `bench latency: ${rate} records/s for ${seconds} s, exactly once, produce → visible result; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(
+        ['PEER', 'RECORDS', 'p50 ms', 'p99 ms', 'p99.9 ms'],
+        figures.map((f) => [
+          f.peer,
+          String(f.records),
+          f.p50.toFixed(1),
+          f.p99.toFixed(1),
+          f.p999.toFixed(1),
+        ]),
+      )}\n`,
+    );
+    process.stdout.write(`saved ${saveBenchJson('latency', { header, figures })}\n`);
+    return figures.every((f) => f.records > 0) ? 0 : 1;
+  });
+}
+
+export async function footprint(flags: Record<string, unknown>): Promise<number> {
+  return withBenchInfra(flags, async (_config, env) => {
+    const figures = await footprintBench(env, {
+      scales: list(flags.scales),
+      partitionCounts: list(flags.partitionCounts),
+      records: Number(flags.records),
+    });
+    const avg = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
+    const header = `bench footprint: ${machineLine()}`;
+    process.stdout.write(
+      `${header}\nRSS under ${figures.rss.rate} records/s: ACTIVE TaskManager ${avg(figures.rss.activeMiB)} MiB (${figures.rss.activeMiB.join(', ')}), ` +
+        `IDLE ${avg(figures.rss.idleMiB)} MiB (min ${Math.min(...figures.rss.idleMiB)}, max ${Math.max(...figures.rss.idleMiB)})\n` +
+        `${renderTable(
+          ['TASKMANAGERS', 'ALL REGISTERED ms', 'ALL PARTITIONS ASSIGNED ms'],
+          figures.assignment.map((a) => [
+            String(a.taskManagers),
+            String(a.registeredMs),
+            String(a.distributedMs),
+          ]),
+        )}\n${renderTable(
+          ['PARTITIONS', 'RECORDS/s (4 TaskManagers, exactly once)', 'EXACT'],
+          figures.partitions.map((p) => [
+            String(p.partitions),
+            p.recordsPerSecond.toLocaleString('en-US'),
+            p.exact ? 'yes' : 'NO',
+          ]),
+        )}\n`,
+    );
+    process.stdout.write(`saved ${saveBenchJson('footprint', { header, figures })}\n`);
+    return figures.partitions.every((p) => p.exact) ? 0 : 1;
+  });
+}
+
+export async function throughput(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const records = quick ? 50_000 : Number(flags.records);
+  const runs = quick ? 1 : Number(flags.runs);
+  const peers = String(flags.peers)
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is ThroughputPeer => (THROUGHPUT_PEERS as readonly string[]).includes(p));
+  return withBenchInfra(flags, async (config, env) => {
+    const input = await ensureBenchInput({
+      bootstrapServers: env.bootstrapServers,
+      records,
+      partitions: config.job.partitions,
+      log: env.log,
+    });
+    const figures = await throughputBench(env, input, {
+      runs,
+      peers,
+      kafkaStreamsSource: kafkaStreamsSource(),
+    });
+    const sluice = figures.find((f) => f.peer === 'sluice-redis')?.recordsPerSecond.median;
+    const rows = figures.map((f) => [
+      f.peer,
+      f.recordsPerSecond.median.toLocaleString('en-US'),
+      `${f.recordsPerSecond.min.toLocaleString('en-US')} – ${f.recordsPerSecond.max.toLocaleString('en-US')}`,
+      sluice && f.peer !== 'sluice-redis' ? `${(sluice / f.recordsPerSecond.median).toFixed(2)}×` : '-',
+      f.exact ? 'yes' : 'NO',
+    ]);
+    const header = `bench throughput: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${runs} run(s) per peer; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(['PEER', 'RECORDS/s (median)', 'MIN – MAX', 'SLUICE-REDIS ÷ PEER', 'EXACT'], rows)}\n`,
+    );
+    const file = saveBenchJson('throughput', {
+      header,
+      records,
+      runs,
+      partitions: config.job.partitions,
+      keys: input.keys,
+      figures,
+    });
+    process.stdout.write(`saved ${file}\n`);
+    // Exactness is the only pass/fail here: a peer that counts wrong fails the bench (the plain
+    // consumer is at-least-once, so only a crash could make it wrong in a clean run).
+    return figures.every((f) => f.exact) ? 0 : 1;
+  });
+}

@@ -1,0 +1,129 @@
+// Bridges the consumer's rebalance callback to the task registry. Changes are handled one at a
+// time, in the order the consumer reports them, and the consumer is told to (un)assign only once
+// the registry is done: a revoked task finishes its batch in flight before its partition is
+// released, and an assigned one starts reading exactly where its sinks still need records.
+
+import type { RebalanceChange } from '../connectors/kafka/consumer.js';
+import type { Assignment, KafkaConsumer } from '../connectors/kafka/rdkafka.js';
+import type { EventLog } from '../logging/event-log.js';
+import type { Handover, TaskRegistry } from './task-registry.js';
+
+/** What the TaskManager does around ownership changes (its load status, the JobManager's view). */
+export interface OwnershipObserver {
+  /** After tasks were created and restored (slots of the new tasks). */
+  assigned(slots: readonly number[]): void;
+  /** After tasks were handed over (revoked) or dropped (lost). */
+  released(kind: 'revoked' | 'lost', slots: readonly number[]): void;
+  /** A classic-protocol rebalance that gave this member nothing (it owns none). */
+  nothingAssigned(): void;
+}
+
+export interface RebalanceListenerOptions {
+  taskManagerId: string;
+  pid: number;
+  registry: TaskRegistry;
+  events: EventLog;
+  observer: OwnershipObserver;
+}
+
+export class RebalanceListener {
+  readonly #o: RebalanceListenerOptions;
+  #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+
+  constructor(options: RebalanceListenerOptions) {
+    this.#o = options;
+  }
+
+  /** The consumer's callback; returns at once, the work is queued. */
+  readonly onRebalance = (consumer: KafkaConsumer, change: RebalanceChange): void => {
+    this.#pending++;
+    this.#chain = this.#chain
+      .then(() => this.#handle(consumer, change))
+      .catch((error: unknown) => {
+        this.#o.events.emit({
+          type: 'taskmanager.consume_error',
+          taskManagerId: this.#o.taskManagerId,
+          error: `rebalance handling failed: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      })
+      .finally(() => {
+        this.#pending--;
+      });
+  };
+
+  /** True while a change is being handled or waits to be. */
+  get busy(): boolean {
+    return this.#pending > 0;
+  }
+
+  async settled(): Promise<void> {
+    await this.#chain;
+  }
+
+  async #handle(consumer: KafkaConsumer, change: RebalanceChange): Promise<void> {
+    const { registry, events, taskManagerId, observer } = this.#o;
+    const partitions = change.partitions
+      .map((p) => ({ topic: p.topic, partition: p.partition }))
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    const slots = partitions
+      .map((p) => registry.slots.slotOf(p.topic, p.partition))
+      .filter((s): s is number => s !== undefined);
+    if (change.kind === 'assign') {
+      const starts = partitions.length > 0 ? await registry.handleAssignment(partitions) : new Map();
+      const assignments: Assignment[] = partitions.map(({ topic, partition }) => {
+        const offset = starts.get(registry.slots.slotOf(topic, partition) ?? -1);
+        return offset === undefined ? { topic, partition } : { topic, partition, offset };
+      });
+      safely(() => consumer.incrementalAssign(assignments));
+      if (partitions.length === 0) {
+        // Classic groups tell every member about each rebalance, even with nothing for it.
+        if (registry.size === 0) observer.nothingAssigned();
+        return;
+      }
+      const owned = registry.slots.byTopic(registry.owned());
+      for (const [topic, assigned] of registry.slots.byTopic(slots)) {
+        events.emit({
+          type: 'taskmanager.partitions_assigned',
+          taskManagerId,
+          pid: this.#o.pid,
+          topic,
+          partitions: assigned,
+        });
+        events.emit({
+          type: 'taskmanager.topic_partitions',
+          taskManagerId,
+          topic,
+          partitions: owned.get(topic) ?? [],
+        });
+      }
+      observer.assigned(slots);
+      return;
+    }
+    let handovers: Handover[];
+    if (change.lost) {
+      handovers = registry.handleLost(partitions);
+      safely(() => consumer.incrementalUnassign(change.partitions));
+    } else {
+      handovers = await registry.handleRevocation(partitions);
+      safely(() => consumer.incrementalUnassign(change.partitions));
+    }
+    for (const handover of handovers) {
+      events.emit({
+        type: change.lost ? 'taskmanager.partitions_lost' : 'taskmanager.partitions_revoked',
+        taskManagerId,
+        ...handover,
+      });
+    }
+    observer.released(change.lost ? 'lost' : 'revoked', slots);
+  }
+}
+
+/** (Un)assigning on a consumer that is closing throws; its partitions are released by the close. */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // The consumer is disconnecting: nothing left to hand over.
+  }
+}

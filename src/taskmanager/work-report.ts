@@ -1,0 +1,114 @@
+// What a TaskManager tells about its work: each task's first applied batch (takeover times), the
+// seed's progress lines, end-to-end latency, zombie writes refused, and the heartbeat the JobManager
+// builds its registry, REST API and dashboard from.
+
+import type { EventLog } from '../logging/event-log.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
+import type { TaskManagerMessage, TaskManagerStatus } from '../protocol/messages.js';
+import type { Task } from '../runtime/task.js';
+import type { TaskRegistry } from '../runtime/task-registry.js';
+import { ProgressReporter } from './progress-reporter.js';
+
+export class WorkReport {
+  readonly #events: EventLog;
+  readonly #taskManagerId: string;
+  #progress: ProgressReporter | undefined;
+  readonly #latency = new LatencyHistogram();
+  /** Tasks that applied a batch already (their first one is announced). */
+  readonly #resumed = new WeakSet<Task>();
+  #firstAppliedAt: number | undefined;
+  #lastAppliedAt: number | undefined;
+  /** Writes a sink refused because another TaskManager had claimed the task (zombie writes). */
+  #fencedWrites = 0;
+
+  constructor(events: EventLog, taskManagerId: string) {
+    this.#events = events;
+    this.#taskManagerId = taskManagerId;
+  }
+
+  /** The job's cadence of progress lines (known once the JobManager sent the job). */
+  progressEvery(every: number): void {
+    this.#progress = new ProgressReporter(this.#events, { taskManagerId: this.#taskManagerId, every });
+  }
+
+  /** A task applied a batch (`records`: its part of the poll). Its first one is also sent as `task_resumed`. */
+  applied(
+    task: Task,
+    lastOffset: number | undefined,
+    records: readonly { offset: number; timestamp: number | undefined }[],
+    registry: TaskRegistry,
+    send: (message: TaskManagerMessage) => void,
+  ): void {
+    if (lastOffset === undefined) return;
+    if (!this.#resumed.has(task)) {
+      this.#resumed.add(task);
+      const offset = records[0]?.offset ?? lastOffset;
+      send({ type: 'task_resumed', at: Date.now(), task: task.slot, offset });
+      this.#events.emit({
+        type: 'taskmanager.partition_resumed',
+        taskManagerId: this.#taskManagerId,
+        partition: task.partition,
+        offset,
+      });
+    }
+    this.#progress?.record(registry.totalConsumed(), task.topic, task.partition, lastOffset, registry.size);
+    // End-to-end latency: from the record's creation (producer timestamp) to its results being written.
+    const now = Date.now();
+    this.#firstAppliedAt ??= now;
+    this.#lastAppliedAt = now;
+    for (const record of records) {
+      if (record.timestamp !== undefined && record.timestamp > 0)
+        this.#latency.record(now - record.timestamp);
+    }
+  }
+
+  fenced(task: Task): void {
+    this.#fencedWrites++;
+    this.#events.emit({
+      type: 'taskmanager.write_fenced',
+      taskManagerId: this.#taskManagerId,
+      partition: task.partition,
+      epoch: task.epoch,
+    });
+  }
+
+  /** On a timer: a progress line if records arrived and it has been quiet too long. */
+  tick(): void {
+    this.#progress?.tick();
+  }
+
+  /** What is left unreported (on shutdown). */
+  flush(): void {
+    this.#progress?.flush();
+  }
+
+  heartbeat(
+    status: TaskManagerStatus,
+    registry: TaskRegistry | undefined,
+    lastCommittedCheckpoint: number,
+  ): TaskManagerMessage {
+    return {
+      type: 'heartbeat',
+      status,
+      tasks: (registry?.tasks() ?? []).map((t) => ({
+        task: t.slot,
+        topic: t.topic,
+        partition: t.partition,
+        position: t.position ?? -1,
+        consumed: t.consumed,
+        emitted: t.emitted,
+        deadLettered: t.failed,
+        state: t.state,
+      })),
+      consumed: registry?.totalConsumed() ?? 0,
+      emitted: registry?.totalEmitted() ?? 0,
+      rssBytes: process.memoryUsage().rss,
+      lastCommittedCheckpoint,
+      latency: this.#latency.toBuckets(),
+      fencedWrites: this.#fencedWrites,
+      deadLettered: registry?.totalFailed() ?? 0,
+      ...(this.#firstAppliedAt === undefined ? {} : { firstAppliedAt: this.#firstAppliedAt }),
+      ...(this.#lastAppliedAt === undefined ? {} : { lastAppliedAt: this.#lastAppliedAt }),
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { json } from '../../src/api/deserializers.js';
+import { defineJob } from '../../src/api/job-definition.js';
+import { defineSink, kafkaSink, redisCounter, redisWrite } from '../../src/api/sinks.js';
+import { testJob } from '../../src/testing/job-test-driver.js';
+
+const Order = z.object({ id: z.number(), customer: z.string(), amount: z.number() });
+
+const job = defineJob({
+  name: 'orders',
+  parameters: z.object({ min: z.number().default(10) }),
+  build(j, p) {
+    const big = j.fromKafka('orders', json(Order)).filter((o) => o.amount >= p.min);
+    big.sinkTo(kafkaSink({ topic: 'big-orders', key: (o) => o.customer }));
+    big.sinkTo(
+      redisWrite({ command: 'HINCRBY', key: () => 'spend', field: (o) => o.customer, by: (o) => o.amount }),
+    );
+    big.sinkTo(redisCounter({ key: 'big', idOf: (o) => o.id }));
+    big.map((o) => o.id).sinkTo(defineSink<number>({ name: 'ids', write() {} }));
+  },
+});
+
+describe('JobTestDriver', () => {
+  it("runs the job's plan in-process and shows what each sink got", () => {
+    const driver = testJob(job, { params: { min: 50 } });
+    driver.send(
+      'orders',
+      { id: 1, customer: 'ann', amount: 70 },
+      { id: 2, customer: 'bob', amount: 20 },
+      { value: { id: 3, customer: 'ann', amount: 55 }, key: 'k' },
+      'garbage',
+    );
+    assert.deepEqual(
+      driver.output('big-orders').map((r) => [r.key, r.json<{ id: number }>().id]),
+      [
+        ['ann', 1],
+        ['ann', 3],
+      ],
+    );
+    assert.deepEqual(driver.received('ids'), [1, 3]);
+    assert.deepEqual(driver.redisHash('spend'), { ann: '125' });
+    assert.equal(driver.redisGet('big'), '2');
+    assert.deepEqual(
+      driver.deadLetters().map((d) => [d.offset, d.code]),
+      [[3, 'RECORD_NOT_JSON']],
+    );
+  });
+
+  it('refuses a topic the job does not read, and an unknown sink', () => {
+    const driver = testJob(job);
+    assert.throws(() => driver.send('nope', {}), /reads no topic 'nope'; it reads orders/);
+    assert.throws(() => driver.received('x'), /has no sink 'x'/);
+  });
+
+  it("validates the parameters through the job's schema", () => {
+    assert.throws(() => testJob(job, { params: { min: 'many' } }), { name: 'ZodError' });
+  });
+});
