@@ -16,6 +16,7 @@ export interface SinkBindingContext {
   readonly jobName: string;
   readonly taskManagerId: string;
   readonly groupId: string;
+  readonly runId: string;
   readonly redis: RedisConfig;
   readonly kafka: { readonly bootstrapServers: string; readonly security: KafkaSecurity };
   /** The TaskManager's consumer (made after the connectors; used once tasks run). */
@@ -53,6 +54,7 @@ export function bindSinks(plan: JobPlan, context: SinkBindingContext): SinkConne
       new KafkaSinkConnector(kafka, {
         kafka: context.kafka,
         groupId: context.groupId,
+        runId: context.runId,
         taskManagerId: context.taskManagerId,
         consumer: context.consumer,
         ...(context.kafkaSessions ? { sessions: context.kafkaSessions } : {}),

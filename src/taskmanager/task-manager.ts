@@ -231,6 +231,7 @@ export class TaskManager {
       jobName: plan.name,
       taskManagerId: this.#id,
       groupId: job.groupId,
+      runId: job.runId,
       redis: redisConfig,
       kafka,
       consumer: () => {

@@ -29,6 +29,11 @@ import {
 export interface KafkaSinkContext {
   readonly kafka: Omit<KafkaClientOptions, 'clientId'>;
   readonly groupId: string;
+  /**
+   * The run the offsets belong to: committed with them (as their metadata), so a new run of the
+   * same group does not take an earlier run's offsets for its own.
+   */
+  readonly runId: string;
   readonly taskManagerId: string;
   /** The TaskManager's consumer: offsets go into transactions with its group metadata. */
   readonly consumer: () => KafkaConsumer;
@@ -136,7 +141,7 @@ export class KafkaSinkConnector implements SinkConnector {
     try {
       await producing.session.begin();
       await producing.session.sendOffsets(
-        [{ topic: task.topic, partition: task.partition, offset: position }],
+        [{ topic: task.topic, partition: task.partition, offset: position, metadata: this.#context.runId }],
         this.#context.consumer(),
       );
       return 'done';
@@ -215,8 +220,11 @@ export class KafkaSinkConnector implements SinkConnector {
         .consumer()
         .committed([{ topic: task.topic, partition: task.partition }], 10_000, (err, result) => {
           if (err) return reject(err);
-          const offset = result?.[0]?.offset;
-          resolve(offset === undefined || offset < 0 ? undefined : offset);
+          const committed = result?.[0];
+          const offset = committed?.offset;
+          // Another run's offsets are not this run's record (offsets committed without a run are).
+          const otherRun = committed?.metadata && committed.metadata !== this.#context.runId;
+          resolve(offset === undefined || offset < 0 || otherRun ? undefined : offset);
         }),
     );
   }

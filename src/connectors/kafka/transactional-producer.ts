@@ -10,7 +10,7 @@ import {
   type LibrdKafkaError,
   type MessageHeader,
   Producer,
-  type TopicPartitionOffset,
+  type TopicPartitionOffsetAndMetadata,
 } from './rdkafka.js';
 
 /** RD_KAFKA_RESP_ERR__QUEUE_FULL. */
@@ -31,7 +31,7 @@ export interface TransactionalSession {
   readonly inTransaction: boolean;
   begin(): Promise<void>;
   send(topic: string, value: Buffer, key: string | Buffer | null, headers?: MessageHeader[]): Promise<void>;
-  sendOffsets(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void>;
+  sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: KafkaConsumer): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
   close(): Promise<void>;
@@ -100,7 +100,7 @@ export class TransactionalProducer implements TransactionalSession {
   }
 
   /** Puts the consumer's next offsets into the transaction, with its group metadata (KIP-447 fencing). */
-  async sendOffsets(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
+  async sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: KafkaConsumer): Promise<void> {
     await call<void>(
       (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, 30_000, cb),
       'sendOffsetsToTransaction',
