@@ -67,14 +67,22 @@ export class JobTestDriver {
     this.#received = this.plan.sinks.map(() => []);
   }
 
-  /** Feeds values (or TestRecords) to a source topic, as one batch. */
-  send(topic: string, ...records: readonly (TestRecord | unknown)[]): this {
+  /** Feeds values to a source topic, as one batch: an object is sent as JSON, a string or Buffer as it is. */
+  send(topic: string, ...values: readonly unknown[]): this {
+    return this.sendRecords(
+      topic,
+      values.map((value) => ({ value })),
+    );
+  }
+
+  /** Feeds records with a key, timestamp, headers or partition of their own, as one batch. */
+  sendRecords(topic: string, records: readonly TestRecord[]): this {
     if (!this.#stage.topics.has(topic)) {
       throw new Error(`the job reads no topic '${topic}'; it reads ${[...this.#stage.topics].join(', ')}`);
     }
     const out = new StageOutputs(this.#stage.sinkCount, { keepRaw: true });
     for (const input of records) {
-      const record = this.#sourceRecord(topic, isTestRecord(input) ? input : { value: input });
+      const record = this.#sourceRecord(topic, input);
       out.begin();
       try {
         this.#stage.run(record, out);
@@ -164,17 +172,6 @@ export class JobTestDriver {
     };
   }
 }
-
-function isTestRecord(input: unknown): input is TestRecord {
-  return (
-    typeof input === 'object' &&
-    input !== null &&
-    'value' in input &&
-    Object.keys(input).every((k) => TEST_RECORD_KEYS.has(k))
-  );
-}
-
-const TEST_RECORD_KEYS = new Set(['value', 'key', 'timestamp', 'headers', 'partition']);
 
 function text(value: string | Buffer | null | undefined): string | null {
   if (value === null || value === undefined) return null;

@@ -25,13 +25,11 @@ const job = defineJob({
 describe('JobTestDriver', () => {
   it("runs the job's plan in-process and shows what each sink got", () => {
     const driver = testJob(job, { params: { min: 50 } });
-    driver.send(
-      'orders',
-      { id: 1, customer: 'ann', amount: 70 },
-      { id: 2, customer: 'bob', amount: 20 },
+    driver.send('orders', { id: 1, customer: 'ann', amount: 70 }, { id: 2, customer: 'bob', amount: 20 });
+    driver.sendRecords('orders', [
       { value: { id: 3, customer: 'ann', amount: 55 }, key: 'k' },
-      'garbage',
-    );
+      { value: 'garbage' },
+    ]);
     assert.deepEqual(
       driver.output('big-orders').map((r) => [r.key, r.json<{ id: number }>().id]),
       [
