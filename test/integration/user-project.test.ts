@@ -138,6 +138,58 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
     rmSync(path.join(dir, 'not-a-job.ts'));
   });
 
+  it('creates missing topics on the local cluster, and refuses them on a cluster the user named', async () => {
+    const fresh = `${name}-fresh`;
+    const named = await run(
+      process.execPath,
+      [
+        bin,
+        'run',
+        './word-lengths.ts',
+        '--param',
+        `input=${fresh}`,
+        '--bootstrap-servers',
+        testEnv.kafkaBootstrap,
+      ],
+      { cwd: dir, env: { ...process.env, ...env } },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    assert.equal(named.code, 2);
+    assert.match(
+      named.stderr,
+      new RegExp(
+        `SLUICE_ERR_KAFKA_TOPIC_MISSING: Topic '${fresh}' does not exist on ${testEnv.kafkaBootstrap}`,
+      ),
+    );
+    assert.equal(await admin.partitionCount(fresh), undefined, 'nothing was created there');
+    const local = await run(
+      process.execPath,
+      [
+        bin,
+        'run',
+        './word-lengths.ts',
+        '--group',
+        `${fresh}-group`,
+        '--param',
+        `input=${fresh}`,
+        '--param',
+        `output=${fresh}-out`,
+        '--taskmanagers',
+        '1',
+        '--stop-when-idle',
+        '1s',
+      ],
+      { cwd: dir, env: { ...process.env, ...env, SLUICE_PARTITIONS: '3' } },
+    );
+    assert.match(local.stdout, /stopped when idle/);
+    assert.equal(await admin.partitionCount(fresh), 3, 'the source topic, with SLUICE_PARTITIONS partitions');
+    assert.equal(await admin.partitionCount(`${fresh}-out`), 3, 'and the output topic');
+    for (const topic of [fresh, `${fresh}-out`, `${fresh}.dlq`])
+      await admin.deleteTopic(topic).catch(() => {});
+  });
+
   it('runs on 3 TaskManagers through a kill -9 and writes each result exactly once', async () => {
     // Sample input the README's way (`sluice produce <topic> --key-field id < lines.jsonl`), then more while the job runs.
     const produced = await new Promise<{ code: number | null; out: string }>((resolve) => {
