@@ -9,6 +9,7 @@
 -- ARGV[5 ..] the writes, each an opcode and its arguments:
 --   'I' key n              INCRBY key n
 --   'H' key field n        HINCRBY key field n
+--   'M' key n f1 by1 .. fn byn   HINCRBY key fi byi for n fields of one hash (a batch's counts per key)
 --   'S' key field value    HSET key field value
 --   'K' key value          SET key value
 --   'B' bitmap set n id1..idn   SETBIT bitmap id 1 for each id; an id already set is added to `set`
@@ -49,6 +50,13 @@ while i <= n do
   elseif op == 'H' then
     redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
     i = i + 4
+  elseif op == 'M' then
+    local hash = ARGV[i + 1]
+    local count = tonumber(ARGV[i + 2])
+    for j = i + 3, i + 2 + 2 * count, 2 do
+      redis.call('HINCRBY', hash, ARGV[j], ARGV[j + 1])
+    end
+    i = i + 3 + 2 * count
   elseif op == 'S' then
     redis.call('HSET', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
     i = i + 4

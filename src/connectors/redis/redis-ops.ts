@@ -23,7 +23,8 @@ export function redisOps(
     if (sink.countBy) {
       const counts = new Map<string, number>();
       for (const e of encoded) if (e.key !== undefined) counts.set(e.key, (counts.get(e.key) ?? 0) + 1);
-      for (const [key, n] of counts) ops.push('H', keys.byKey, key, n);
+      ops.push('M', keys.byKey, counts.size);
+      for (const [key, n] of counts) ops.push(key, n);
     }
     return ops;
   }
@@ -65,6 +66,14 @@ export class MemoryRedis {
         const field = String(ops[i + 2]);
         hash.set(field, String(Number(hash.get(field) ?? 0) + Number(ops[i + 3])));
         i += 4;
+      } else if (op === 'M') {
+        const hash = this.#hash(String(ops[i + 1]));
+        const count = Number(ops[i + 2]);
+        for (let j = i + 3; j < i + 3 + 2 * count; j += 2) {
+          const field = String(ops[j]);
+          hash.set(field, String(Number(hash.get(field) ?? 0) + Number(ops[j + 1])));
+        }
+        i += 3 + 2 * count;
       } else if (op === 'S') {
         this.#hash(String(ops[i + 1])).set(String(ops[i + 2]), String(ops[i + 3]));
         i += 4;

@@ -139,6 +139,11 @@ export class RedisSinkConnector implements SinkConnector {
       } else if (op === 'H') {
         tx.hincrby(String(ops[i + 1]), String(ops[i + 2]), Number(ops[i + 3]));
         i += 4;
+      } else if (op === 'M') {
+        const count = Number(ops[i + 2]);
+        for (let j = i + 3; j < i + 3 + 2 * count; j += 2)
+          tx.hincrby(String(ops[i + 1]), String(ops[j]), Number(ops[j + 1]));
+        i += 3 + 2 * count;
       } else if (op === 'B') {
         const count = Number(ops[i + 3]);
         for (let j = i + 4; j < i + 4 + count; j++) tx.setbit(String(ops[i + 1]), Number(ops[j]), 1);
