@@ -11,7 +11,8 @@ export async function takeFinalCheckpoint(
   options: { attempts?: number; commitTimeoutMs?: number } = {},
 ): Promise<CompletedCheckpoint | undefined> {
   const coordinator = cluster.jobManager.checkpoints;
-  if (!coordinator) return undefined;
+  // Nobody to acknowledge it (a service whose TaskManagers are all gone): the last one completed stands.
+  if (!coordinator || cluster.jobManager.notReadyForCheckpoint() !== undefined) return undefined;
   let checkpoint: CompletedCheckpoint | undefined;
   for (let attempt = 0; attempt < (options.attempts ?? 5) && !checkpoint; attempt++)
     checkpoint = await coordinator.triggerCheckpoint();

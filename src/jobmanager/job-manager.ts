@@ -84,14 +84,7 @@ export class JobManager implements ClusterView {
           store: cp.store,
           ...(cp.previous ? { previous: cp.previous } : {}),
           trigger: (checkpointId) => this.#broadcast({ type: 'trigger_checkpoint', checkpointId }),
-          notReady: () => {
-            const owners = this.registry.owners();
-            const orphans = this.slots
-              .all()
-              .filter((t) => owners.get(t.slot)?.length !== 1)
-              .map((t) => t.id);
-            return orphans.length > 0 ? `tasks ${orphans.join(', ')} have no single owner` : undefined;
-          },
+          notReady: () => this.notReadyForCheckpoint(),
           notifyComplete: (checkpoint) =>
             this.#broadcast({
               type: 'checkpoint_complete',
@@ -121,6 +114,16 @@ export class JobManager implements ClusterView {
 
   get url(): string {
     return this.#url;
+  }
+
+  /** Why no checkpoint can complete now (tasks without a single owner), or undefined. */
+  notReadyForCheckpoint(): string | undefined {
+    const owners = this.registry.owners();
+    const orphans = this.slots
+      .all()
+      .filter((t) => owners.get(t.slot)?.length !== 1)
+      .map((t) => t.id);
+    return orphans.length > 0 ? `tasks ${orphans.join(', ')} have no single owner` : undefined;
   }
 
   async start(): Promise<string> {

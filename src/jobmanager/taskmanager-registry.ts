@@ -23,6 +23,8 @@ export interface TaskManagerView {
   readonly consumed: number;
   /** Results its tasks handed to sinks. */
   readonly emitted: number;
+  /** Per task (slot) this process ever owned, as its last heartbeat said (cumulative). */
+  readonly taskTotals: readonly { task: number; consumed: number; emitted: number; deadLettered: number }[];
   /** Records per second between its last two heartbeats. */
   readonly rate: number;
   readonly rssBytes: number;
@@ -82,7 +84,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   readonly #entries = new Map<string, TaskManagerView>();
   readonly #timeline: OwnershipChange[] = [];
   readonly #resumed: PartitionResumed[] = [];
-  /** Per slot: the last counts of owners that no longer have the task. */
+  /** Per slot: what earlier processes of a TaskManager id did (before a restart replaced them). */
   readonly #retiredTasks = new Map<number, TaskTotals>();
   /** Latency buckets of earlier processes of a TaskManager id (before a restart). */
   readonly #retiredLatency: Record<string, number>[] = [];
@@ -111,6 +113,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     }
     if (existing && Object.keys(existing.latency).length > 0)
       this.#retiredLatency.push({ ...existing.latency });
+    if (existing) this.#retireTasks(existing.taskTotals);
     this.#entries.set(request.taskManagerId, {
       id: request.taskManagerId,
       pid: request.pid,
@@ -122,6 +125,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       taskReports: [],
       consumed: existing?.consumed ?? 0,
       emitted: existing?.emitted ?? 0,
+      taskTotals: [],
       rate: 0,
       rssBytes: 0,
       lastCommittedCheckpoint: 0,
@@ -144,6 +148,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       tasks: TaskReport[];
       consumed: number;
       emitted: number;
+      taskTotals: { task: number; consumed: number; emitted: number; deadLettered: number }[];
       rssBytes: number;
       lastCommittedCheckpoint: number;
       latency: Record<string, number>;
@@ -155,8 +160,6 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   ): void {
     const entry = this.#entries.get(id);
     if (!entry || isGone(entry.status)) return;
-    const kept = new Set(report.tasks.map((t) => t.task));
-    this.#retireTasks(entry.taskReports.filter((r) => !kept.has(r.task)));
     this.#entries.set(id, {
       ...entry,
       status: report.status,
@@ -164,6 +167,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       taskReports: report.tasks,
       consumed: report.consumed,
       emitted: report.emitted,
+      taskTotals: report.taskTotals,
       rate:
         entry.lastHeartbeatAt !== undefined &&
         this.#now() > entry.lastHeartbeatAt &&
@@ -196,7 +200,6 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   disconnected(id: string): void {
     const entry = this.#entries.get(id);
     if (!entry || isGone(entry.status)) return;
-    this.#retireTasks(entry.taskReports);
     this.#entries.set(id, {
       ...entry,
       status: 'DISCONNECTED',
@@ -211,7 +214,6 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
   exited(id: string, pid: number, expected: boolean): void {
     const entry = this.#entries.get(id);
     if (!entry || entry.pid !== pid) return;
-    if (!isGone(entry.status)) this.#retireTasks(entry.taskReports);
     this.#entries.set(id, {
       ...entry,
       status: expected ? 'STOPPED' : 'LOST',
@@ -222,7 +224,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     this.emit('change');
   }
 
-  #retireTasks(reports: readonly TaskReport[]): void {
+  #retireTasks(reports: TaskManagerView['taskTotals']): void {
     for (const r of reports) {
       const before = this.#retiredTasks.get(r.task) ?? { consumed: 0, emitted: 0, deadLettered: 0 };
       this.#retiredTasks.set(r.task, {
@@ -233,11 +235,11 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
     }
   }
 
-  /** Per slot: records in, results out and dead letters, over every owner the task had. */
+  /** Per slot: records in, results out and dead letters, over every process that owned the task. */
   taskTotals(): Map<number, TaskTotals> {
     const totals = new Map(this.#retiredTasks);
-    for (const tm of this.connected()) {
-      for (const r of tm.taskReports) {
+    for (const tm of this.#entries.values()) {
+      for (const r of tm.taskTotals) {
         const before = totals.get(r.task) ?? { consumed: 0, emitted: 0, deadLettered: 0 };
         totals.set(r.task, {
           consumed: before.consumed + r.consumed,

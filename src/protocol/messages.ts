@@ -81,6 +81,15 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     consumed: z.number().int().nonnegative(),
     /** Results handed to sinks. */
     emitted: z.number().int().nonnegative(),
+    /** Per task (slot) this process ever owned: records in, results out, dead letters (cumulative). */
+    taskTotals: z.array(
+      z.object({
+        task: z.number().int().nonnegative(),
+        consumed: z.number().int().nonnegative(),
+        emitted: z.number().int().nonnegative(),
+        deadLettered: z.number().int().nonnegative(),
+      }),
+    ),
     rssBytes: z.number().int().nonnegative(),
     /** The last checkpoint whose offsets this TaskManager committed to Kafka. */
     lastCommittedCheckpoint: z.number().int().nonnegative(),

@@ -39,6 +39,8 @@ export class TaskRegistry {
   readonly #o: TaskRegistryOptions;
   /** Totals of tasks that are gone, so the TaskManager's totals never go backwards. */
   #retired = { consumed: 0, failed: 0, emitted: 0 };
+  /** The same per slot: a task that comes back adds to what it did before. */
+  readonly #retiredBySlot = new Map<number, { consumed: number; failed: number; emitted: number }>();
 
   constructor(options: TaskRegistryOptions) {
     this.#o = options;
@@ -167,6 +169,26 @@ export class TaskRegistry {
     this.#retired.consumed += task.consumed;
     this.#retired.failed += task.failed;
     this.#retired.emitted += task.emitted;
+    const before = this.#retiredBySlot.get(slot) ?? { consumed: 0, failed: 0, emitted: 0 };
+    this.#retiredBySlot.set(slot, {
+      consumed: before.consumed + task.consumed,
+      failed: before.failed + task.failed,
+      emitted: before.emitted + task.emitted,
+    });
     this.#tasks.delete(slot);
+  }
+
+  /** Per slot this TaskManager ever owned: what its tasks did, those it still has and those it had. */
+  totalsBySlot(): Map<number, { consumed: number; failed: number; emitted: number }> {
+    const totals = new Map(this.#retiredBySlot);
+    for (const [slot, task] of this.#tasks) {
+      const before = totals.get(slot) ?? { consumed: 0, failed: 0, emitted: 0 };
+      totals.set(slot, {
+        consumed: before.consumed + task.consumed,
+        failed: before.failed + task.failed,
+        emitted: before.emitted + task.emitted,
+      });
+    }
+    return totals;
   }
 }

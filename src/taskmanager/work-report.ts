@@ -102,6 +102,12 @@ export class WorkReport {
       })),
       consumed: registry?.totalConsumed() ?? 0,
       emitted: registry?.totalEmitted() ?? 0,
+      taskTotals: [...(registry?.totalsBySlot() ?? [])].map(([task, t]) => ({
+        task,
+        consumed: t.consumed,
+        emitted: t.emitted,
+        deadLettered: t.failed,
+      })),
       rssBytes: process.memoryUsage().rss,
       lastCommittedCheckpoint,
       latency: this.#latency.toBuckets(),

@@ -17,10 +17,7 @@ import { baseClientConfig, PLAINTEXT } from '../../src/connectors/kafka/client-c
 import { disconnectConsumer } from '../../src/connectors/kafka/consumer.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { KafkaConsumer, type Message } from '../../src/connectors/kafka/rdkafka.js';
-import { JobManager } from '../../src/jobmanager/job-manager.js';
-import { buildJobSpec } from '../../src/jobmanager/job-spec.js';
 import { prepareJob } from '../../src/jobmanager/prepared-job.js';
-import { testSpecSettings } from '../helpers/cluster.js';
 import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
 import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 
@@ -138,7 +135,7 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
     rmSync(path.join(dir, 'not-a-job.ts'));
   });
 
-  it('creates missing topics on the local cluster, and refuses them on a cluster the user named', async () => {
+  it('creates missing topics on the local cluster (refuses them on a named one), and stops cleanly on SIGTERM', async () => {
     const fresh = `${name}-fresh`;
     const named = await run(
       process.execPath,
@@ -164,10 +161,10 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
       ),
     );
     assert.equal(await admin.partitionCount(fresh), undefined, 'nothing was created there');
-    const local = await run(
-      process.execPath,
+    // Streaming until stopped: SIGTERM (as Ctrl-C) is a clean stop, a last checkpoint commits, exit 0.
+    const local = startSluice(
+      'sluice run (fresh topics)',
       [
-        bin,
         'run',
         './word-lengths.ts',
         '--group',
@@ -178,12 +175,15 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
         `output=${fresh}-out`,
         '--taskmanagers',
         '1',
-        '--stop-when-idle',
-        '1s',
       ],
-      { cwd: dir, env: { ...process.env, ...env, SLUICE_PARTITIONS: '3' } },
+      { bin, cwd: dir, env: { ...env, SLUICE_PARTITIONS: '3' } },
     );
-    assert.match(local.stdout, /stopped when idle/);
+    await local.waitForEvent('taskmanager.partitions_assigned', undefined, 60_000);
+    await local.stop('SIGTERM');
+    assert.equal((await local.exited).code, 0, local.lines.join('\n'));
+    const summary = local.lines.join('\n');
+    assert.match(summary, /stopped on request/);
+    assert.match(summary, /Checkpoint: +final #\d+ committed at /);
     assert.equal(await admin.partitionCount(fresh), 3, 'the source topic, with SLUICE_PARTITIONS partitions');
     assert.equal(await admin.partitionCount(`${fresh}-out`), 3, 'and the output topic');
     for (const topic of [fresh, `${fresh}-out`, `${fresh}.dlq`])
@@ -286,18 +286,24 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
     assert.match(job.lines.join('\n'), /JOB SUMMARY|stopped when idle/);
   });
 
-  it('refuses a TaskManager whose job is another build, naming both, with exit 2', async () => {
+  it('runs as `sluice jobmanager --job` for TaskManagers with `--job`, and refuses one of another build (exit 2, both named)', async () => {
     const jobFile = path.join(dir, 'word-lengths.ts');
-    const prepared = await prepareJob(jobFile, { input, output });
-    const spec = buildJobSpec(testSpecSettings(), {
-      ...prepared,
-      runId: name,
-      groupId: `${name}-other`,
-      deadLetterTopic: `${input}.dlq`,
-      sources: [{ topic: input, partitions: 4, startPositions: [0, 0, 0, 0] }],
-    });
-    const jobManager = new JobManager({ job: spec, kafkaSecurity: PLAINTEXT, port: 0 });
-    const url = await jobManager.start();
+    const group = `${name}-service`;
+    const jobManager = startSluice(
+      'jobmanager',
+      [
+        'jobmanager',
+        '--job',
+        './word-lengths.ts',
+        '--param',
+        `input=${input}`,
+        '--param',
+        `output=${output}`,
+        '--group',
+        group,
+      ],
+      { bin, cwd: dir, env },
+    );
     // The same job with one line changed, as a host with an older deployment would have it.
     const other = path.join(dir, 'word-lengths-old.ts');
     writeFileSync(
@@ -308,22 +314,46 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
       ),
     );
     try {
-      const tm = startSluice(
+      const started = await jobManager.waitForEvent('jobmanager.started', undefined, 60_000);
+      const url = String(started.url);
+      const old = startSluice(
         'old TaskManager',
         ['taskmanager', '--id', 'TM-OLD', '--jobmanager', url, '--job', other],
-        { env },
+        {
+          bin,
+          cwd: dir,
+          env,
+        },
       );
-      const exit = await tm.exited;
+      const exit = await old.exited;
       assert.equal(exit.code, 2);
-      const text = tm.lines.join('\n');
+      const text = old.lines.join('\n');
       assert.match(text, /SLUICE_ERR_JOBMANAGER_REJECTED/);
-      assert.ok(text.includes(prepared.loaded.buildHash), 'names the JobManager build');
+      const own = (await prepareJob(jobFile, { input, output })).loaded.buildHash;
+      assert.ok(text.includes(`the JobManager runs 'word-lengths' build ${own}`), text);
       assert.match(text, /its job is 'word-lengths' build [0-9a-f]{16} \(.*word-lengths-old\.ts\)/);
-      assert.equal(jobManager.registry.list().length, 0, 'never registered');
+      // The same build joins, owns the topic's partitions, and leaves cleanly on SIGTERM.
+      const same = startSluice(
+        'TaskManager',
+        ['taskmanager', '--id', 'TM-SAME', '--jobmanager', url, '--job', './word-lengths.ts'],
+        {
+          bin,
+          cwd: dir,
+          env,
+        },
+      );
+      await same.waitForEvent('taskmanager.partitions_assigned', undefined, 60_000);
+      await same.stop('SIGTERM');
+      assert.equal((await same.exited).code, 0);
+      const registry = (await (await fetch(`${url}/taskmanagers`)).json()) as {
+        taskmanagers: { id: string }[];
+      };
+      assert.deepEqual(registry.taskmanagers.map((t) => t.id).sort(), ['TM-SAME'], 'TM-OLD never registered');
     } finally {
-      await jobManager.close();
+      await jobManager.stop('SIGTERM');
       rmSync(other);
     }
+    assert.equal((await jobManager.exited).code, 0);
   });
 });
 

@@ -17,6 +17,7 @@ const report = (partitions: number[]) => ({
   })),
   consumed: 0,
   emitted: 0,
+  taskTotals: [] as { task: number; consumed: number; emitted: number; deadLettered: number }[],
   rssBytes: 1,
   lastCommittedCheckpoint: 0,
   latency: {},
@@ -83,21 +84,27 @@ describe('TaskManagerRegistry', () => {
     now = 0;
   });
 
-  it("sums each task's counts over every owner it had", () => {
+  it("sums each task's counts over every process that owned it, restarted ones included", () => {
+    const totals = (entries: [number, number][]) =>
+      entries.map(([task, consumed]) => ({ task, consumed, emitted: consumed * 2, deadLettered: 0 }));
     const r = new TaskManagerRegistry();
     r.register(reg('TM-01'));
     r.register(reg('TM-02'));
-    r.heartbeat('TM-01', report([0, 1]));
-    // Task 1 moves to TM-02: TM-01's last counts for it are kept, TM-02 counts from zero again.
-    r.heartbeat('TM-01', report([0]));
-    r.heartbeat('TM-02', report([1]));
-    assert.deepEqual(r.taskTotals().get(1), { consumed: 20, emitted: 40, deadLettered: 2 });
-    assert.deepEqual(r.taskTotals().get(0), { consumed: 10, emitted: 20, deadLettered: 1 });
+    // TM-01 had task 1 before and handed it over: its counts for it stay in its own totals.
+    r.heartbeat('TM-01', {
+      ...report([0]),
+      taskTotals: totals([
+        [0, 10],
+        [1, 7],
+      ]),
+    });
+    r.heartbeat('TM-02', { ...report([1]), taskTotals: totals([[1, 5]]) });
+    assert.deepEqual(r.taskTotals().get(1), { consumed: 12, emitted: 24, deadLettered: 0 });
+    assert.deepEqual(r.taskTotals().get(0), { consumed: 10, emitted: 20, deadLettered: 0 });
+    // TM-02 dies and is started again (same id, new pid): what the first process did is kept.
     r.exited('TM-02', 1, false);
-    assert.deepEqual(
-      r.taskTotals().get(1),
-      { consumed: 20, emitted: 40, deadLettered: 2 },
-      'an exit keeps its last counts',
-    );
+    r.register(reg('TM-02', 2));
+    r.heartbeat('TM-02', { ...report([1]), taskTotals: totals([[1, 3]]) });
+    assert.equal(r.taskTotals().get(1)?.consumed, 15);
   });
 });

@@ -55,4 +55,34 @@ describe('JobTestDriver', () => {
   it("validates the parameters through the job's schema", () => {
     assert.throws(() => testJob(job, { params: { min: 'many' } }), { name: 'ZodError' });
   });
+
+  it("sends a record whose result a sink's serializer refuses to the dead letters, with nothing of it kept", () => {
+    const strict = defineJob({
+      name: 'strict-serializer',
+      build(j) {
+        const orders = j.fromKafka('orders', json(Order));
+        orders.map((o) => o.id).sinkTo(defineSink<number>({ name: 'ids', write() {} }));
+        orders.sinkTo(
+          kafkaSink({
+            topic: 'out',
+            value: (o) => {
+              if (o.amount < 0) throw new Error(`negative amount in order ${o.id}`);
+              return JSON.stringify(o);
+            },
+          }),
+        );
+      },
+    });
+    const driver = testJob(strict);
+    driver.send('orders', { id: 1, customer: 'a', amount: 5 }, { id: 2, customer: 'b', amount: -1 });
+    assert.deepEqual(driver.received('ids'), [1], 'the other branch dropped order 2 as well');
+    assert.deepEqual(
+      driver.output('out').map((r) => r.json<{ id: number }>().id),
+      [1],
+    );
+    assert.deepEqual(
+      driver.deadLetters().map((d) => [d.offset, d.code, d.message]),
+      [[1, 'RECORD_PROCESSING_FAILED', 'negative amount in order 2']],
+    );
+  });
 });
