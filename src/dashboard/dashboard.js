@@ -55,8 +55,12 @@ async function get(path) {
   return response.json();
 }
 
-function drawTaskManagers(list) {
+function drawTaskManagers(list, partitions) {
   const grid = document.getElementById('taskmanagers');
+  const label = (slot) => {
+    const p = partitions.partitions.find((x) => x.partition === slot);
+    return p ? taskLabel(partitions, p) : String(slot);
+  };
   grid.replaceChildren(
     ...list.map((t) => {
       const card = el('div', {
@@ -70,7 +74,11 @@ function drawTaskManagers(list) {
         el('div', { class: 'host', 'data-host': t.host }, t.address ? `${t.host} · ${t.address}` : t.host),
       );
       card.append(
-        el('div', {}, t.partitions.length ? `partitions ${t.partitions.join(', ')}` : 'no partitions'),
+        el(
+          'div',
+          {},
+          t.partitions.length ? `partitions ${t.partitions.map(label).join(', ')}` : 'no partitions',
+        ),
       );
       card.append(el('div', {}, `${fmt(t.rate)} rec/s · ${fmt(t.messagesConsumed)} total`));
       card.append(
@@ -118,16 +126,30 @@ function drawPartitions(data) {
   );
   const svg = document.getElementById('lag');
   const max = Math.max(1, ...data.partitions.map((p) => p.lag ?? 0));
+  const names = data.partitions.map((p) =>
+    data.topic.includes(',') ? taskLabel(data, p) : `p${p.partition}`,
+  );
+  // Room for the longest name (topic-partition names with several source topics).
+  const left = 8 + 7 * Math.max(...names.map((n) => n.length), 2);
   const bars = data.partitions.map((p, i) => {
     const w = ((p.lag ?? 0) / max) * 300;
     const y = 10 + i * 28;
     return [
-      svgEl('text', { x: 0, y: y + 14 }, `p${taskLabel(data, p)}`),
-      svgEl('rect', { x: 30, y, width: Math.max(1, w), height: 18, rx: 3, fill: COLORS[i % COLORS.length] }),
-      svgEl('text', { x: 36 + w, y: y + 14 }, fmt(p.lag ?? 0)),
+      svgEl('text', { x: 0, y: y + 14 }, names[i]),
+      svgEl('rect', {
+        x: left,
+        y,
+        width: Math.max(1, w),
+        height: 18,
+        rx: 3,
+        fill: COLORS[i % COLORS.length],
+      }),
+      svgEl('text', { x: left + 6 + w, y: y + 14 }, fmt(p.lag ?? 0)),
     ];
   });
   svg.replaceChildren(...bars.flat());
+  // One row per task: a job with more tasks than the default height shows them all.
+  svg.setAttribute('viewBox', `0 0 420 ${Math.max(160, 16 + data.partitions.length * 28)}`);
 }
 
 function drawThroughput(list, now) {
@@ -249,7 +271,7 @@ async function refresh() {
     document.getElementById('job').textContent =
       `${partitions.topic} · group ${partitions.groupId} · job ${jobId ?? '–'} ${jobs.jobs[0]?.status ?? ''} · ` +
       `${overview.taskmanagers} TaskManagers · Kafka ${overview['kafka-version']}`;
-    drawTaskManagers(tms.taskmanagers);
+    drawTaskManagers(tms.taskmanagers, partitions);
     drawPartitions(partitions);
     drawThroughput(tms.taskmanagers, now);
     drawOwnership(partitions, now);

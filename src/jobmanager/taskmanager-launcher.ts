@@ -45,6 +45,10 @@ export class TaskManagerLauncher {
     const child = spawn(command, [...args, '--id', id, '--jobmanager', this.#o.jobManagerUrl], {
       env: this.#o.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: a terminal's Ctrl-C reaches the JobManager only, which takes
+      // the last checkpoint and then stops its TaskManagers itself (a Ctrl-C that reached them too
+      // would have them leave the group while that checkpoint still needs them).
+      detached: true,
     });
     const pid = child.pid ?? -1;
     for (const stream of ['stdout', 'stderr'] as const) {

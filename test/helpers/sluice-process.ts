@@ -36,6 +36,8 @@ export interface StartOptions {
   /** The `sluice` to run (default: this checkout's bin/sluice.js), e.g. a user project's node_modules/.bin/sluice. */
   bin?: string;
   cwd?: string;
+  /** Its own process group, as a shell's foreground job: `process.kill(-pid, 'SIGINT')` is a terminal's Ctrl-C. */
+  detached?: boolean;
 }
 
 export function startSluice(name: string, args: string[], options: StartOptions = {}): SluiceProcess {
@@ -46,6 +48,7 @@ export function startSluice(name: string, args: string[], options: StartOptions 
     env: { ...process.env, SLUICE_LOG_FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.detached ? { detached: true } : {}),
   });
   const log: WriteStream | undefined = options.logFile
     ? createWriteStream(options.logFile, { flags: 'a' })

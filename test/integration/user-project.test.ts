@@ -135,7 +135,7 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
     rmSync(path.join(dir, 'not-a-job.ts'));
   });
 
-  it('creates missing topics on the local cluster (refuses them on a named one), and stops cleanly on SIGTERM', async () => {
+  it('creates missing topics on the local cluster (refuses them on a named one), and stops cleanly on Ctrl-C', async () => {
     const fresh = `${name}-fresh`;
     const named = await run(
       process.execPath,
@@ -161,7 +161,8 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
       ),
     );
     assert.equal(await admin.partitionCount(fresh), undefined, 'nothing was created there');
-    // Streaming until stopped: SIGTERM (as Ctrl-C) is a clean stop, a last checkpoint commits, exit 0.
+    // Streaming until stopped: Ctrl-C (SIGINT to the whole process group, as a terminal sends it) is
+    // a clean stop: the JobManager takes a last checkpoint and then stops its TaskManagers, exit 0.
     const local = startSluice(
       'sluice run (fresh topics)',
       [
@@ -176,10 +177,13 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
         '--taskmanagers',
         '1',
       ],
-      { bin, cwd: dir, env: { ...env, SLUICE_PARTITIONS: '3' } },
+      { bin, cwd: dir, env: { ...env, SLUICE_PARTITIONS: '3' }, detached: true },
     );
-    await local.waitForEvent('taskmanager.partitions_assigned', undefined, 60_000);
-    await local.stop('SIGTERM');
+    const assigned = await local.waitForEvent('taskmanager.partitions_assigned', undefined, 60_000);
+    // The TaskManagers are not in the terminal's process group: its Ctrl-C reaches the JobManager only.
+    const { stdout: group } = await run('ps', ['-o', 'pgid=', '-p', String(assigned.pid)]);
+    assert.notEqual(Number(group.trim()), local.pid, 'a TaskManager in the process group of `sluice run`');
+    process.kill(-local.pid, 'SIGINT');
     assert.equal((await local.exited).code, 0, local.lines.join('\n'));
     const summary = local.lines.join('\n');
     assert.match(summary, /stopped on request/);
