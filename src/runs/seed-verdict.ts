@@ -26,15 +26,7 @@ export function collectFigures(cluster: LocalCluster, result: JobResult, hasVeri
   result.deadLettered = cluster.registry.list().reduce((n, t) => n + t.deadLettered, 0);
   const latency = new LatencyHistogram();
   for (const buckets of cluster.registry.latencyHistograms()) latency.merge(buckets);
-  if (latency.count > 0 && !hasVerifier) {
-    result.latency = {
-      count: latency.count,
-      p50: latency.percentile(50) ?? 0,
-      p99: latency.percentile(99) ?? 0,
-      max: latency.percentile(100) ?? 0,
-      visibleIn: 'redis',
-    };
-  }
+  if (latency.count > 0 && !hasVerifier) result.latency = latencyOf(latency, 'redis');
   const final = new Map(cluster.registry.list().map((t) => [t.id, t]));
   result.snapshot = result.snapshot.map((t) => {
     const last = final.get(t.id);
@@ -56,16 +48,7 @@ export async function verify(o: {
     await verifier.stop();
     result.counter = verifier.distinct;
     result.ids = verifier.verdict();
-    const latency = verifier.latency;
-    if (latency.count > 0) {
-      result.latency = {
-        count: latency.count,
-        p50: latency.percentile(50) ?? 0,
-        p99: latency.percentile(99) ?? 0,
-        max: latency.percentile(100) ?? 0,
-        visibleIn: 'kafka',
-      };
-    }
+    if (verifier.latency.count > 0) result.latency = latencyOf(verifier.latency, 'kafka');
     if (!result.ids.ok) result.failures.push(describeVerdict(result.ids));
   } else result.counter = Number((await redis.get(config.job.sinkCounterKey).catch(() => null)) ?? 0);
   if (config.job.trackIds && !verifier) {
@@ -137,4 +120,17 @@ export async function settleVerifier(verifier: OutputVerifier, expected: number)
     } else if (Date.now() - stableSince > (verifier.distinct >= expected ? 1500 : 4000)) return;
     await sleep(100);
   }
+}
+
+function latencyOf(
+  histogram: LatencyHistogram,
+  visibleIn: 'redis' | 'kafka',
+): NonNullable<JobResult['latency']> {
+  return {
+    count: histogram.count,
+    p50: histogram.percentile(50) ?? 0,
+    p99: histogram.percentile(99) ?? 0,
+    max: histogram.percentile(100) ?? 0,
+    visibleIn,
+  };
 }
