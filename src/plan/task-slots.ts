@@ -18,12 +18,13 @@ export interface SlotTask {
 export class TaskSlots {
   readonly topics: readonly TopicPartitions[];
   readonly #tasks: SlotTask[] = [];
-  readonly #first = new Map<string, number>();
+  /** Per topic: its first slot and its partition count. */
+  readonly #first = new Map<string, { slot: number; partitions: number }>();
 
   constructor(topics: readonly TopicPartitions[]) {
     this.topics = topics;
     for (const { topic, partitions } of topics) {
-      this.#first.set(topic, this.#tasks.length);
+      this.#first.set(topic, { slot: this.#tasks.length, partitions });
       for (let partition = 0; partition < partitions; partition++)
         this.#tasks.push({ slot: this.#tasks.length, topic, partition, id: `${topic}-${partition}` });
     }
@@ -43,8 +44,9 @@ export class TaskSlots {
 
   slotOf(topic: string, partition: number): number | undefined {
     const first = this.#first.get(topic);
-    const count = this.topics.find((t) => t.topic === topic)?.partitions ?? 0;
-    return first === undefined || partition < 0 || partition >= count ? undefined : first + partition;
+    return first === undefined || partition < 0 || partition >= first.partitions
+      ? undefined
+      : first.slot + partition;
   }
 
   /** "flinkdotnet.sample.topic [0, 2]" per topic, for log lines. */

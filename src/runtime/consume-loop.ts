@@ -55,14 +55,20 @@ export class ConsumeLoop {
   async #process(messages: Message[]): Promise<void> {
     const { registry } = this.#o;
     const byTask = new Map<Task, SourceRecord[]>();
+    // A poll comes in runs of one partition: look the task up when the partition changes, not per record.
+    let at: { topic: string; partition: number; list: SourceRecord[] | undefined } | undefined;
     for (const m of messages) {
-      const task = registry.find(m.topic, m.partition);
-      if (!task) continue;
-      let list = byTask.get(task);
-      if (!list) {
-        list = [];
-        byTask.set(task, list);
+      if (at?.partition !== m.partition || at.topic !== m.topic) {
+        const task = registry.find(m.topic, m.partition);
+        let list = task ? byTask.get(task) : undefined;
+        if (task && !list) {
+          list = [];
+          byTask.set(task, list);
+        }
+        at = { topic: m.topic, partition: m.partition, list };
       }
+      const list = at.list;
+      if (!list) continue;
       // A librdkafka Message already has a SourceRecord's fields: no copy per record.
       list.push(m as SourceRecord);
     }

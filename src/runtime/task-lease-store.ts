@@ -50,8 +50,4 @@ export class TaskLeaseStore implements TaskLeases {
     }
     await tx.exec();
   }
-
-  async positions(): Promise<Record<string, string>> {
-    return this.#redis.hgetall(this.key);
-  }
 }

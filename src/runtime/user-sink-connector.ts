@@ -99,10 +99,7 @@ export class UserSinkConnector implements SinkConnector {
 }
 
 /** Results with their ids: `<topic>-<partition>-<offset>-<n>`, n counting the results of one source record. */
-export function sinkRecords(
-  values: readonly unknown[],
-  sources: readonly SourceRecord[],
-): SinkRecord<unknown>[] {
+function sinkRecords(values: readonly unknown[], sources: readonly SourceRecord[]): SinkRecord<unknown>[] {
   const records: SinkRecord<unknown>[] = new Array(values.length);
   let n = 0;
   for (let i = 0; i < values.length; i++) {
