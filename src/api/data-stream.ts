@@ -2,6 +2,7 @@
 // streams from it. Each call adds a node to the job's graph; nothing runs until the runtime (or
 // the test driver) runs the compiled plan. Types flow from the deserializer to the sink.
 
+import { type KeyByOptions, KeyedStream } from './keyed-stream.js';
 import type { ProcessContext, RecordContext } from './records.js';
 import type { Sink } from './sinks.js';
 import type { OperatorFn, StreamGraph, StreamNode } from './stream-graph.js';
@@ -48,6 +49,29 @@ export class DataStream<T> {
     });
   }
 
+  /**
+   * Partitions the stream by key: every value of a key reaches the same task, in order, so a keyed
+   * `process` step or a window can keep state for it. The key is text (a number is turned into it).
+   */
+  keyBy(
+    key: (value: T, context: RecordContext) => string | number,
+    options: KeyByOptions = {},
+  ): KeyedStream<T> {
+    const parent = this.#node;
+    const node = this.#graph.add((id) => ({
+      id,
+      kind: 'operator',
+      operator: {
+        kind: 'keyBy',
+        fn: key as (v: unknown, c: RecordContext) => string | number,
+        repartition: options.repartition ?? true,
+      },
+      parent,
+      children: [],
+    }));
+    return new KeyedStream<T>(this.#graph, node, streams);
+  }
+
   /** Sends every value of this stream to the sink. A stream may go to several sinks. */
   sinkTo(sink: Sink<T>): void {
     const parent = this.#node;
@@ -60,3 +84,5 @@ export class DataStream<T> {
     return new DataStream<U>(this.#graph, node);
   }
 }
+
+const streams = { derive: <U>(graph: StreamGraph, node: StreamNode) => new DataStream<U>(graph, node) };

@@ -16,7 +16,17 @@ export {
   JobBuilder,
   type JobDefinition,
   type JobSpecification,
+  type SourceOptions,
 } from './job-definition.js';
+export {
+  type KeyByOptions,
+  type KeyedContext,
+  type KeyedProcessor,
+  type KeyedRecordContext,
+  KeyedStream,
+  type TimerContext,
+  type Timers,
+} from './keyed-stream.js';
 export { type RecordErrorCode, RecordErrorCodes } from './record-error.js';
 export type { ProcessContext, RecordContext, RecordHeaders, SourceRecord } from './records.js';
 export {
@@ -41,3 +51,26 @@ export {
   type TransactionalSinkSpec,
   type UserSink,
 } from './sinks.js';
+export {
+  type MapState,
+  type MapStateDescriptor,
+  mapState,
+  type StateDescriptor,
+  type StateOf,
+  type StateOptions,
+  type StateSpec,
+  type ValueState,
+  type ValueStateDescriptor,
+  valueState,
+} from './state.js';
+export {
+  type Aggregator,
+  hopping,
+  session,
+  sliding,
+  tumbling,
+  type WindowAssigner,
+  WindowedStream,
+  type WindowOptions,
+  type WindowResult,
+} from './windows.js';

@@ -5,7 +5,23 @@
 import type { z } from 'zod';
 import { DataStream } from './data-stream.js';
 import { type DeserializerLike, toDeserializer } from './deserializers.js';
+import type { RecordContext } from './records.js';
 import { StreamGraph } from './stream-graph.js';
+
+export interface SourceOptions<T> {
+  /** A value's event time (epoch ms); default: the Kafka record's timestamp. */
+  readonly timestamp?: (value: T, context: RecordContext) => number;
+  /**
+   * How far out of order (in event time) records may arrive and still be on time: the watermark
+   * trails the largest event time seen by this much (plus 1 ms). Default 0.
+   */
+  readonly outOfOrdernessMs?: number;
+  /**
+   * Once a partition has been read to its end and nothing new came for this long, its event time
+   * follows the wall clock, so windows still close when input stops (0: never). Default 5000.
+   */
+  readonly idleAfterMs?: number;
+}
 
 /** What `build` gets to start streams from. */
 export class JobBuilder {
@@ -15,13 +31,29 @@ export class JobBuilder {
    * Reads one or more Kafka topics with a deserializer. Records that do not deserialize go to the
    * dead-letter topic with the reason. Every partition of these topics is a task of the job.
    */
-  fromKafka<T>(topics: string | readonly string[], deserializer: DeserializerLike<T>): DataStream<T> {
+  fromKafka<T>(
+    topics: string | readonly string[],
+    deserializer: DeserializerLike<T>,
+    options: SourceOptions<T> = {},
+  ): DataStream<T> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
+    for (const [name, value] of [
+      ['outOfOrdernessMs', options.outOfOrdernessMs],
+      ['idleAfterMs', options.idleAfterMs],
+    ] as const) {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0))
+        throw new TypeError(`${name} must be a whole number of milliseconds ≥ 0, got ${String(value)}`);
+    }
     const source = this.graph.add((id) => ({
       id,
       kind: 'source',
       topics: list,
       deserializer: toDeserializer(deserializer),
+      time: {
+        timestamp: options.timestamp as ((v: unknown, c: RecordContext) => number) | undefined,
+        outOfOrdernessMs: options.outOfOrdernessMs ?? 0,
+        idleAfterMs: options.idleAfterMs ?? 5000,
+      },
       children: [],
     }));
     return new DataStream<T>(this.graph, source);

@@ -12,6 +12,8 @@ export const RecordErrorCodes = {
   RECORD_PROCESSING_FAILED: "the job's code threw on the record",
   /** A `process` step sent the record to the dead-letter topic itself, with its reason. */
   RECORD_REJECTED: 'the job rejected the record',
+  /** The record came after the windows (or state) it belongs to had closed: later than the grace allows. */
+  RECORD_LATE: 'late',
   /** A sink refused the record's results with an error that retrying cannot mend. */
   RECORD_SINK_REFUSED: 'a sink refused the results permanently',
 } as const;
@@ -25,6 +27,8 @@ export interface RecordFailure {
 
 /** What a thrown value says about a record. ZodError is recognised by shape: the job may bring its own zod. */
 export function classifyRecordError(error: unknown, value: Buffer | null): RecordFailure {
+  if (error instanceof Error && error.name === 'RecordLate')
+    return { code: 'RECORD_LATE', message: error.message };
   if (error instanceof Error && error.name === 'RecordRejected')
     return { code: 'RECORD_REJECTED', message: error.message };
   if (value === null || value.length === 0 || (error instanceof Error && error.name === 'EmptyRecordError'))

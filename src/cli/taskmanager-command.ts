@@ -2,6 +2,7 @@
 // one TaskManager process. The JobManager starts these itself for local runs; on other hosts a user
 // (or systemd) starts them, with the Kafka and Redis addresses as that host sees them.
 
+import path from 'node:path';
 import { Command } from 'commander';
 import { EventLog } from '../logging/event-log.js';
 import { createLogger } from '../logging/logger.js';
@@ -36,6 +37,7 @@ export function taskManagerCommand(): Command {
         connections: config.runtime.taskManagerConnections,
         security: { kafka: config.kafka.security, redis: config.redis },
         timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
+        stateDir: path.join(config.infra.stateDir, 'state'),
       });
       const stop = () => taskManager.stop();
       process.on('SIGTERM', stop);

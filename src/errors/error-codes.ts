@@ -37,6 +37,10 @@ export const ErrorCodes = {
   INPUT_INVALID: { retriable: false, exitCode: 2 },
   /** A topic the job reads or writes does not exist on a cluster Sluice does not manage. */
   KAFKA_TOPIC_MISSING: { retriable: false, exitCode: 2 },
+  /** A task could not read its state's changelog to the end (the broker is down or too slow). */
+  STATE_RESTORE_FAILED: { retriable: true, exitCode: 3 },
+  /** A task's local state store could not be opened or written (disk full, permissions). */
+  STATE_STORE_FAILED: { retriable: true, exitCode: 3 },
   /** Redis did not answer (connection refused, timeout). */
   REDIS_UNAVAILABLE: { retriable: true, exitCode: 3 },
   /** Redis refused the credentials (WRONGPASS, NOAUTH) or its TLS certificate could not be verified. */

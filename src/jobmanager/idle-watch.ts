@@ -12,6 +12,8 @@ export async function waitUntilIdle(
   idleMs: number,
   stopped: () => boolean,
   now: () => number = Date.now,
+  /** Only a checkpoint after this one proves idleness (one taken after the input ended). */
+  afterCheckpoint = 0,
 ): Promise<boolean> {
   let signature = '';
   let since = now();
@@ -39,6 +41,7 @@ export async function waitUntilIdle(
     if (
       matching === undefined &&
       last !== undefined &&
+      last.id > afterCheckpoint &&
       positions.every((p, slot) => p !== undefined && last.tasks.find((t) => t.task === slot)?.position === p)
     )
       matching = last.id;

@@ -234,6 +234,11 @@ export class JobManager implements ClusterView {
   }
 
   /** The job reached its end: FINISHED (verified), FAILED or CANCELED (Ctrl-C). */
+  /** The input ended (`--stop-when-idle`): every task reading a source closes its windows. */
+  endInput(): void {
+    this.#broadcast({ type: 'end_of_input' });
+  }
+
   jobEnded(state: 'FINISHED' | 'FAILED' | 'CANCELED'): void {
     this.jobState = state;
     this.jobEndedAt = Date.now();

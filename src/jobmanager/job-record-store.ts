@@ -15,6 +15,10 @@ const JobRecord = z.object({
   startFrom: z.enum(['latest', 'earliest']),
   /** Each source topic's first offsets of the run (index = partition). */
   sources: z.array(z.object({ topic: z.string(), startPositions: z.array(z.number().int().nonnegative()) })),
+  /** Changelog topics of the job's stateful steps: where this run's state begins in each partition. */
+  changelogs: z
+    .array(z.object({ topic: z.string(), startPositions: z.array(z.number().int().nonnegative()) }))
+    .optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 

@@ -23,6 +23,8 @@ export interface SpecInput {
   readonly groupId: string;
   /** The job's source topics in the plan's order, with their partition counts and the run's start offsets. */
   readonly sources: readonly { topic: string; partitions: number; startPositions: readonly number[] }[];
+  /** The stateful steps' changelog topics, with where this run's state starts in each partition. */
+  readonly changelogs?: readonly { topic: string; partitions: number; startPositions: readonly number[] }[];
   readonly deadLetterTopic: string;
 }
 
@@ -43,6 +45,7 @@ export function buildJobSpec(config: SpecSettings, input: SpecInput): JobSpec {
     buildHash: input.loaded.buildHash,
     runId: input.runId,
     sources: input.sources.map((s) => ({ ...s, startPositions: [...s.startPositions] })),
+    changelogs: (input.changelogs ?? []).map((s) => ({ ...s, startPositions: [...s.startPositions] })),
     groupId: input.groupId,
     groupProtocol: config.runtime.groupProtocol,
     bootstrapServers: config.kafka.bootstrapServers,

@@ -2,7 +2,10 @@
 // partition counts decide its tasks), its output topics and the dead-letter topic. On the local
 // cluster Sluice manages, a missing topic is created with SLUICE_PARTITIONS partitions; on a
 // cluster the user named, a missing topic is an error that names it (creating topics there is the
-// owner's decision, with their partition counts and retention).
+// owner's decision, with their partition counts and retention). Internal topics are Sluice's own
+// and always created, as Kafka Streams does: a repartition topic per keyBy that repartitions (as
+// many partitions as its upstream stage's widest input) and a compacted changelog per stateful step
+// (one partition per task of its stage).
 
 import type { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { SluiceError } from '../errors/sluice-error.js';
@@ -18,8 +21,10 @@ export interface TopicPolicy {
 }
 
 export interface JobTopics {
-  readonly sources: readonly { topic: string; partitions: number }[];
+  /** Every topic the job's group reads, in slot order: the sources, then the repartition topics. */
+  readonly sources: readonly { topic: string; partitions: number; internal: boolean }[];
   readonly outputs: readonly string[];
+  readonly changelogs: readonly { topic: string; partitions: number }[];
 }
 
 export async function prepareJobTopics(
@@ -28,15 +33,53 @@ export async function prepareJobTopics(
   deadLetterTopic: string,
   policy: TopicPolicy,
 ): Promise<JobTopics> {
-  const sources: { topic: string; partitions: number }[] = [];
+  const sources: { topic: string; partitions: number; internal: boolean }[] = [];
   for (const topic of plan.sourceTopics)
-    sources.push({ topic, partitions: await ready(admin, topic, policy) });
-  const outputs = plan.sinks.flatMap((s) => (s.sink.kind === 'kafka' ? [s.sink.topic] : []));
+    sources.push({ topic, partitions: await ready(admin, topic, policy), internal: false });
+  const countOf = (topic: string) => sources.find((s) => s.topic === topic)?.partitions ?? 0;
+  const tasksOf = (stage: number) => (plan.stages[stage]?.topics ?? []).reduce((n, t) => n + countOf(t), 0);
+  for (const r of plan.repartitions) {
+    const widest = Math.max(...(plan.stages[r.fromStage]?.topics ?? []).map(countOf));
+    const partitions = (await admin.partitionCount(r.topic)) ?? (await create(admin, r.topic, widest));
+    sources.push({ topic: r.topic, partitions, internal: true });
+  }
+  const changelogs: { topic: string; partitions: number }[] = [];
+  for (const stage of plan.stages) {
+    const tasks = tasksOf(stage.id);
+    for (const step of stage.steps) {
+      const existing = await admin.partitionCount(step.changelog);
+      if (existing === undefined) await create(admin, step.changelog, tasks, 'compact');
+      else if (existing !== tasks) {
+        throw new SluiceError(
+          'KAFKA_TOPIC_PARTITION_MISMATCH',
+          `The changelog '${step.changelog}' of step '${step.name}' has ${existing} partitions, but its stage has ${tasks} tasks ` +
+            '(its input partitions changed). Its state cannot be routed to the new tasks. Fix: delete the changelog topic ' +
+            '(the step starts from empty state) or give the step a new name.',
+          { details: { topic: step.changelog, existing, wanted: tasks } },
+        );
+      }
+      changelogs.push({ topic: step.changelog, partitions: tasks });
+    }
+  }
+  const internal = new Set(plan.repartitions.map((r) => r.topic));
+  const outputs = plan.sinks.flatMap((s) =>
+    s.sink.kind === 'kafka' && !internal.has(s.sink.topic) ? [s.sink.topic] : [],
+  );
   for (const topic of new Set(outputs)) await ready(admin, topic, policy);
   // The dead-letter topic is Sluice's own: always created when missing.
   if ((await admin.partitionCount(deadLetterTopic)) === undefined)
     await admin.createTopic(deadLetterTopic, policy.partitions);
-  return { sources, outputs };
+  return { sources, outputs, changelogs };
+}
+
+async function create(
+  admin: KafkaAdmin,
+  topic: string,
+  partitions: number,
+  policy?: 'compact',
+): Promise<number> {
+  await admin.createTopic(topic, partitions, policy ? { 'cleanup.policy': policy } : undefined);
+  return partitions;
 }
 
 async function ready(admin: KafkaAdmin, topic: string, policy: TopicPolicy): Promise<number> {

@@ -19,7 +19,7 @@ import { takeFinalCheckpoint } from './final-checkpoint.js';
 import { waitUntilIdle } from './idle-watch.js';
 import { type JobRecord, JobRecordStore } from './job-record-store.js';
 import { buildJobSpec, newRunId } from './job-spec.js';
-import { prepareJobTopics } from './job-topics.js';
+import { type JobTopics, prepareJobTopics } from './job-topics.js';
 import { clusterSettings, LocalCluster } from './local-cluster.js';
 import type { PreparedJob } from './prepared-job.js';
 import { TaskManagerLauncher } from './taskmanager-launcher.js';
@@ -86,8 +86,9 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<S
     for (const { topic } of topics.sources)
       await waitForKafka({ ...kafka, timeoutMs: config.kafka.waitTimeoutMs, topic, events });
 
-    const { record, attached } = await attachOrCreate(options, admin, redis, topics.sources);
+    const { record, attached } = await attachOrCreate(options, admin, redis, topics);
     const starts = new Map(record.sources.map((s) => [s.topic, s.startPositions]));
+    const changelogStarts = new Map((record.changelogs ?? []).map((s) => [s.topic, s.startPositions]));
     const spec = buildJobSpec(config, {
       loaded: job.loaded,
       plan: job.plan,
@@ -95,7 +96,15 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<S
       runId: record.runId,
       groupId,
       deadLetterTopic,
-      sources: topics.sources.map((s) => ({ ...s, startPositions: starts.get(s.topic) ?? [] })),
+      sources: topics.sources.map((s) => ({
+        topic: s.topic,
+        partitions: s.partitions,
+        startPositions: starts.get(s.topic) ?? [],
+      })),
+      changelogs: topics.changelogs.map((s) => ({
+        ...s,
+        startPositions: changelogStarts.get(s.topic) ?? [],
+      })),
     });
     const store = new CheckpointStore(redis, groupId);
     cluster = new LocalCluster({
@@ -128,6 +137,16 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<S
         options.stopRequested.then(() => false),
       ]);
       if (idle) stoppedBy = 'idle';
+      // End of input: event time ends, every window closes; each later stage hears it from the one
+      // before (markers), so wait for the job to be idle again once per stage.
+      if (idle && job.plan.stages.some((s) => s.steps.length > 0 || s.repartitions.length > 0)) {
+        options.status?.('end of input: closing windows');
+        running.jobManager.endInput();
+        for (let i = 0; i < job.plan.stages.length && !stopped; i++) {
+          const floor = running.jobManager.checkpoints?.stats.lastCompleted?.id ?? 0;
+          await waitUntilIdle(running.jobManager, 1000, () => stopped, Date.now, floor);
+        }
+      }
     } else await options.stopRequested;
     options.status?.('final checkpoint');
     const finalCheckpoint = await takeFinalCheckpoint(running);
@@ -165,8 +184,9 @@ async function attachOrCreate(
   options: StreamingJobOptions,
   admin: KafkaAdmin,
   redis: ReturnType<typeof createRedis>,
-  sources: readonly { topic: string; partitions: number }[],
+  topics: JobTopics,
 ): Promise<{ record: JobRecord; attached: boolean }> {
+  const sources = topics.sources;
   const { config, events, job, groupId } = options;
   const records = new JobRecordStore(redis, groupId);
   const existing = options.newRun ? undefined : await records.load();
@@ -186,12 +206,22 @@ async function attachOrCreate(
   }
   const startFrom = config.runtime.startFrom;
   const recordSources: JobRecord['sources'] = [];
-  for (const { topic, partitions } of sources) {
+  // Internal topics (repartition, changelog) always start where they end now: what an earlier
+  // run left there is not this run's.
+  for (const { topic, partitions, internal } of sources) {
     const offsets =
-      startFrom === 'earliest'
+      startFrom === 'earliest' && !internal
         ? await admin.beginningOffsets(topic, partitions)
         : await admin.endOffsets(topic, partitions);
     recordSources.push({
+      topic,
+      startPositions: Array.from({ length: partitions }, (_, p) => offsets.get(p) ?? 0),
+    });
+  }
+  const changelogs: NonNullable<JobRecord['changelogs']> = [];
+  for (const { topic, partitions } of topics.changelogs) {
+    const offsets = await admin.endOffsets(topic, partitions);
+    changelogs.push({
       topic,
       startPositions: Array.from({ length: partitions }, (_, p) => offsets.get(p) ?? 0),
     });
@@ -203,6 +233,7 @@ async function attachOrCreate(
     jobName: job.plan.name,
     startFrom,
     sources: recordSources,
+    changelogs,
   };
   await records.save(record);
   events.emit({

@@ -54,6 +54,14 @@ export type TaskManagerEvent =
       partitions: number[];
     }
   | { type: 'taskmanager.topic_partitions'; taskManagerId: string; topic: string; partitions: number[] }
+  | {
+      type: 'taskmanager.state_restored';
+      taskManagerId: string;
+      task: string;
+      changelog: string;
+      records: number;
+      ms: number;
+    }
   | { type: 'taskmanager.load_status'; taskManagerId: string; status: 'ACTIVE' | 'IDLE'; partitions: number }
   | {
       type: 'taskmanager.progress';
@@ -154,6 +162,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.ready': 'info',
   'taskmanager.partitions_assigned': 'info',
   'taskmanager.topic_partitions': 'info',
+  'taskmanager.state_restored': 'info',
   'taskmanager.load_status': 'info',
   'taskmanager.progress': 'info',
   'taskmanager.load_balance_status': 'info',

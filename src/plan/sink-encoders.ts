@@ -13,6 +13,10 @@ export interface KafkaEncoded {
   readonly key: string | Buffer | null;
   readonly value: Buffer;
   readonly headers: readonly Record<string, string | Buffer>[] | undefined;
+  /** Set for a repartition topic: the key's partition (Kafka's default partitioner). */
+  readonly partition?: number;
+  /** Set for a repartition topic: the record's event time. */
+  readonly timestamp?: number;
 }
 
 /** A result as the Redis counter counts it. */

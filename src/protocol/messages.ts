@@ -22,6 +22,16 @@ export const JobSpec = z.object({
       startPositions: z.array(z.number().int()),
     }),
   ),
+  /** Changelog topics of the job's stateful steps, and where this run's state begins in each partition. */
+  changelogs: z
+    .array(
+      z.object({
+        topic: z.string(),
+        partitions: z.number().int().positive(),
+        startPositions: z.array(z.number().int()),
+      }),
+    )
+    .optional(),
   groupId: z.string(),
   groupProtocol: z.enum(['consumer', 'classic']),
   bootstrapServers: z.string(),
@@ -144,6 +154,8 @@ export const JobManagerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stop'), reason: z.string() }),
   /** Snapshot every task now (after its batch in flight) and acknowledge. */
   z.object({ type: z.literal('trigger_checkpoint'), checkpointId: z.number().int() }),
+  /** `--stop-when-idle` found the input idle: event time ends, every window closes. */
+  z.object({ type: z.literal('end_of_input') }),
   /** The checkpoint completed: commit its offsets for the tasks still owned at the same epoch. */
   z.object({
     type: z.literal('checkpoint_complete'),

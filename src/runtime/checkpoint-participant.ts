@@ -49,7 +49,10 @@ export class CheckpointParticipant {
       this.#o.decline(
         checkpointId,
         declined,
-        `tasks ${declined.join(', ')} of ${taskManagerId} are not running (restoring or handing over)`,
+        `tasks of ${taskManagerId} cannot take part: ${tasks
+          .filter((_, i) => snapshots[i] === undefined)
+          .map((t) => `${t.slot} (${t.declined})`)
+          .join(', ')}`,
       );
       return;
     }

@@ -23,6 +23,8 @@ export interface SinkBindingContext {
   readonly consumer: () => KafkaConsumer;
   /** Tests wrap Kafka's transactional producers to inject failures. */
   readonly kafkaSessions?: TransactionalSessionFactory;
+  /** A Kafka connector even without Kafka sinks: it carries the changelog of stateful tasks. */
+  readonly kafkaAlways?: boolean;
 }
 
 export function bindSinks(plan: JobPlan, context: SinkBindingContext): SinkConnector[] {
@@ -49,7 +51,7 @@ export function bindSinks(plan: JobPlan, context: SinkBindingContext): SinkConne
         break;
     }
   });
-  if (kafka.size > 0) {
+  if (kafka.size > 0 || context.kafkaAlways) {
     connectors.push(
       new KafkaSinkConnector(kafka, {
         kafka: context.kafka,

@@ -6,7 +6,7 @@
 
 import type { SourceRecord } from '../api/records.js';
 import type { SinkConnector, SinkOutput } from '../connectors/sink-connector.js';
-import type { StageOutputs } from '../plan/compile-stage.js';
+import type { StageOutputs } from './compile-stage.js';
 
 export interface Lane {
   readonly connector: SinkConnector;

@@ -4,8 +4,9 @@
 
 import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
 import type { SinkConnector } from '../connectors/sink-connector.js';
-import type { CompiledStage } from '../plan/compile-stage.js';
 import type { TaskSlots } from '../plan/task-slots.js';
+import type { CompiledStage } from './compile-stage.js';
+import type { TaskStateBackend } from './state/task-state-backend.js';
 import { Task } from './task.js';
 import type { TaskLeases } from './task-lease-store.js';
 
@@ -23,7 +24,15 @@ export interface Handover {
 
 export interface TaskRegistryOptions {
   slots: TaskSlots;
-  stage: CompiledStage;
+  /** The compiled stage that reads a topic (a job with repartitions has several). */
+  stage: CompiledStage | ((topic: string) => CompiledStage);
+  /** A stateful task's state (its stage has keyed steps). */
+  state?: (
+    task: { topic: string; partition: number; slot: number },
+    stage: CompiledStage,
+  ) => TaskStateBackend | undefined;
+  /** True when the consumer has read the partition up to `readTo` (its end). */
+  caughtUp?: (topic: string, partition: number, readTo: number) => boolean;
   connectors: readonly SinkConnector[];
   leases: TaskLeases;
   /** The run's first offset of a partition (-1 when not known). */
@@ -105,10 +114,14 @@ export class TaskRegistry {
         const existing = this.#tasks.get(slot);
         if (existing) this.#retire(slot, existing);
         const id = `${topic}-${partition}`;
-        const task = new Task({
+        const stage = typeof o.stage === 'function' ? o.stage(topic) : o.stage;
+        const state = o.state?.({ topic, partition, slot }, stage);
+        const task: Task = new Task({
           task: { id, topic, partition },
           slot,
-          stage: o.stage,
+          stage,
+          ...(state ? { state } : {}),
+          caughtUp: () => o.caughtUp?.(topic, partition, task.readTo) ?? false,
           connectors: o.connectors,
           leases: o.leases,
           start: o.start(topic, partition),
@@ -133,6 +146,7 @@ export class TaskRegistry {
     await Promise.all(
       tasks.flatMap((t) => this.#o.connectors.map((c) => c.release(t.ref, true).catch(() => {}))),
     );
+    await Promise.all(tasks.map((t) => t.closeState()));
     return this.#handOver(partitions);
   }
 
@@ -140,8 +154,10 @@ export class TaskRegistry {
   handleLost(partitions: readonly TopicPartition[]): Handover[] {
     const tasks = this.#select(partitions);
     for (const task of tasks) task.closeDirty();
-    for (const task of tasks)
+    for (const task of tasks) {
       for (const c of this.#o.connectors) void c.release(task.ref, false).catch(() => {});
+      void task.closeState();
+    }
     return this.#handOver(partitions);
   }
 
@@ -176,6 +192,16 @@ export class TaskRegistry {
       emitted: before.emitted + task.emitted,
     });
     this.#tasks.delete(slot);
+  }
+
+  /** The end of the input: tasks reading sources close their windows (they reach later stages as markers). */
+  finish(): void {
+    for (const task of this.#tasks.values()) void task.finish().catch(() => {});
+  }
+
+  /** Lets time pass for every task that keeps an event clock (timers, idle input). */
+  tick(now = Date.now()): void {
+    for (const task of this.#tasks.values()) void task.tick(now).catch(() => {});
   }
 
   /** Per slot this TaskManager ever owned: what its tasks did, those it still has and those it had. */

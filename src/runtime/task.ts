@@ -17,13 +17,15 @@ import { classifyRecordError, type RecordFailure } from '../api/record-error.js'
 import type { SourceRecord } from '../api/records.js';
 import type { TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
 import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
+import type { InternalRecord } from '../connectors/kafka/kafka-sink-connector.js';
 import {
   isPermanent,
   type PhaseOutcome,
   type SinkConnector,
   type TaskRef,
 } from '../connectors/sink-connector.js';
-import { type CompiledStage, StageOutputs } from '../plan/compile-stage.js';
+import { type CompiledStage, StageOutputs } from './compile-stage.js';
+import type { StageEnvironment } from './keyed/stage-environment.js';
 import {
   advance,
   type Lane,
@@ -33,6 +35,8 @@ import {
   slice,
   uniqueSources,
 } from './sink-lanes.js';
+import { MemoryStateStore } from './state/state-store.js';
+import type { TaskStateBackend } from './state/task-state-backend.js';
 import type { TaskLeases } from './task-lease-store.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
@@ -67,6 +71,22 @@ export interface TaskOptions {
   checkpointTimeoutMs?: number;
   /** Wait before retry `attempt` (tests pass 0). */
   backoffMs?: (attempt: number) => number;
+  /**
+   * The task's keyed state (a stage with stateful steps): restored before the first record, its
+   * changes written to the changelog in the Kafka transaction, kept on disk once committed.
+   */
+  state?: TaskStateBackend;
+  /** True when the consumer has read this partition to its end (an idle input may move event time). */
+  caughtUp?: () => boolean;
+}
+
+/** The connector that carries a stateful task's changelog: the one with a `stage` method (Kafka). */
+interface ChangelogCarrier extends SinkConnector {
+  stage(task: TaskRef, epoch: number, records: readonly InternalRecord[]): Promise<PhaseOutcome>;
+}
+
+function carries(connector: SinkConnector): connector is ChangelogCarrier {
+  return typeof (connector as Partial<ChangelogCarrier>).stage === 'function';
 }
 
 const CLOSED: unique symbol = Symbol('closed');
@@ -91,12 +111,39 @@ export class Task {
   #gate: Promise<void> | undefined;
   #openGate: (() => void) | undefined;
   readonly #lanes: Lane[];
+  /** The lane whose transaction carries the state's changelog (stateful tasks). */
+  readonly #carrier: Lane | undefined;
+  /** Why the last snapshot was declined (for the decline's message). */
+  declined = '';
+  /** Records marked late (dead-lettered with reason `late`). */
+  #late = 0;
+  #ownEnv: StageEnvironment | undefined;
+  /** The last record processed: time that passes without records is attributed to it. */
+  #lastRecord: SourceRecord | undefined;
   readonly #o: TaskOptions;
 
   constructor(options: TaskOptions) {
     this.#o = options;
     this.ref = options.task;
     this.#lanes = options.connectors.map(newLane);
+    this.#carrier = options.state ? this.#lanes.find((l) => carries(l.connector)) : undefined;
+    if (options.state && !this.#carrier)
+      throw new Error(
+        `task ${options.task.id} keeps state but has no Kafka connector to carry its changelog`,
+      );
+    // A stage that only announces its watermark downstream keeps its clock in memory: the
+    // downstream tasks keep the highest they heard, so starting again from nothing is harmless.
+    if (!options.state && options.stage.timed)
+      this.#ownEnv = options.stage.open(
+        new MemoryStateStore(),
+        options.task.topic,
+        options.task.partition,
+        Date.now(),
+      );
+  }
+
+  get #env(): StageEnvironment | undefined {
+    return this.#o.state?.env ?? this.#ownEnv;
   }
 
   get id(): string {
@@ -130,6 +177,22 @@ export class Task {
   get emitted(): number {
     return this.#emitted;
   }
+  get late(): number {
+    return this.#late;
+  }
+  /** The task's watermark (stages that keep an event clock). */
+  get watermark(): number | undefined {
+    return this.#env?.watermark;
+  }
+  /** Where this task's reading stands (the offset after the last record it was handed). */
+  get readTo(): number {
+    return Math.max(this.#readTo, this.#position);
+  }
+  /** Entries of the task's state on disk, and writes not committed yet. */
+  get stateSize(): { entries: number; pending: number } | undefined {
+    const store = this.#o.state?.store;
+    return store ? { entries: store.entries, pending: store.pending } : undefined;
+  }
 
   /**
    * CREATED → RESTORING → RUNNING: claims the lease, lets each connector fence earlier owners and
@@ -153,6 +216,17 @@ export class Task {
       }
       const own = lane.connector.keepsPosition ? (restored.position ?? floor) : base;
       lane.written = lane.durable = Math.max(own, floor);
+    }
+    const carrier = this.#carrier;
+    if (this.#o.state && carrier) {
+      // The state is durable exactly to the carrier's committed offset: every lane resumes there
+      // (one ahead of it refuses the replay by its guard).
+      const restored = await this.#retry('restoring state', () =>
+        (this.#o.state as TaskStateBackend).restore(),
+      );
+      if (restored === CLOSED) return undefined;
+      for (const lane of this.#lanes)
+        if (lane.written < carrier.written) lane.written = lane.durable = carrier.written;
     }
     this.#position = lowestWritten(this.#lanes);
     this.#highWater = this.#position;
@@ -193,10 +267,13 @@ export class Task {
 
     const out = new StageOutputs(this.#o.stage.sinkCount);
     const letters: DeadLetter[] = [];
+    const env = this.#env;
+    const now = Date.now();
+    this.#lastRecord = last;
     for (const record of fresh) {
       out.begin();
       try {
-        this.#o.stage.run(record, out);
+        this.#o.stage.run(record, out, env, now);
       } catch (error) {
         out.rollback();
         // A record that fails again on a replay was sent to the dead-letter topic the first time.
@@ -204,6 +281,10 @@ export class Task {
           letters.push({ record, failure: classifyRecordError(error, record.value) });
       }
     }
+    if (env) this.#o.stage.endBatch(out, env, last);
+    const late = out.late.filter((r) => r.offset >= this.#highWater);
+    for (const record of late) letters.push({ record, failure: { code: 'RECORD_LATE', message: 'late' } });
+    this.#late += late.length;
     // Dead letters are confirmed before any position moves past them: never lost.
     if (letters.length > 0 && !(await this.#sendDeadLetters(letters)))
       return { ...skipped, outcome: 'fenced' };
@@ -233,6 +314,69 @@ export class Task {
       outcome: 'applied',
       lastOffset: last.offset,
     };
+  }
+
+  /**
+   * Time passes without records: processing-time timers fire, an idle input's watermark moves on,
+   * windows close. Results have no record of their own, so they go only where a transaction holds
+   * them (every lane transactional); otherwise time moves on with the next record.
+   */
+  tick(now = Date.now()): Promise<void> {
+    if (!this.#o.stage.timed) return Promise.resolve();
+    const run = this.#inFlight.then(() => this.#tickNow(now, false));
+    this.#inFlight = run.catch(() => {});
+    return run;
+  }
+
+  /** The end of the input (`--stop-when-idle`): a task reading a source closes every window. */
+  finish(): Promise<void> {
+    if (!this.#o.stage.timed || !this.#o.stage.readsSources) return Promise.resolve();
+    const run = this.#inFlight.then(() => this.#tickNow(Date.now(), true));
+    this.#inFlight = run.catch(() => {});
+    return run;
+  }
+
+  async #tickNow(now: number, finish: boolean): Promise<void> {
+    const env = this.#env;
+    const at = this.#lastRecord;
+    if (this.#state !== 'RUNNING' || this.#position < 0 || !env || !at) return;
+    if (!this.#lanes.every((l) => l.connector.kind === 'transactional')) return;
+    const out = new StageOutputs(this.#o.stage.sinkCount);
+    if (finish) this.#o.stage.finish(out, env, at);
+    else this.#o.stage.tick(out, env, now, this.#o.caughtUp?.() ?? false, at);
+    if (out.total === 0) return;
+    const position = this.#position;
+    for (const lane of this.#lanes) {
+      const outputs = lane.connector.sinks.map((sink) => ({
+        sink,
+        values: out.values[sink] ?? [],
+        sources: out.sources[sink] ?? [],
+      }));
+      if (outputs.every((o) => o.values.length === 0)) continue;
+      const batch = {
+        task: this.ref,
+        epoch: this.#epoch,
+        firstOffset: position,
+        nextOffset: position,
+        outputs,
+      };
+      const outcome = await this.#retry(`writing to sink '${lane.connector.name}'`, () =>
+        lane.connector.write(batch),
+      );
+      if (outcome === CLOSED) return;
+      if (outcome.status === 'fenced') return this.closeDirty();
+      if (outcome.status === 'aborted' || outcome.status === 'refused') {
+        this.#o.onError?.(
+          `sink '${lane.connector.name}' refused what time passing produced`,
+          outcome.error,
+          1,
+        );
+        this.#lost(lane);
+        this.#rewind();
+        return;
+      }
+    }
+    this.#emitted += out.total;
   }
 
   /** Hands one connector the results of [max(its written, first), next) it has not received yet. */
@@ -274,7 +418,7 @@ export class Task {
           return 'fenced';
         case 'aborted':
           this.#o.onError?.(`sink '${connector.name}' aborted its transaction`, outcome.error, 1);
-          lostStaged(lane);
+          this.#lost(lane);
           return 'rewind';
         case 'refused': {
           const offsets = outcome.offsets ?? outputs.flatMap((o) => o.sources.map((s) => s.offset));
@@ -289,7 +433,7 @@ export class Task {
           for (const offset of refused) lane.refused.add(offset);
           if (connector.kind === 'transactional') {
             // What it had staged went with the aborted transaction: read it again, without these.
-            lostStaged(lane);
+            this.#lost(lane);
             return 'rewind';
           }
           advance(lane, next);
@@ -297,6 +441,12 @@ export class Task {
         }
       }
     }
+  }
+
+  /** A transactional lane lost what it staged; when it carried the state's changelog, the state goes back too. */
+  #lost(lane: Lane): void {
+    lostStaged(lane);
+    if (lane === this.#carrier) this.#o.state?.abort();
   }
 
   /** The position went back: seek now, and drop what was fetched before the seek. */
@@ -317,21 +467,39 @@ export class Task {
    */
   snapshot(checkpointId: number): Promise<TaskSnapshot | undefined> {
     const run = this.#inFlight.then(async (): Promise<TaskSnapshot | undefined> => {
-      if (this.#state !== 'RUNNING' || this.#position < 0) return undefined;
+      if (this.#state !== 'RUNNING' || this.#position < 0) {
+        this.declined = this.#state !== 'RUNNING' ? this.#state : 'no position yet';
+        return undefined;
+      }
       let prepared = false;
       for (const lane of this.#lanes) {
         const { connector } = lane;
         if (connector.kind !== 'transactional' || !connector.prepare) continue;
         const position = lane.written;
-        const outcome = await this.#phase(`preparing sink '${connector.name}'`, () =>
-          connector.prepare?.(this.ref, this.#epoch, checkpointId, position),
-        );
+        const state = lane === this.#carrier ? this.#o.state : undefined;
+        const outcome = await this.#phase(`preparing sink '${connector.name}'`, async () => {
+          // The state's changes since the last checkpoint join the transaction before its offsets.
+          const changes = state?.changes() ?? [];
+          if (changes.length > 0 && carries(connector)) {
+            const staged = await connector.stage(this.ref, this.#epoch, changes);
+            if (staged !== 'done') return staged;
+          }
+          return connector.prepare?.(this.ref, this.#epoch, checkpointId, position);
+        });
         if (outcome === 'fenced') {
+          this.declined = 'fenced';
           this.closeDirty();
           return undefined;
         }
         if (outcome !== 'done') {
-          lostStaged(lane);
+          this.declined = 'its transaction aborted';
+          if (outcome !== CLOSED)
+            this.#o.onError?.(
+              `checkpoint ${checkpointId}: sink '${connector.name}' aborted its transaction`,
+              outcome.aborted,
+              1,
+            );
+          this.#lost(lane);
           this.#rewind();
           return undefined;
         }
@@ -386,11 +554,12 @@ export class Task {
       );
       if (outcome === 'fenced') this.closeDirty();
       else if (outcome === 'done') {
+        if (lane === this.#carrier) await this.#o.state?.committed();
         lane.durable = upTo.at(-1)?.position ?? lane.durable;
         lane.prepared = lane.prepared.filter((p) => p.checkpointId > checkpointId);
         for (const offset of lane.refused) if (offset < lane.durable) lane.refused.delete(offset);
       } else if (outcome !== CLOSED) {
-        lostStaged(lane);
+        this.#lost(lane);
         this.#rewind();
       }
     }
@@ -407,7 +576,7 @@ export class Task {
   /** Runs a phase of the two-phase commit; a throw is retried only when `retry` (commit must land). */
   async #phase(
     what: string,
-    call: () => Promise<PhaseOutcome> | undefined,
+    call: () => Promise<PhaseOutcome | undefined> | undefined,
     retry = false,
   ): Promise<PhaseOutcome | typeof CLOSED> {
     if (retry) {
@@ -467,6 +636,12 @@ export class Task {
     this.#preparedFor = undefined;
     this.#releaseGate();
     await this.#inFlight;
+  }
+
+  /** Closes the task's local state store (after it was handed over or lost); the disk keeps it. */
+  async closeState(): Promise<void> {
+    await this.#inFlight;
+    await this.#o.state?.close();
   }
 
   closeClean(): void {

@@ -29,6 +29,8 @@ export interface JobManagerHandlers {
   /** The broker lists this TaskManager as a member owning these tasks (slots). */
   onMembership: (tasks: number[]) => void;
   onTriggerCheckpoint: (checkpointId: number) => void;
+  /** The input ended (`--stop-when-idle`): close every window. */
+  onEndOfInput?: () => void;
   onCheckpointComplete: (
     checkpointId: number,
     offsets: { task: number; topic: string; partition: number; position: number; epoch: number }[],
@@ -236,6 +238,9 @@ export class JobManagerConnection {
         break;
       case 'trigger_checkpoint':
         h.onTriggerCheckpoint(message.checkpointId);
+        break;
+      case 'end_of_input':
+        h.onEndOfInput?.();
         break;
       case 'checkpoint_complete':
         h.onCheckpointComplete(message.checkpointId, message.offsets);

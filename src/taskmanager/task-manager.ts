@@ -5,8 +5,10 @@
 
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
+import { ChangelogReader } from '../connectors/kafka/changelog-reader.js';
 import { describeKafkaError } from '../connectors/kafka/client-config.js';
 import { connectConsumer, disconnectConsumer } from '../connectors/kafka/consumer.js';
 import { DeadLetterQueue } from '../connectors/kafka/dead-letter-queue.js';
@@ -17,15 +19,17 @@ import { connectRedis, createRedis } from '../connectors/redis/redis-client.js';
 import type { SinkConnector } from '../connectors/sink-connector.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
-import { compileStage } from '../plan/compile-stage.js';
+import type { JobPlan } from '../plan/job-plan.js';
 import { planJob } from '../plan/job-plan.js';
 import { TaskSlots } from '../plan/task-slots.js';
 import type { JobSpec } from '../protocol/messages.js';
 import { CheckpointParticipant } from '../runtime/checkpoint-participant.js';
+import { type CompiledStage, compileStage } from '../runtime/compile-stage.js';
 import { ConsumeLoop } from '../runtime/consume-loop.js';
 import { type LoadedJob, loadJobFile } from '../runtime/job-file.js';
 import { RebalanceListener } from '../runtime/rebalance-listener.js';
 import { bindSinks } from '../runtime/sink-bindings.js';
+import { TaskStateBackend } from '../runtime/state/task-state-backend.js';
 import { TaskLeaseStore } from '../runtime/task-lease-store.js';
 import { TaskRegistry } from '../runtime/task-registry.js';
 import { type ConnectionTimings, JobManagerConnection } from './jobmanager-connection.js';
@@ -55,6 +59,8 @@ export interface TaskManagerOptions {
   timings?: Partial<ConnectionTimings>;
   /** How Kafka sinks make transactional producers (tests wrap them to inject failures). */
   kafkaSessions?: TransactionalSessionFactory;
+  /** Where this TaskManager keeps its tasks' local state (default .sluice/state under the working directory). */
+  stateDir?: string;
 }
 
 export class TaskManager {
@@ -78,6 +84,7 @@ export class TaskManager {
   #lastConsumeError: string | undefined;
   #lastConsumeErrorAt = 0;
   #subscribed = false;
+  #reader: Promise<ChangelogReader> | undefined;
 
   constructor(options: TaskManagerOptions) {
     this.#o = options;
@@ -101,6 +108,8 @@ export class TaskManager {
     const given = this.#o.jobFile ? await loadJobFile(this.#o.jobFile) : undefined;
     this.#jm = await this.#connect(given);
     const job = withConnections(this.#jm.job, this.#o.connections);
+    // Time passes for tasks that keep an event clock: timers fire, idle inputs move their watermark.
+    const ticker = setInterval(() => this.#registry?.tick(), 200);
     const heartbeat = setInterval(() => {
       this.#heartbeat();
       // A progress line when records keep coming but no threshold was crossed for a while.
@@ -124,6 +133,7 @@ export class TaskManager {
       await this.#leaveGroup();
     } finally {
       clearInterval(heartbeat);
+      clearInterval(ticker);
       this.#report.flush();
       events.emit({
         type: 'taskmanager.source_completed',
@@ -133,6 +143,7 @@ export class TaskManager {
       this.#heartbeat();
       for (const connector of this.#connectors) await connector.close().catch(() => {});
       await this.#dlq?.close().catch(() => {});
+      await (await this.#reader?.catch(() => undefined))?.close().catch(() => {});
       this.#redis?.disconnect();
       await this.#jm.close();
     }
@@ -161,6 +172,7 @@ export class TaskManager {
         onStart: () => this.#startSignal?.(),
         onStop: () => this.stop(),
         onTriggerCheckpoint: (checkpointId) => void this.#checkpoints?.trigger(checkpointId, this.#id),
+        onEndOfInput: () => this.#registry?.finish(),
         onCheckpointComplete: (checkpointId, offsets) =>
           void this.#checkpoints?.complete(checkpointId, offsets),
         onCheckpointAborted: (checkpointId) => this.#checkpoints?.abort(checkpointId),
@@ -216,9 +228,14 @@ export class TaskManager {
     const events = this.#o.events;
     // Both sides read the parameters through the job's schema: the same texts, the same values.
     const plan = planJob(loaded.definition, job.parameters);
-    const stage = plan.stages[0];
-    if (!stage) throw new Error(`job '${plan.name}' has no stage`);
     const slots = new TaskSlots(job.sources.map((s) => ({ topic: s.topic, partitions: s.partitions })));
+    const partitionsOf = new Map(job.sources.map((s) => [s.topic, s.partitions]));
+    const stages = new Map<string, CompiledStage>();
+    for (const stage of plan.stages) {
+      const compiled = compileStage(plan, stage, { partitions: (topic) => partitionsOf.get(topic) ?? 1 });
+      for (const topic of stage.topics) stages.set(topic, compiled);
+    }
+    const stateful = plan.stages.some((s) => s.steps.length > 0 || s.repartitions.length > 0);
     const redisConfig = { ...this.#o.security.redis, url: job.redisUrl };
     const redis = createRedis(redisConfig, {
       maxRetriesPerRequest: null,
@@ -239,6 +256,7 @@ export class TaskManager {
         return this.#consumer;
       },
       ...(this.#o.kafkaSessions ? { kafkaSessions: this.#o.kafkaSessions } : {}),
+      kafkaAlways: stateful,
     });
     for (const connector of this.#connectors) await connector.open();
     const dlq = await DeadLetterQueue.open({ ...kafka, topic: job.deadLetterTopic, taskManagerId: this.#id });
@@ -246,7 +264,16 @@ export class TaskManager {
     const starts = new Map(job.sources.map((s) => [s.topic, s.startPositions]));
     this.#registry = new TaskRegistry({
       slots,
-      stage: compileStage(plan, stage),
+      stage: (topic) => stages.get(topic) as CompiledStage,
+      state: (task, stage) => this.#stateOf(job, plan, task, stage),
+      caughtUp: (topic, partition, readTo) => {
+        try {
+          const end = this.#consumer?.getWatermarkOffsets(topic, partition).highOffset;
+          return end !== undefined && end >= 0 && readTo >= end;
+        } catch {
+          return false;
+        }
+      },
       connectors: this.#connectors,
       leases: new TaskLeaseStore(redis, job.groupId),
       start: (topic, partition) => starts.get(topic)?.[partition] ?? -1,
@@ -328,6 +355,59 @@ export class TaskManager {
       decline: (checkpointId, tasks, reason) =>
         this.#jm?.send({ type: 'checkpoint_decline', checkpointId, tasks, reason }),
       onError: (error) => this.#consumeError(error),
+    });
+  }
+
+  /** A task of a stage with keyed steps gets a state backend: its local store and changelogs. */
+  #stateOf(
+    job: JobSpec,
+    plan: JobPlan,
+    task: { topic: string; partition: number },
+    stage: CompiledStage,
+  ): TaskStateBackend | undefined {
+    const stagePlan = plan.stages.find((s) => s.topics.includes(task.topic));
+    if (!stagePlan || stagePlan.steps.length === 0) return undefined;
+    // The changelog partition is the task's index in its stage (its topics' partitions, in order).
+    let index = 0;
+    for (const topic of stagePlan.topics) {
+      if (topic === task.topic) break;
+      index += job.sources.find((s) => s.topic === topic)?.partitions ?? 0;
+    }
+    const changelogPartition = index + task.partition;
+    const starts = new Map((job.changelogs ?? []).map((c) => [c.topic, c.startPositions]));
+    return new TaskStateBackend({
+      dir: path.join(
+        this.#o.stateDir ?? path.resolve('.sluice', 'state'),
+        this.#id,
+        job.groupId,
+        `${task.topic}-${task.partition}`,
+      ),
+      runId: job.runId,
+      stage,
+      topic: task.topic,
+      partition: task.partition,
+      changelogPartition,
+      changelogs: new Map(stagePlan.steps.map((s) => [s.name, s.changelog])),
+      start: (topic) => starts.get(topic)?.[changelogPartition] ?? 0,
+      reader: () => {
+        this.#reader ??= ChangelogReader.connect({
+          bootstrapServers: job.bootstrapServers,
+          security: this.#o.security.kafka,
+          clientId: `${this.#clientId}-restore`,
+        });
+        return this.#reader;
+      },
+      onRestoreProgress: (p) => {
+        if (p.done)
+          this.#o.events.emit({
+            type: 'taskmanager.state_restored',
+            taskManagerId: this.#id,
+            task: `${task.topic}-${task.partition}`,
+            changelog: p.topic,
+            records: p.records,
+            ms: p.ms,
+          });
+      },
     });
   }
 

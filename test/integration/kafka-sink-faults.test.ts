@@ -58,7 +58,7 @@ function faultySessions(faults: Faults) {
         return real.inTransaction;
       },
       begin: () => real.begin(),
-      send: async (topic, value, key, headers) => {
+      send: async (topic, value, key, headers, partition, timestamp) => {
         if (++sends === faults.failSendAt) {
           fired.sends++;
           throw Object.assign(new Error('Local: Broker transport failure (injected)'), {
@@ -66,7 +66,7 @@ function faultySessions(faults: Faults) {
             isRetriable: true,
           });
         }
-        await real.send(topic, value, key, headers);
+        await real.send(topic, value, key, headers, partition, timestamp);
       },
       sendOffsets: (offsets, consumer) => real.sendOffsets(offsets, consumer),
       commit: async () => {

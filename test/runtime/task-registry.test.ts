@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineJob } from '../../src/api/job-definition.js';
 import { defineSink } from '../../src/api/sinks.js';
-import { compileStage } from '../../src/plan/compile-stage.js';
 import { buildPlan } from '../../src/plan/job-plan.js';
 import { TaskSlots } from '../../src/plan/task-slots.js';
+import { compileStage } from '../../src/runtime/compile-stage.js';
 import { TaskRegistry } from '../../src/runtime/task-registry.js';
 import { FakeGuardedConnector, MemoryLeases } from '../helpers/fake-connectors.js';
 

@@ -6,8 +6,8 @@ import type { SourceRecord } from '../../src/api/records.js';
 import { defineSink, SinkError } from '../../src/api/sinks.js';
 import type { DeadLetter } from '../../src/connectors/kafka/dead-letter-queue.js';
 import type { SinkConnector } from '../../src/connectors/sink-connector.js';
-import { compileStage } from '../../src/plan/compile-stage.js';
 import { buildPlan } from '../../src/plan/job-plan.js';
+import { compileStage } from '../../src/runtime/compile-stage.js';
 import { Task, type TaskOptions } from '../../src/runtime/task.js';
 import { canTransition } from '../../src/runtime/task-state.js';
 import {

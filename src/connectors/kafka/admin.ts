@@ -20,7 +20,12 @@ import {
 export type { GroupMemberView, GroupView } from './group-describer.js';
 
 /** UNKNOWN_TOPIC_OR_PART, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER: a new topic still settling. */
-const LEADERSHIP_SETTLING = new Set([3, 5, 6]);
+const LEADERSHIP_SETTLING = new Set([
+  3, 5, 6,
+  // Local: No such entry — the client's metadata does not list the new topic's partitions yet.
+  -156,
+]);
+const NO_ENTRY = -156;
 
 /** UNKNOWN_TOPIC_OR_PART: the topic does not exist. */
 const UNKNOWN_TOPIC = 3;
@@ -62,11 +67,15 @@ export class KafkaAdmin {
   }
 
   /** Creates the topic; 'exists' when it was already there (its partition count is not checked). */
-  async createTopic(topic: string, partitions: number): Promise<'created' | 'exists'> {
+  async createTopic(
+    topic: string,
+    partitions: number,
+    config?: { 'cleanup.policy'?: 'compact' | 'delete' },
+  ): Promise<'created' | 'exists'> {
     try {
       await new Promise<void>((resolve, reject) =>
         this.#admin.createTopic(
-          { topic, num_partitions: partitions, replication_factor: 1 },
+          { topic, num_partitions: partitions, replication_factor: 1, ...(config ? { config } : {}) },
           this.#timeoutMs,
           (err) => (err ? reject(err) : resolve()),
         ),
@@ -204,6 +213,11 @@ export class KafkaAdmin {
         if (!LEADERSHIP_SETTLING.has(code ?? 0) || Date.now() > deadline) {
           throw this.#failed(`read the ${which === 'latest' ? 'end' : 'first'} offsets of '${topic}'`, error);
         }
+        // A topic this client created is not in its metadata cache until a metadata request: make one.
+        if (code === NO_ENTRY)
+          await new Promise<void>((resolve) =>
+            this.#admin.listTopics({ timeout: this.#timeoutMs }, () => resolve()),
+          );
         await sleep(200);
       }
     }

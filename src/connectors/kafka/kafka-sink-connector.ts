@@ -26,6 +26,15 @@ import {
   TransactionFencedError,
 } from './transactional-producer.js';
 
+/** A record the runtime writes for itself in a task's transaction (a changelog entry). */
+export interface InternalRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  /** null: a tombstone (the key was deleted). */
+  readonly value: Buffer | null;
+}
+
 export interface KafkaSinkContext {
   readonly kafka: Omit<KafkaClientOptions, 'clientId'>;
   readonly groupId: string;
@@ -113,6 +122,8 @@ export class KafkaSinkConnector implements SinkConnector {
             record.value,
             record.key,
             record.headers as MessageHeader[] | undefined,
+            record.partition,
+            record.timestamp,
           );
         } catch (error) {
           if (error instanceof TransactionFencedError) return { status: 'fenced' };
@@ -127,6 +138,22 @@ export class KafkaSinkConnector implements SinkConnector {
       }
     }
     return { status: 'written' };
+  }
+
+  /**
+   * Internal records of the task (its state's changelog) join the open transaction: they become
+   * visible with the task's outputs and offsets, or not at all.
+   */
+  async stage(task: TaskRef, epoch: number, records: readonly InternalRecord[]): Promise<PhaseOutcome> {
+    const producing = this.#producers.get(task.id);
+    if (!producing || producing.epoch !== epoch) return 'fenced';
+    try {
+      await producing.session.begin();
+      for (const r of records) await producing.session.send(r.topic, r.value, r.key, undefined, r.partition);
+      return 'done';
+    } catch (error) {
+      return this.#phaseFailed(task, error);
+    }
   }
 
   /** Phase one: the source offset after the batch boundary joins the open transaction; nothing is visible yet. */

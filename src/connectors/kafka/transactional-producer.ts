@@ -30,7 +30,15 @@ export interface TransactionalSession {
   readonly transactionalId: string;
   readonly inTransaction: boolean;
   begin(): Promise<void>;
-  send(topic: string, value: Buffer, key: string | Buffer | null, headers?: MessageHeader[]): Promise<void>;
+  /** `partition` undefined: the producer's partitioner; `timestamp` undefined: now. A null value is a tombstone. */
+  send(
+    topic: string,
+    value: Buffer | null,
+    key: string | Buffer | null,
+    headers?: MessageHeader[],
+    partition?: number,
+    timestamp?: number,
+  ): Promise<void>;
   sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: KafkaConsumer): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
@@ -83,13 +91,23 @@ export class TransactionalProducer implements TransactionalSession {
 
   async send(
     topic: string,
-    value: Buffer,
+    value: Buffer | null,
     key: string | Buffer | null,
     headers?: MessageHeader[],
+    partition?: number,
+    timestamp?: number,
   ): Promise<void> {
     for (;;) {
       try {
-        this.#producer.produce(topic, null, value, key, Date.now(), undefined, headers);
+        this.#producer.produce(
+          topic,
+          partition ?? null,
+          value,
+          key,
+          timestamp ?? Date.now(),
+          undefined,
+          headers,
+        );
         return;
       } catch (error) {
         if ((error as LibrdKafkaError).code !== QUEUE_FULL) throw error;

@@ -4,8 +4,8 @@ import { json, string } from '../../src/api/deserializers.js';
 import { defineJob } from '../../src/api/job-definition.js';
 import type { SourceRecord } from '../../src/api/records.js';
 import { defineSink } from '../../src/api/sinks.js';
-import { compileStage, StageOutputs } from '../../src/plan/compile-stage.js';
 import { buildPlan } from '../../src/plan/job-plan.js';
+import { compileStage, StageOutputs } from '../../src/runtime/compile-stage.js';
 
 const record = (value: string, offset = 0, extra: Partial<SourceRecord> = {}): SourceRecord => ({
   topic: 'in',

@@ -1,0 +1,106 @@
+// A stream partitioned by key (`stream.keyBy(...)`): every record of a key reaches the same task,
+// in order, so a step may keep state per key and set timers per key — Flink's KeyedStream, Kafka
+// Streams' grouped stream. When the key is not how the source topic is partitioned, records go
+// through an internal repartition topic first (the plan decides; the job's code does not change).
+
+import type { DataStream } from './data-stream.js';
+import type { RecordContext } from './records.js';
+import type { StateOf, StateSpec } from './state.js';
+import type { StreamGraph, StreamNode } from './stream-graph.js';
+import { type WindowAssigner, WindowedStream, type WindowOptions } from './windows.js';
+
+/** Timers of the current key; a timer set twice for the same time fires once. */
+export interface Timers {
+  /** Fires `onTimer` once the task's watermark reaches `time` (event time, epoch ms). */
+  atEventTime(time: number): void;
+  /** Fires `onTimer` once the wall clock reaches `time` (epoch ms). Not replayed identically after a failure. */
+  atProcessingTime(time: number): void;
+  cancelEventTime(time: number): void;
+  cancelProcessingTime(time: number): void;
+}
+
+/** What a keyed step sees, for a record or a timer: its key's state, timers and time. */
+export interface KeyedContext<U, S extends StateSpec> {
+  /** The key (as text) whose state and timers this call sees. */
+  readonly key: string;
+  /** Event time of the record, or the time of the timer that fired (epoch ms). */
+  readonly timestamp: number;
+  /** The task's watermark: records with an event time at or below it may already be late. */
+  readonly watermark: number;
+  /** The wall clock (epoch ms); the test driver's clock in a unit test. */
+  readonly processingTime: number;
+  readonly state: StateOf<S>;
+  readonly timers: Timers;
+  emit(value: U): void;
+}
+
+export interface KeyedRecordContext<U, S extends StateSpec> extends KeyedContext<U, S> {
+  /** Where the record came from (topic, partition, offset, headers). */
+  readonly record: RecordContext;
+  /** Sends the record to the dead-letter topic with this reason; nothing it emitted is kept. */
+  deadLetter(reason: string): void;
+  /** Marks the record late: it goes to the dead-letter topic with reason `late` and counts as late. */
+  late(): void;
+}
+
+export interface TimerContext<U, S extends StateSpec> extends KeyedContext<U, S> {
+  readonly timer: { readonly time: number; readonly domain: 'event' | 'processing' };
+}
+
+export interface KeyedProcessor<T, U, S extends StateSpec> {
+  /**
+   * Names the step's state and its changelog topic (`<job>-<name>-changelog`): keep it when the
+   * code changes, or the state starts empty. Letters, digits, '.', '_', '-'.
+   */
+  readonly name: string;
+  readonly state?: S;
+  onRecord(value: T, context: KeyedRecordContext<U, S>): void;
+  onTimer?(context: TimerContext<U, S>): void;
+}
+
+export interface KeyByOptions {
+  /**
+   * false: the source topic is already partitioned by this key (its producer keyed records with
+   * it), so no repartition topic is needed. Default true: records go through `<job>-<stage>-repartition`.
+   */
+  readonly repartition?: boolean;
+}
+
+/** How the graph makes derived streams (kept out of the public surface of KeyedStream). */
+export interface StreamFactory {
+  derive<U>(graph: StreamGraph, node: StreamNode): DataStream<U>;
+}
+
+export class KeyedStream<T> {
+  readonly #graph: StreamGraph;
+  readonly #node: StreamNode;
+  readonly #streams: StreamFactory;
+
+  /** Keyed streams start at `stream.keyBy(...)`. */
+  constructor(graph: StreamGraph, node: StreamNode, streams: StreamFactory) {
+    this.#graph = graph;
+    this.#node = node;
+    this.#streams = streams;
+  }
+
+  /** A step with keyed state and timers (Flink's KeyedProcessFunction). */
+  process<U, S extends StateSpec = Record<never, never>>(processor: KeyedProcessor<T, U, S>): DataStream<U> {
+    const parent = this.#node;
+    const node = this.#graph.add((id) => ({
+      id,
+      kind: 'operator',
+      operator: {
+        kind: 'keyed',
+        processor: processor as unknown as KeyedProcessor<unknown, unknown, StateSpec>,
+      },
+      parent,
+      children: [],
+    }));
+    return this.#streams.derive<U>(this.#graph, node);
+  }
+
+  /** Groups each key's records into windows of event time; then `count`, `reduce` or `aggregate`. */
+  window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T> {
+    return new WindowedStream<T>(assigner, options, (processor) => this.process(processor));
+  }
+}

@@ -1,0 +1,136 @@
+// Reads a changelog partition from an offset to its end, read_committed (aborted writes of a
+// fenced owner are never seen), for a task restoring its state. One reader per TaskManager, used
+// by one restore at a time; "the end" is where librdkafka reports the partition's EOF, which under
+// read_committed is the last stable offset — past the markers of the last committed transaction.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SluiceError } from '../../errors/sluice-error.js';
+import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import { KafkaConsumer, type Message } from './rdkafka.js';
+
+export interface ChangelogRecord {
+  readonly key: string;
+  /** null: a tombstone. */
+  readonly value: string | null;
+}
+
+export interface ReadResult {
+  /** The offset after the end that was read to (where a later restore goes on). */
+  readonly next: number;
+  readonly records: number;
+}
+
+export class ChangelogReader {
+  readonly #consumer: KafkaConsumer;
+  #eof: { topic: string; partition: number; offset: number } | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(consumer: KafkaConsumer) {
+    this.#consumer = consumer;
+    consumer.on('partition.eof', (eof) => {
+      this.#eof = { topic: eof.topic, partition: eof.partition, offset: eof.offset };
+    });
+  }
+
+  static async connect(options: KafkaClientOptions): Promise<ChangelogReader> {
+    const consumer = new KafkaConsumer(
+      {
+        ...baseClientConfig(options),
+        // Never used to join a group: partitions are assigned by hand, nothing is committed.
+        'group.id': `${options.clientId}-restore`,
+        'enable.auto.commit': false,
+        'enable.partition.eof': true,
+        'isolation.level': 'read_committed',
+        'fetch.message.max.bytes': 4_194_304,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+    ).catch((error: unknown) => {
+      throw new SluiceError(
+        'KAFKA_CONSUME_FAILED',
+        `Could not connect the state restore reader to ${options.bootstrapServers}: ${describeKafkaError(error)}.`,
+        { cause: error },
+      );
+    });
+    consumer.setDefaultConsumeTimeout(200);
+    return new ChangelogReader(consumer);
+  }
+
+  /**
+   * Reads [from, end) of the partition, handing each batch of records to `apply` (awaited, so a
+   * store write keeps up), and `progress` the offset reached. Restores run one at a time.
+   */
+  read(
+    topic: string,
+    partition: number,
+    from: number,
+    apply: (records: ChangelogRecord[], next: number) => Promise<void>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ReadResult> {
+    const run = this.#queue.then(() =>
+      this.#read(topic, partition, from, apply, options.timeoutMs ?? 300_000),
+    );
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #read(
+    topic: string,
+    partition: number,
+    from: number,
+    apply: (records: ChangelogRecord[], next: number) => Promise<void>,
+    timeoutMs: number,
+  ): Promise<ReadResult> {
+    const consumer = this.#consumer;
+    this.#eof = undefined;
+    consumer.assign([{ topic, partition, offset: Math.max(0, from) }]);
+    const deadline = Date.now() + timeoutMs;
+    let next = Math.max(0, from);
+    let records = 0;
+    try {
+      for (;;) {
+        const messages = await new Promise<Message[]>((resolve, reject) =>
+          consumer.consume(1000, (err, list) => (err ? reject(err) : resolve(list))),
+        ).catch(async (error: unknown) => {
+          if (Date.now() > deadline) throw error;
+          await sleep(200);
+          return [] as Message[];
+        });
+        const batch: ChangelogRecord[] = [];
+        for (const m of messages) {
+          if (m.topic !== topic || m.partition !== partition) continue;
+          const key = m.key === null || m.key === undefined ? '' : m.key.toString();
+          batch.push({ key, value: m.value === null ? null : m.value.toString('utf8') });
+          next = m.offset + 1;
+        }
+        if (batch.length > 0) {
+          records += batch.length;
+          await apply(batch, next);
+        }
+        const end = this.#endOf(topic, partition);
+        if (end !== undefined && messages.length === 0) return { next: Math.max(next, end), records };
+        if (Date.now() > deadline) {
+          throw new SluiceError(
+            'STATE_RESTORE_FAILED',
+            `Restoring ${topic}-${partition} did not reach the end of the changelog within ${Math.round(timeoutMs / 1000)} s ` +
+              `(read to offset ${next}). Check the broker (\`npx sluice infra status\`).`,
+          );
+        }
+      }
+    } finally {
+      consumer.unassign();
+    }
+  }
+
+  /** Where the partition's EOF was reported (set by the consumer's event, between polls). */
+  #endOf(topic: string, partition: number): number | undefined {
+    const eof = this.#eof;
+    return eof && eof.topic === topic && eof.partition === partition ? eof.offset : undefined;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
+  }
+}

@@ -1,0 +1,116 @@
+// Everything stateful of one task's stage: its state store, its event clock and its timers. Each
+// record is a unit: what it (and the timers it made fire) changed is undone if it fails, so a record
+// sent to the dead-letter topic leaves no trace in state either. Opening an environment reads the
+// clock and the timers back from the store (after a restore they are the committed ones).
+
+import { clockKey, parseTimerKey, timerKey, timerPrefix } from '../state/state-keys.js';
+import type { StateStore } from '../state/state-store.js';
+import { type ClockRule, type ClockSnapshot, EventClock } from './event-clock.js';
+import { type Timer, TimerQueue } from './timer-queue.js';
+
+const ABSENT = Symbol('absent');
+
+export class StageEnvironment {
+  readonly clock: EventClock;
+  readonly timers = new TimerQueue();
+  /** The watermark last announced to the stages downstream (markers in repartition topics). */
+  announced: number;
+  /** Records marked late since the task started. */
+  late = 0;
+  readonly #store: StateStore;
+  readonly #steps: readonly string[];
+  /** Per record: the value each written key had before (ABSENT: none), and the timer moves. */
+  #undo: Map<string, unknown> | undefined;
+  #timerUndo: (() => void)[] = [];
+  #clockBefore: EventClock | undefined;
+  #clock: EventClock;
+
+  constructor(store: StateStore, steps: readonly string[], rule: ClockRule, now: number) {
+    this.#store = store;
+    this.#steps = steps;
+    const first = steps[0];
+    const saved = first === undefined ? undefined : (store.get(clockKey(first)) as ClockSnapshot | undefined);
+    this.#clock = new EventClock(rule, now, saved);
+    this.clock = this.#clock;
+    this.announced = this.#clock.watermark;
+    steps.forEach((step, index) => {
+      for (const [key] of store.scan(timerPrefix(step))) {
+        const parsed = parseTimerKey(step, key);
+        if (parsed) this.timers.add({ step: index, ...parsed });
+      }
+    });
+  }
+
+  get watermark(): number {
+    return this.#clock.watermark;
+  }
+
+  get(key: string): unknown {
+    return this.#store.get(key);
+  }
+
+  put(key: string, value: unknown): void {
+    this.#remember(key);
+    this.#store.put(key, value);
+  }
+
+  delete(key: string): void {
+    this.#remember(key);
+    this.#store.delete(key);
+  }
+
+  addTimer(timer: Timer): void {
+    if (!this.timers.add(timer)) return;
+    this.put(this.#timerKey(timer), 1);
+    this.#timerUndo.push(() => this.timers.cancel(timer));
+  }
+
+  cancelTimer(timer: Timer): void {
+    if (!this.timers.cancel(timer)) return;
+    this.delete(this.#timerKey(timer));
+    this.#timerUndo.push(() => this.timers.add(timer));
+  }
+
+  /** A timer that fired: it is gone from the store too. */
+  firedTimer(timer: Timer): void {
+    this.delete(this.#timerKey(timer));
+    this.#timerUndo.push(() => this.timers.add(timer));
+  }
+
+  /** Before a record: start remembering what it changes. */
+  begin(): void {
+    this.#undo = new Map();
+    this.#timerUndo = [];
+    this.#clockBefore = this.#clock.copy();
+  }
+
+  /** The record failed: put back what it changed. */
+  rollback(): void {
+    const undo = this.#undo;
+    this.#undo = undefined;
+    if (undo)
+      for (const [key, value] of undo)
+        value === ABSENT ? this.#store.delete(key) : this.#store.put(key, value);
+    for (const step of this.#timerUndo.reverse()) step();
+    this.#timerUndo = [];
+    if (this.#clockBefore) this.#clock.restoreFrom(this.#clockBefore);
+  }
+
+  /** Saves the clock when it moved (at a batch's end, after a tick): the state a checkpoint takes. */
+  saveClock(): void {
+    const first = this.#steps[0];
+    if (this.#clock.takeChanged() && first !== undefined)
+      this.#store.put(clockKey(first), this.#clock.snapshot());
+  }
+
+  #remember(key: string): void {
+    const undo = this.#undo;
+    if (!undo || undo.has(key)) return;
+    const before = this.#store.get(key);
+    undo.set(key, before === undefined ? ABSENT : before);
+  }
+
+  #timerKey(timer: Timer): string {
+    return timerKey(this.#steps[timer.step] as string, timer.domain, timer.time, timer.key);
+  }
+}

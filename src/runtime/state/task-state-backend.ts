@@ -1,0 +1,139 @@
+// A stateful task's state: its local store, the changelog partitions behind it, and the stage
+// environment (clock, timers) opened over it. The task drives it through the checkpoint:
+//   restore    — the store reads each step's changelog, read_committed, from the offset it is
+//                durable to (or the run's start) to the end, before the task takes a record;
+//   changes    — at phase one, the writes since the last checkpoint become changelog records in
+//                the task's transaction (last value per key, a tombstone per delete);
+//   committed  — once that transaction committed, they are written to disk;
+//   abort      — the transaction is gone: the writes are dropped, and the clock and timers are
+//                read back from what is committed (the task reads the records again).
+
+import { mkdirSync } from 'node:fs';
+import type { ChangelogReader } from '../../connectors/kafka/changelog-reader.js';
+import type { InternalRecord } from '../../connectors/kafka/kafka-sink-connector.js';
+import { SluiceError } from '../../errors/sluice-error.js';
+import type { CompiledStage } from '../compile-stage.js';
+import type { StageEnvironment } from '../keyed/stage-environment.js';
+import { stepOf } from './state-keys.js';
+import { TransactionalStore } from './transactional-store.js';
+
+export interface StateBackendOptions {
+  /** The task's directory on this host's disk. */
+  readonly dir: string;
+  readonly runId: string;
+  readonly stage: CompiledStage;
+  /** The task's input topic-partition (its clock's rule) and its changelog partition. */
+  readonly topic: string;
+  readonly partition: number;
+  readonly changelogPartition: number;
+  /** Step name → changelog topic. */
+  readonly changelogs: ReadonlyMap<string, string>;
+  /** The run's first offset of a changelog partition (nothing before it is this run's). */
+  readonly start: (topic: string) => number;
+  /** The TaskManager's changelog reader (connected on first use). */
+  readonly reader: () => Promise<ChangelogReader>;
+  readonly onRestoreProgress?: (progress: RestoreProgress) => void;
+}
+
+export interface RestoreProgress {
+  readonly topic: string;
+  readonly records: number;
+  readonly done: boolean;
+  readonly ms: number;
+}
+
+export class TaskStateBackend {
+  readonly #o: StateBackendOptions;
+  #store: TransactionalStore | undefined;
+  #env: StageEnvironment | undefined;
+
+  constructor(options: StateBackendOptions) {
+    this.#o = options;
+  }
+
+  get env(): StageEnvironment | undefined {
+    return this.#env;
+  }
+
+  get store(): TransactionalStore | undefined {
+    return this.#store;
+  }
+
+  /** Opens the local store and brings it to the changelogs' committed end. */
+  async restore(): Promise<{ records: number; ms: number }> {
+    const started = Date.now();
+    const o = this.#o;
+    let store = this.#store;
+    if (!store) {
+      try {
+        mkdirSync(o.dir, { recursive: true });
+        store = TransactionalStore.open(o.dir);
+      } catch (error) {
+        throw new SluiceError(
+          'STATE_STORE_FAILED',
+          `Could not open the state store of task ${o.topic}-${o.partition} in ${o.dir}: ${error instanceof Error ? error.message : String(error)}. ` +
+            'Check the disk (space, permissions) or set SLUICE_STATE_DIR.',
+          { cause: error },
+        );
+      }
+      this.#store = store;
+    }
+    store.abort();
+    if (store.runId !== o.runId) await store.reset(o.runId);
+    let records = 0;
+    const reader = o.changelogs.size > 0 ? await o.reader() : undefined;
+    for (const topic of o.changelogs.values()) {
+      if (!reader) break;
+      const from = Math.max(store.offset(topic) ?? -1, o.start(topic));
+      const read = await reader.read(topic, o.changelogPartition, from, async (batch, next) => {
+        await store.restore(
+          batch.map((r) => [r.key, r.value] as const),
+          topic,
+          next,
+        );
+        records += batch.length;
+        o.onRestoreProgress?.({ topic, records, done: false, ms: Date.now() - started });
+      });
+      await store.restore([], topic, read.next);
+      o.onRestoreProgress?.({ topic, records, done: true, ms: Date.now() - started });
+    }
+    this.#reopen();
+    return { records, ms: Date.now() - started };
+  }
+
+  /** Phase one: the changes since the last checkpoint, as changelog records for the task's transaction. */
+  changes(): InternalRecord[] {
+    const store = this.#store;
+    if (!store) return [];
+    const o = this.#o;
+    return store.takeChanges().map(([key, value]) => ({
+      topic: o.changelogs.get(stepOf(key)) as string,
+      partition: o.changelogPartition,
+      key,
+      value: value === null ? null : Buffer.from(value),
+    }));
+  }
+
+  async committed(): Promise<void> {
+    await this.#store?.committed(new Map());
+  }
+
+  /** The transaction was aborted: back to the committed state, clock and timers included. */
+  abort(): void {
+    this.#store?.abort();
+    this.#reopen();
+  }
+
+  async close(): Promise<void> {
+    const store = this.#store;
+    this.#store = undefined;
+    this.#env = undefined;
+    await store?.close().catch(() => {});
+  }
+
+  #reopen(): void {
+    const store = this.#store;
+    if (!store) return;
+    this.#env = this.#o.stage.open(store, this.#o.topic, this.#o.partition, Date.now());
+  }
+}

@@ -1,0 +1,137 @@
+// A task's state on local disk (LMDB: reads are synchronous memory-mapped lookups, writes one
+// transaction per checkpoint), holding only what a committed Kafka transaction made durable — the
+// Quix Streams / KIP-892 design. Writes go to an in-memory layer first; at a checkpoint they are
+// taken (to the changelog, in the task's transaction) and kept "prepared"; only once that
+// transaction committed are they written to disk, with the changelog offsets they are durable to.
+// An aborted transaction drops both layers: the disk never holds an uncommitted write.
+//
+// Reads see, in order: current writes → prepared writes → disk. Values are JSON text everywhere (the
+// same bytes as the changelog), so what a job reads never depends on which layer served it.
+
+import { type Database, open, type RootDatabase } from 'lmdb';
+import type { StateStore } from './state-store.js';
+
+/** A change as the changelog carries it: the key, and its JSON text or null (deleted). */
+export type Change = readonly [key: string, value: string | null];
+
+const META = '\uffffmeta\u0000';
+
+export class TransactionalStore implements StateStore {
+  readonly #root: RootDatabase;
+  readonly #db: Database<string, string>;
+  #current = new Map<string, string | null>();
+  #prepared = new Map<string, string | null>();
+
+  private constructor(root: RootDatabase) {
+    this.#root = root;
+    this.#db = root.openDB<string, string>({ name: 'state', encoding: 'string' });
+  }
+
+  /** Opens (or creates) the store in `dir`. */
+  static open(dir: string): TransactionalStore {
+    return new TransactionalStore(open({ path: dir, maxDbs: 4, compression: false }));
+  }
+
+  get(key: string): unknown {
+    const text = this.#text(key);
+    return text === null || text === undefined ? undefined : JSON.parse(text);
+  }
+
+  put(key: string, value: unknown): void {
+    this.#current.set(key, JSON.stringify(value));
+  }
+
+  delete(key: string): void {
+    this.#current.set(key, null);
+  }
+
+  *scan(prefix: string): Iterable<[string, unknown]> {
+    const merged = new Map<string, string | null>();
+    for (const { key, value } of this.#db.getRange({ start: prefix, end: `${prefix}\uffff` }))
+      merged.set(key, value);
+    for (const layer of [this.#prepared, this.#current])
+      for (const [key, value] of layer) if (key.startsWith(prefix)) merged.set(key, value);
+    for (const key of [...merged.keys()].sort()) {
+      const value = merged.get(key);
+      if (value !== null && value !== undefined) yield [key, JSON.parse(value)];
+    }
+  }
+
+  /** Phase one: the writes since the last call, last value per key; they stay readable as prepared. */
+  takeChanges(): Change[] {
+    const changes: Change[] = [...this.#current];
+    for (const [key, value] of this.#current) this.#prepared.set(key, value);
+    this.#current = new Map();
+    return changes;
+  }
+
+  /** The transaction that carried the prepared writes committed: they go to disk, with the changelog ends. */
+  async committed(offsets: ReadonlyMap<string, number>): Promise<void> {
+    const prepared = this.#prepared;
+    if (prepared.size === 0 && offsets.size === 0) return;
+    await this.#db.transaction(() => {
+      for (const [key, value] of prepared) {
+        if (value === null) void this.#db.remove(key);
+        else void this.#db.put(key, value);
+      }
+      for (const [topic, offset] of offsets) void this.#db.put(`${META}offset\u0000${topic}`, String(offset));
+    });
+    // Writes made while the disk write ran stay in `current`; only what was committed leaves this layer.
+    if (this.#prepared === prepared) this.#prepared = new Map();
+  }
+
+  /** The transaction was aborted: forget every write that was not committed. */
+  abort(): void {
+    this.#current = new Map();
+    this.#prepared = new Map();
+  }
+
+  /** Applies committed changelog records straight to disk (a restore), with the offset read to. */
+  async restore(changes: readonly Change[], topic: string, nextOffset: number): Promise<void> {
+    await this.#db.transaction(() => {
+      for (const [key, value] of changes) {
+        if (value === null) void this.#db.remove(key);
+        else void this.#db.put(key, value);
+      }
+      void this.#db.put(`${META}offset\u0000${topic}`, String(nextOffset));
+    });
+  }
+
+  /** The changelog offset the disk is durable to (read from here on a restore), if recorded. */
+  offset(topic: string): number | undefined {
+    const text = this.#db.get(`${META}offset\u0000${topic}`);
+    return text === undefined ? undefined : Number(text);
+  }
+
+  /** Which run the disk belongs to: another run's state is dropped. */
+  get runId(): string | undefined {
+    return this.#db.get(`${META}run`);
+  }
+
+  async reset(runId: string): Promise<void> {
+    this.abort();
+    await this.#db.clearAsync();
+    await this.#db.put(`${META}run`, runId);
+  }
+
+  /** Entries on disk (state, timers, clock), for the dashboard and the footprint bench. */
+  get entries(): number {
+    return this.#db.getCount({ start: '', end: '\uffff' });
+  }
+
+  get pending(): number {
+    return this.#current.size + this.#prepared.size;
+  }
+
+  async close(): Promise<void> {
+    await this.#root.close();
+  }
+
+  #text(key: string): string | null | undefined {
+    const current = this.#current.get(key);
+    if (current !== undefined) return current;
+    const prepared = this.#prepared.get(key);
+    if (prepared !== undefined) return prepared;
+    return this.#db.get(key);
+  }
+}
