@@ -655,6 +655,15 @@ export class Task {
 
   /** Lost or fenced: stop writing at once; whatever is in flight is refused by the sinks' epoch checks. */
   closeDirty(): void {
+    if (!isClosed(this.#state) && this.#state !== 'SUSPENDED') {
+      const why = this.#lanes
+        .map((l) =>
+          (l.connector as { fenceReason?: (t: TaskRef) => string | undefined }).fenceReason?.(this.ref),
+        )
+        .filter(Boolean)
+        .join('; ');
+      if (why) this.#o.onError?.('fenced', new Error(why), 1);
+    }
     if (!isClosed(this.#state)) this.#transition('CLOSED_DIRTY');
     this.#preparedFor = undefined;
     this.#releaseGate();

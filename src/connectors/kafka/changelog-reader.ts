@@ -84,6 +84,14 @@ export class ChangelogReader {
     timeoutMs: number,
   ): Promise<ReadResult> {
     const consumer = this.#consumer;
+    // Already at the end (the common case: a store kept on this host, or an empty changelog): the
+    // partition's high watermark says so at once, without waiting for a fetch to report EOF.
+    const high = await new Promise<number | undefined>((resolve) =>
+      consumer.queryWatermarkOffsets(topic, partition, 5000, (err, offsets) =>
+        resolve(err ? undefined : offsets.highOffset),
+      ),
+    );
+    if (high !== undefined && Math.max(0, from) >= high) return { next: Math.max(0, from), records: 0 };
     this.#eof = undefined;
     consumer.assign([{ topic, partition, offset: Math.max(0, from) }]);
     const deadline = Date.now() + timeoutMs;

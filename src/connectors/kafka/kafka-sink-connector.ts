@@ -72,6 +72,7 @@ export class KafkaSinkConnector implements SinkConnector {
   readonly #topics: ReadonlyMap<number, KafkaSink<unknown>>;
   readonly #context: KafkaSinkContext;
   readonly #producers = new Map<string, Producing>();
+  readonly #fenced = new Map<string, string>();
   readonly #sessions: TransactionalSessionFactory;
 
   constructor(sinks: ReadonlyMap<number, KafkaSink<unknown>>, context: KafkaSinkContext) {
@@ -94,7 +95,15 @@ export class KafkaSinkConnector implements SinkConnector {
 
   async write(batch: ConnectorBatch): Promise<WriteOutcome> {
     const producing = this.#producers.get(batch.task.id);
-    if (!producing || producing.epoch !== batch.epoch) return { status: 'fenced' };
+    if (!producing || producing.epoch !== batch.epoch) {
+      this.#fence(
+        batch.task,
+        producing
+          ? `epoch ${batch.epoch} is not the producer's ${producing.epoch}`
+          : 'no producer for the task',
+      );
+      return { status: 'fenced' };
+    }
     const { session } = producing;
     try {
       await session.begin();
@@ -126,7 +135,10 @@ export class KafkaSinkConnector implements SinkConnector {
             record.timestamp,
           );
         } catch (error) {
-          if (error instanceof TransactionFencedError) return { status: 'fenced' };
+          if (error instanceof TransactionFencedError) {
+            this.#fence(batch.task, error.message);
+            return { status: 'fenced' };
+          }
           await this.#abort(batch.task);
           const code = (error as LibrdKafkaError).code;
           if (typeof code === 'number' && REFUSED_CODES.has(code)) {
@@ -146,7 +158,13 @@ export class KafkaSinkConnector implements SinkConnector {
    */
   async stage(task: TaskRef, epoch: number, records: readonly InternalRecord[]): Promise<PhaseOutcome> {
     const producing = this.#producers.get(task.id);
-    if (!producing || producing.epoch !== epoch) return 'fenced';
+    if (!producing || producing.epoch !== epoch) {
+      this.#fence(
+        task,
+        producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
+      );
+      return 'fenced';
+    }
     try {
       await producing.session.begin();
       for (const r of records) await producing.session.send(r.topic, r.value, r.key, undefined, r.partition);
@@ -164,7 +182,13 @@ export class KafkaSinkConnector implements SinkConnector {
     position: number,
   ): Promise<PhaseOutcome> {
     const producing = this.#producers.get(task.id);
-    if (!producing || producing.epoch !== epoch) return 'fenced';
+    if (!producing || producing.epoch !== epoch) {
+      this.#fence(
+        task,
+        producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
+      );
+      return 'fenced';
+    }
     try {
       await producing.session.begin();
       await producing.session.sendOffsets(
@@ -180,7 +204,13 @@ export class KafkaSinkConnector implements SinkConnector {
   /** Phase two, after the checkpoint completed: output and offsets become visible together. */
   async commit(task: TaskRef, epoch: number): Promise<PhaseOutcome> {
     const producing = this.#producers.get(task.id);
-    if (!producing || producing.epoch !== epoch) return 'fenced';
+    if (!producing || producing.epoch !== epoch) {
+      this.#fence(
+        task,
+        producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
+      );
+      return 'fenced';
+    }
     try {
       await producing.session.commit();
       return 'done';
@@ -206,13 +236,19 @@ export class KafkaSinkConnector implements SinkConnector {
   }
 
   async #phaseFailed(task: TaskRef, error: unknown): Promise<PhaseOutcome> {
-    if (error instanceof TransactionFencedError) return 'fenced';
+    if (error instanceof TransactionFencedError) {
+      this.#fence(task, error.message);
+      return 'fenced';
+    }
     await this.#abort(task);
     return { aborted: error };
   }
 
   async #abortWith(task: TaskRef, error: unknown): Promise<WriteOutcome> {
-    if (error instanceof TransactionFencedError) return { status: 'fenced' };
+    if (error instanceof TransactionFencedError) {
+      this.#fence(task, error.message);
+      return { status: 'fenced' };
+    }
     await this.#abort(task);
     return { status: 'aborted', error };
   }
@@ -230,6 +266,15 @@ export class KafkaSinkConnector implements SinkConnector {
       await producing.session.close().catch(() => {});
       this.#producers.set(task.id, { session: await this.#create(task), epoch: producing.epoch });
     }
+  }
+
+  /** Why the task's last write or phase was refused as fenced (for the task's error report). */
+  fenceReason(task: TaskRef): string | undefined {
+    return this.#fenced.get(task.id);
+  }
+
+  #fence(task: TaskRef, why: string): void {
+    this.#fenced.set(task.id, why);
   }
 
   #create(task: TaskRef): Promise<TransactionalSession> {

@@ -13,6 +13,9 @@ import {
   type TopicPartitionOffsetAndMetadata,
 } from './rdkafka.js';
 
+/** RD_KAFKA_RESP_ERR__FENCED: the consumer group member whose metadata was sent is no longer current. */
+const GROUP_MEMBER_FENCED = -144;
+
 /** RD_KAFKA_RESP_ERR__QUEUE_FULL. */
 const QUEUE_FULL = -184;
 /** Kept well below the broker's transaction.max.timeout.ms (15 min), as Flink learned (FLINK-35870). */
@@ -152,8 +155,13 @@ async function call<T>(
   return new Promise<T>((resolve, reject) =>
     run((err) => {
       if (!err) return resolve(undefined as T);
-      // PRODUCER_FENCED (90), INVALID_PRODUCER_EPOCH (47), fatal errors: a newer owner took over.
-      if (err.code === 90 || err.code === 47 || err.isFatal) return reject(new TransactionFencedError(err));
+      // PRODUCER_FENCED (90), INVALID_PRODUCER_EPOCH (47), fatal errors: a newer owner took over —
+      // except Local: Fenced (-144) from sendOffsetsToTransaction, which says the consumer's group
+      // membership is stale (a rebalance under way), not that another producer took the task: the
+      // transaction is aborted and the producer replaced, and the task goes on if it still owns it.
+      const staleMember = err.code === GROUP_MEMBER_FENCED && what === 'sendOffsetsToTransaction';
+      if (!staleMember && (err.code === 90 || err.code === 47 || err.isFatal))
+        return reject(new TransactionFencedError(err));
       reject(
         new SluiceError('KAFKA_PRODUCE_FAILED', `Transactional ${what} failed: ${describeKafkaError(err)}.`, {
           cause: err,
