@@ -122,7 +122,7 @@ describe('checkpoint invariants', { timeout: 180_000 }, () => {
     );
     const declined = t.events.find((e) => e.type === 'checkpoint.aborted' && e.reason === 'TASK_DECLINED');
     assert.ok(declined && declined.type === 'checkpoint.aborted');
-    assert.match(declined.detail, /not running \(restoring or handing over\)/);
+    assert.match(declined.detail, /cannot take part: \d+ \(RESTORING\)/);
     await redis.call('CLIENT', 'UNPAUSE');
     const completedBefore = coordinator.stats.completed;
     await eventually(

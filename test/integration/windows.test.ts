@@ -125,7 +125,7 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
       assert.equal(killed.size, kills, 'TaskManagers were killed mid-stream');
       const exit = await Promise.race([
         job.exited,
-        sleep(240_000).then(() => {
+        sleep(240_000, undefined, { ref: false }).then(() => {
           throw new Error(`sluice run did not stop when idle; log in ${runLog}`);
         }),
       ]);
