@@ -141,10 +141,13 @@ export async function serveStreamingJob(options: StreamingJobOptions): Promise<S
       // before (markers), so wait for the job to be idle again once per stage.
       if (idle && job.plan.stages.some((s) => s.steps.length > 0 || s.repartitions.length > 0)) {
         options.status?.('end of input: closing windows');
-        running.jobManager.endInput();
+        // Said again each round: a task that moved or restarted meanwhile hears it too (idempotent).
         for (let i = 0; i < job.plan.stages.length && !stopped; i++) {
-          const floor = running.jobManager.checkpoints?.stats.lastCompleted?.id ?? 0;
-          await waitUntilIdle(running.jobManager, 1000, () => stopped, Date.now, floor);
+          running.jobManager.endInput();
+          // Two checkpoints after the word (one may have been taken before the tasks heard it), and
+          // quiet for longer than the heartbeats and offsets the idle watch sees lag behind (1 s each).
+          const floor = (running.jobManager.checkpoints?.stats.lastCompleted?.id ?? 0) + 1;
+          await waitUntilIdle(running.jobManager, 3000, () => stopped, Date.now, floor);
         }
       }
     } else await options.stopRequested;

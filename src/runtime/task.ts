@@ -113,6 +113,8 @@ export class Task {
   readonly #lanes: Lane[];
   /** The lane whose transaction carries the state's changelog (stateful tasks). */
   readonly #carrier: Lane | undefined;
+  /** The call to the outside the task is waiting on, and since when (a stall shows up here). */
+  #waiting: { what: string; since: number } | undefined;
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
   /** Records marked late (dead-lettered with reason `late`). */
@@ -179,6 +181,11 @@ export class Task {
   }
   get late(): number {
     return this.#late;
+  }
+  /** What the task has been waiting on for more than `ms` (a broker or sink that does not answer). */
+  waitingLongerThan(ms: number, now = Date.now()): { what: string; ms: number } | undefined {
+    const w = this.#waiting;
+    return w && now - w.since > ms ? { what: w.what, ms: now - w.since } : undefined;
   }
   /** The task's watermark (stages that keep an event clock). */
   get watermark(): number | undefined {
@@ -338,8 +345,17 @@ export class Task {
 
   async #tickNow(now: number, finish: boolean): Promise<void> {
     const env = this.#env;
-    const at = this.#lastRecord;
-    if (this.#state !== 'RUNNING' || this.#position < 0 || !env || !at) return;
+    if (this.#state !== 'RUNNING' || this.#position < 0 || !env) return;
+    // A task that has read nothing since it started (its partition was read to the end before it
+    // moved here) still lets time pass: results are attributed to the record before its position.
+    const at: SourceRecord = this.#lastRecord ?? {
+      topic: this.ref.topic,
+      partition: this.ref.partition,
+      offset: this.#position - 1,
+      key: null,
+      value: null,
+      timestamp: undefined,
+    };
     if (!this.#lanes.every((l) => l.connector.kind === 'transactional')) return;
     const out = new StageOutputs(this.#o.stage.sinkCount);
     if (finish) this.#o.stage.finish(out, env, at);
@@ -583,10 +599,20 @@ export class Task {
       return this.#retry(what, async () => (await call()) ?? 'done');
     }
     try {
-      return (await call()) ?? 'done';
+      return (await this.#waitOn(what, call)) ?? 'done';
     } catch (error) {
       this.#o.onError?.(what, error, 1);
       return { aborted: error };
+    }
+  }
+
+  async #waitOn<T>(what: string, call: () => Promise<T> | T): Promise<T> {
+    const waiting = { what, since: Date.now() };
+    this.#waiting = waiting;
+    try {
+      return await call();
+    } finally {
+      if (this.#waiting === waiting) this.#waiting = undefined;
     }
   }
 
@@ -619,7 +645,7 @@ export class Task {
   ): Promise<T | typeof CLOSED> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await call();
+        return await this.#waitOn(what, call);
       } catch (error) {
         if (isClosed(this.#state)) return CLOSED;
         if (permanent && isPermanent(error)) return permanent(error);

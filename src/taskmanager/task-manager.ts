@@ -85,6 +85,7 @@ export class TaskManager {
   #lastConsumeErrorAt = 0;
   #subscribed = false;
   #reader: Promise<ChangelogReader> | undefined;
+  readonly #stallReported = new Map<string, number>();
 
   constructor(options: TaskManagerOptions) {
     this.#o = options;
@@ -111,6 +112,7 @@ export class TaskManager {
     // Time passes for tasks that keep an event clock: timers fire, idle inputs move their watermark.
     const ticker = setInterval(() => this.#registry?.tick(), 200);
     const heartbeat = setInterval(() => {
+      this.#reportStalls();
       this.#heartbeat();
       // A progress line when records keep coming but no threshold was crossed for a while.
       this.#report.tick();
@@ -459,6 +461,19 @@ export class TaskManager {
     while ((registry.size > 0 || this.#listener?.busy) && Date.now() < deadline) await loop.poll(100);
     await this.#listener?.settled();
     await disconnectConsumer(consumer);
+  }
+
+  /** A task waiting on the outside for more than 10 s says on what (once per 10 s per task). */
+  #reportStalls(): void {
+    const now = Date.now();
+    for (const task of this.#registry?.tasks() ?? []) {
+      const stall = task.waitingLongerThan(10_000, now);
+      if (!stall || now - (this.#stallReported.get(task.id) ?? 0) < 10_000) continue;
+      this.#stallReported.set(task.id, now);
+      this.#consumeError(
+        `task ${task.id}: ${stall.what} has not returned for ${Math.round(stall.ms / 1000)} s`,
+      );
+    }
   }
 
   #heartbeat(): void {
