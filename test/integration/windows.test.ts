@@ -37,11 +37,10 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
     { kills: 0, skip: undefined },
     {
       kills: 2,
-      // Seen 2026-11-27: after the kills, sendOffsetsToTransaction fails with "Local: This instance
-      // has been fenced by a newer instance" (-144: the consumer's group membership went stale
-      // while tasks restored inside the rebalance callback) and some tasks then never acknowledge a
-      // checkpoint again, so the run does not stop. Issue 13 stays open on it.
-      skip: 'known gap: group-membership fencing (-144) in sendOffsetsToTransaction after kill -9 stalls checkpoints',
+      // Seen 2026-11-27 (docs/state-and-time.md, Known gaps): after the kills every emitted window
+      // was exact, but the final windows of one repartition partition were missing (13 of 971),
+      // and earlier runs stalled on transactions held past their 60 s timeout. Issue 13 is open on it.
+      skip: 'known gap: after kill -9 the final windows of one task can be missing (docs/state-and-time.md)',
     },
   ];
   for (const { kills, skip } of cases)
