@@ -115,6 +115,7 @@ export class Task {
   readonly #carrier: Lane | undefined;
   /** The call to the outside the task is waiting on, and since when (a stall shows up here). */
   #waiting: { what: string; since: number } | undefined;
+  #gateSince: { what: string; since: number } | undefined;
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
   /** Records marked late (dead-lettered with reason `late`). */
@@ -184,7 +185,7 @@ export class Task {
   }
   /** What the task has been waiting on for more than `ms` (a broker or sink that does not answer). */
   waitingLongerThan(ms: number, now = Date.now()): { what: string; ms: number } | undefined {
-    const w = this.#waiting;
+    const w = this.#waiting ?? this.#gateSince;
     return w && now - w.since > ms ? { what: w.what, ms: now - w.since } : undefined;
   }
   /** The task's watermark (stages that keep an event clock). */
@@ -539,6 +540,10 @@ export class Task {
   /** No batch may join a prepared transaction: the next one waits for completion or abort. */
   #closeGate(checkpointId: number): void {
     this.#preparedFor = checkpointId;
+    this.#gateSince = {
+      what: `checkpoint ${checkpointId} to complete or abort (the gate)`,
+      since: Date.now(),
+    };
     this.#gate = new Promise<void>((resolve) => {
       // Nobody answered in time: the checkpoint counts as aborted here (a late completion is ignored).
       const timer = setTimeout(
@@ -570,7 +575,8 @@ export class Task {
       );
       if (outcome === 'fenced') this.closeDirty();
       else if (outcome === 'done') {
-        if (lane === this.#carrier) await this.#o.state?.committed();
+        if (lane === this.#carrier)
+          await this.#waitOn('writing committed state to disk', () => this.#o.state?.committed());
         lane.durable = upTo.at(-1)?.position ?? lane.durable;
         lane.prepared = lane.prepared.filter((p) => p.checkpointId > checkpointId);
         for (const offset of lane.refused) if (offset < lane.durable) lane.refused.delete(offset);
@@ -618,6 +624,7 @@ export class Task {
 
   #releaseGate(): void {
     this.#gate = undefined;
+    this.#gateSince = undefined;
     this.#openGate?.();
     this.#openGate = undefined;
   }

@@ -167,7 +167,10 @@ export class KafkaSinkConnector implements SinkConnector {
     }
     try {
       await producing.session.begin();
-      for (const r of records) await producing.session.send(r.topic, r.value, r.key, undefined, r.partition);
+      // The key as bytes: a JS string key is passed to librdkafka as a C string, cut at the first
+      // NUL — and state keys are made of NUL-separated parts.
+      for (const r of records)
+        await producing.session.send(r.topic, r.value, Buffer.from(r.key, 'utf8'), undefined, r.partition);
       return 'done';
     } catch (error) {
       return this.#phaseFailed(task, error);
