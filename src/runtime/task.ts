@@ -113,8 +113,8 @@ export class Task {
   readonly #lanes: Lane[];
   /** The lane whose transaction carries the state's changelog (stateful tasks). */
   readonly #carrier: Lane | undefined;
-  /** The call to the outside the task is waiting on, and since when (a stall shows up here). */
-  #waiting: { what: string; since: number } | undefined;
+  /** The calls to the outside the task is waiting on, and since when (a stall shows up here). */
+  readonly #waits = new Set<{ what: string; since: number }>();
   #gateSince: { what: string; since: number } | undefined;
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
@@ -185,7 +185,8 @@ export class Task {
   }
   /** What the task has been waiting on for more than `ms` (a broker or sink that does not answer). */
   waitingLongerThan(ms: number, now = Date.now()): { what: string; ms: number } | undefined {
-    const w = this.#waiting ?? this.#gateSince;
+    let w = this.#gateSince;
+    for (const wait of this.#waits) if (!w || wait.since < w.since) w = wait;
     return w && now - w.since > ms ? { what: w.what, ms: now - w.since } : undefined;
   }
   /** The task's watermark (stages that keep an event clock). */
@@ -614,11 +615,11 @@ export class Task {
 
   async #waitOn<T>(what: string, call: () => Promise<T> | T): Promise<T> {
     const waiting = { what, since: Date.now() };
-    this.#waiting = waiting;
+    this.#waits.add(waiting);
     try {
       return await call();
     } finally {
-      if (this.#waiting === waiting) this.#waiting = undefined;
+      this.#waits.delete(waiting);
     }
   }
 

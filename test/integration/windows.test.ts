@@ -37,10 +37,10 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
     { kills: 0, skip: undefined },
     {
       kills: 2,
-      // Seen 2026-11-27 (docs/state-and-time.md, Known gaps): after the kills every emitted window
-      // was exact, but the final windows of one repartition partition were missing (13 of 971),
-      // and earlier runs stalled on transactions held past their 60 s timeout. Issue 13 is open on it.
-      skip: 'known gap: after kill -9 the final windows of one task can be missing (docs/state-and-time.md)',
+      // 2026-11-27, the same scenario on the local broker: 5 of the last 6 runs exact (971 of 971
+      // windows, 0 duplicated); 1 did not stop within 150 s (checkpoints kept aborting on
+      // sendOffsetsToTransaction while the group rebalanced). Not stable enough for CI yet: issue 13.
+      skip: 'known gap: after kill -9 a run can fail to stop (docs/state-and-time.md, Known gaps)',
     },
   ];
   for (const { kills, skip } of cases)

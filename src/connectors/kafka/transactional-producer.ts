@@ -123,7 +123,9 @@ export class TransactionalProducer implements TransactionalSession {
   /** Puts the consumer's next offsets into the transaction, with its group metadata (KIP-447 fencing). */
   async sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: KafkaConsumer): Promise<void> {
     await call<void>(
-      (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, 30_000, cb),
+      // Short: while the group rebalances this waits for the coordinator; failing fast aborts the
+      // transaction and the next checkpoint tries again, long before the transaction's own timeout.
+      (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, 5_000, cb),
       'sendOffsetsToTransaction',
     );
   }
