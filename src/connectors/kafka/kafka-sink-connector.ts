@@ -129,7 +129,8 @@ export class KafkaSinkConnector implements SinkConnector {
           await session.send(
             sink.topic,
             record.value,
-            record.key,
+            // A string key would reach librdkafka as a C string, cut at its first NUL: send bytes.
+            typeof record.key === 'string' ? Buffer.from(record.key, 'utf8') : record.key,
             record.headers as MessageHeader[] | undefined,
             record.partition,
             record.timestamp,
