@@ -1,7 +1,9 @@
 // One task: the unit of partition ownership (Kafka Streams' TaskId, Flink's subtask) — one source
 // partition of one stage. It claims the runtime's lease (a fencing epoch, the checkpointed
 // position), asks each sink connector where its durable output ends, runs the compiled stage over
-// each batch and hands every connector the results it has not received yet.
+// each batch and hands the results to its lanes (lane-writer.ts: writes and the two phases per
+// connector); its calls out are retried and watched (task-calls.ts), and a prepared checkpoint holds
+// the next batch at the gate (checkpoint-gate.ts).
 //
 // Positions (all source offsets; -1 = not known yet), per connector ("lane"):
 //   written  — records before it were handed to the connector (staged, for a transactional one)
@@ -12,31 +14,18 @@
 // task rewinds (seeks the consumer at once) and drops the records still in flight from before the
 // seek, so the aborted range is read again and nothing past it is taken first.
 
-import { setTimeout as sleep } from 'node:timers/promises';
-import { classifyRecordError, type RecordFailure } from '../api/record-error.js';
+import { classifyRecordError } from '../api/record-error.js';
 import type { SourceRecord } from '../api/records.js';
 import type { TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
 import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
-import type { InternalRecord } from '../connectors/kafka/kafka-sink-connector.js';
-import {
-  isPermanent,
-  type PhaseOutcome,
-  type SinkConnector,
-  type TaskRef,
-} from '../connectors/sink-connector.js';
+import type { SinkConnector, TaskRef } from '../connectors/sink-connector.js';
+import { CheckpointGate } from './checkpoint-gate.js';
 import { type CompiledStage, StageOutputs } from './compile-stage.js';
 import type { StageEnvironment } from './keyed/stage-environment.js';
-import {
-  advance,
-  type Lane,
-  lostStaged,
-  lowestWritten,
-  newLane,
-  slice,
-  uniqueSources,
-} from './sink-lanes.js';
+import { LaneWriter } from './lane-writer.js';
 import { MemoryStateStore } from './state/state-store.js';
 import type { TaskStateBackend } from './state/task-state-backend.js';
+import { CLOSED, TaskCalls } from './task-calls.js';
 import type { TaskLeases } from './task-lease-store.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
@@ -80,17 +69,6 @@ export interface TaskOptions {
   caughtUp?: () => boolean;
 }
 
-/** The connector that carries a stateful task's changelog: the one with a `stage` method (Kafka). */
-interface ChangelogCarrier extends SinkConnector {
-  stage(task: TaskRef, epoch: number, records: readonly InternalRecord[]): Promise<PhaseOutcome>;
-}
-
-function carries(connector: SinkConnector): connector is ChangelogCarrier {
-  return typeof (connector as Partial<ChangelogCarrier>).stage === 'function';
-}
-
-const CLOSED: unique symbol = Symbol('closed');
-
 export class Task {
   readonly ref: TaskRef;
   #state: TaskState = 'CREATED';
@@ -106,16 +84,10 @@ export class Task {
   #failed = 0;
   #emitted = 0;
   #inFlight: Promise<unknown> = Promise.resolve();
-  /** The checkpoint whose phase one this task did; batches wait at the gate until it completes or aborts. */
-  #preparedFor: number | undefined;
-  #gate: Promise<void> | undefined;
-  #openGate: (() => void) | undefined;
-  readonly #lanes: Lane[];
-  /** The lane whose transaction carries the state's changelog (stateful tasks). */
-  readonly #carrier: Lane | undefined;
-  /** The calls to the outside the task is waiting on, and since when (a stall shows up here). */
-  readonly #waits = new Set<{ what: string; since: number }>();
-  #gateSince: { what: string; since: number } | undefined;
+  /** Batches wait here while a prepared checkpoint is neither completed nor aborted. */
+  readonly #gate = new CheckpointGate();
+  readonly #calls: TaskCalls;
+  readonly #lanes: LaneWriter;
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
   /** Records marked late (dead-lettered with reason `late`). */
@@ -128,12 +100,22 @@ export class Task {
   constructor(options: TaskOptions) {
     this.#o = options;
     this.ref = options.task;
-    this.#lanes = options.connectors.map(newLane);
-    this.#carrier = options.state ? this.#lanes.find((l) => carries(l.connector)) : undefined;
-    if (options.state && !this.#carrier)
-      throw new Error(
-        `task ${options.task.id} keeps state but has no Kafka connector to carry its changelog`,
-      );
+    this.#calls = new TaskCalls({
+      closed: () => isClosed(this.#state),
+      onError: options.onError,
+      backoffMs: options.backoffMs,
+    });
+    this.#lanes = new LaneWriter({
+      task: options.task,
+      connectors: options.connectors,
+      calls: this.#calls,
+      state: options.state,
+      deadLetters: (letters) => this.#sendDeadLetters(letters),
+      onRefused: (records) => {
+        this.#failed += records;
+      },
+      onError: options.onError,
+    });
     // A stage that only announces its watermark downstream keeps its clock in memory: the
     // downstream tasks keep the highest they heard, so starting again from nothing is harmless.
     if (!options.state && options.stage.timed)
@@ -185,8 +167,9 @@ export class Task {
   }
   /** What the task has been waiting on for more than `ms` (a broker or sink that does not answer). */
   waitingLongerThan(ms: number, now = Date.now()): { what: string; ms: number } | undefined {
-    let w = this.#gateSince;
-    for (const wait of this.#waits) if (!w || wait.since < w.since) w = wait;
+    const call = this.#calls.oldest();
+    const gate = this.#gate.waiting;
+    const w = call && gate ? (call.since < gate.since ? call : gate) : (call ?? gate);
     return w && now - w.since > ms ? { what: w.what, ms: now - w.since } : undefined;
   }
   /** The task's watermark (stages that keep an event clock). */
@@ -209,13 +192,13 @@ export class Task {
    */
   async restore(): Promise<number | undefined> {
     this.#transition('RESTORING');
-    const lease = await this.#retry('claiming the task lease', () => this.#o.leases.claim(this.ref));
+    const lease = await this.#calls.retry('claiming the task lease', () => this.#o.leases.claim(this.ref));
     if (lease === CLOSED) return undefined;
     this.#epoch = lease.epoch;
     const floor = this.#o.start;
     const base = Math.max(lease.position, floor);
-    for (const lane of this.#lanes) {
-      const restored = await this.#retry(`restoring sink '${lane.connector.name}'`, () =>
+    for (const lane of this.#lanes.lanes) {
+      const restored = await this.#calls.retry(`restoring sink '${lane.connector.name}'`, () =>
         lane.connector.restore(this.ref, lease),
       );
       if (restored === CLOSED) return undefined;
@@ -226,18 +209,18 @@ export class Task {
       const own = lane.connector.keepsPosition ? (restored.position ?? floor) : base;
       lane.written = lane.durable = Math.max(own, floor);
     }
-    const carrier = this.#carrier;
+    const carrier = this.#lanes.carrier;
     if (this.#o.state && carrier) {
       // The state is durable exactly to the carrier's committed offset: every lane resumes there
       // (one ahead of it refuses the replay by its guard).
-      const restored = await this.#retry('restoring state', () =>
+      const restored = await this.#calls.retry('restoring state', () =>
         (this.#o.state as TaskStateBackend).restore(),
       );
       if (restored === CLOSED) return undefined;
-      for (const lane of this.#lanes)
+      for (const lane of this.#lanes.lanes)
         if (lane.written < carrier.written) lane.written = lane.durable = carrier.written;
     }
-    this.#position = lowestWritten(this.#lanes);
+    this.#position = this.#lanes.lowestWritten;
     this.#highWater = this.#position;
     if (this.#state === 'RESTORING') this.#transition('RUNNING');
     return this.position;
@@ -272,7 +255,7 @@ export class Task {
     if (!first || !last) return skipped;
     // Nothing said where to start: the first record read is where this ownership's output begins.
     if (position < 0)
-      for (const lane of this.#lanes) if (lane.written < 0) lane.written = lane.durable = first.offset;
+      for (const lane of this.#lanes.lanes) if (lane.written < 0) lane.written = lane.durable = first.offset;
 
     const out = new StageOutputs(this.#o.stage.sinkCount);
     const letters: DeadLetter[] = [];
@@ -299,23 +282,20 @@ export class Task {
       return { ...skipped, outcome: 'fenced' };
 
     const next = last.offset + 1;
-    let rewind = false;
-    for (const lane of this.#lanes) {
-      const result = await this.#writeLane(lane, out, first.offset, next);
-      if (result === 'fenced') {
-        this.closeDirty();
-        return { ...skipped, outcome: 'fenced' };
-      }
-      if (result === 'closed') return skipped;
-      if (result === 'rewind') rewind = true;
+    const result = await this.#lanes.write(out, first.offset, next, this.#epoch);
+    if (result === 'fenced') {
+      this.closeDirty();
+      return { ...skipped, outcome: 'fenced' };
     }
+    if (result === 'closed') return skipped;
+    const rewind = result === 'rewind';
     const counted = fresh.filter((r) => r.offset >= this.#highWater).length;
     this.#consumed += counted;
     this.#failed += letters.length;
     this.#emitted += out.total;
     this.#highWater = Math.max(this.#highWater, next);
     if (rewind) this.#rewind();
-    else this.#position = lowestWritten(this.#lanes);
+    else this.#position = this.#lanes.lowestWritten;
     return {
       consumed: counted,
       failed: letters.length,
@@ -358,118 +338,20 @@ export class Task {
       value: null,
       timestamp: undefined,
     };
-    if (!this.#lanes.every((l) => l.connector.kind === 'transactional')) return;
+    if (!this.#lanes.allTransactional) return;
     const out = new StageOutputs(this.#o.stage.sinkCount);
     if (finish) this.#o.stage.finish(out, env, at);
     else this.#o.stage.tick(out, env, now, this.#o.caughtUp?.() ?? false, at);
     if (out.total === 0) return;
-    const position = this.#position;
-    for (const lane of this.#lanes) {
-      const outputs = lane.connector.sinks.map((sink) => ({
-        sink,
-        values: out.values[sink] ?? [],
-        sources: out.sources[sink] ?? [],
-      }));
-      if (outputs.every((o) => o.values.length === 0)) continue;
-      const batch = {
-        task: this.ref,
-        epoch: this.#epoch,
-        firstOffset: position,
-        nextOffset: position,
-        outputs,
-      };
-      const outcome = await this.#retry(`writing to sink '${lane.connector.name}'`, () =>
-        lane.connector.write(batch),
-      );
-      if (outcome === CLOSED) return;
-      if (outcome.status === 'fenced') return this.closeDirty();
-      if (outcome.status === 'aborted' || outcome.status === 'refused') {
-        this.#o.onError?.(
-          `sink '${lane.connector.name}' refused what time passing produced`,
-          outcome.error,
-          1,
-        );
-        this.#lost(lane);
-        this.#rewind();
-        return;
-      }
-    }
-    this.#emitted += out.total;
-  }
-
-  /** Hands one connector the results of [max(its written, first), next) it has not received yet. */
-  async #writeLane(
-    lane: Lane,
-    out: StageOutputs,
-    first: number,
-    next: number,
-  ): Promise<'ok' | 'fenced' | 'rewind' | 'closed'> {
-    if (next <= lane.written) return 'ok';
-    let from = Math.max(lane.written, first);
-    for (;;) {
-      const outputs = lane.connector.sinks.map((sink) => slice(out, sink, from, lane.refused));
-      const connector = lane.connector;
-      if (outputs.every((o) => o.values.length === 0)) {
-        advance(lane, next);
-        return 'ok';
-      }
-      const batch = { task: this.ref, epoch: this.#epoch, firstOffset: from, nextOffset: next, outputs };
-      const outcome = await this.#retry(
-        `writing to sink '${connector.name}'`,
-        () => connector.write(batch),
-        (error) => ({ status: 'refused' as const, error, offsets: undefined }),
-      );
-      if (outcome === CLOSED) return 'closed';
-      switch (outcome.status) {
-        case 'written':
-        case 'duplicate':
-          advance(lane, next);
-          return 'ok';
-        case 'overlap':
-          if (outcome.position >= next) {
-            advance(lane, next);
-            return 'ok';
-          }
-          from = Math.max(from, outcome.position);
-          continue;
-        case 'fenced':
-          return 'fenced';
-        case 'aborted':
-          this.#o.onError?.(`sink '${connector.name}' aborted its transaction`, outcome.error, 1);
-          this.#lost(lane);
-          return 'rewind';
-        case 'refused': {
-          const offsets = outcome.offsets ?? outputs.flatMap((o) => o.sources.map((s) => s.offset));
-          const refused = new Set(offsets);
-          const records = uniqueSources(outputs).filter((r) => refused.has(r.offset));
-          const failure: RecordFailure = {
-            code: 'RECORD_SINK_REFUSED',
-            message: `sink '${connector.name}': ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`,
-          };
-          if (!(await this.#sendDeadLetters(records.map((record) => ({ record, failure }))))) return 'closed';
-          this.#failed += records.length;
-          for (const offset of refused) lane.refused.add(offset);
-          if (connector.kind === 'transactional') {
-            // What it had staged went with the aborted transaction: read it again, without these.
-            this.#lost(lane);
-            return 'rewind';
-          }
-          advance(lane, next);
-          return 'ok';
-        }
-      }
-    }
-  }
-
-  /** A transactional lane lost what it staged; when it carried the state's changelog, the state goes back too. */
-  #lost(lane: Lane): void {
-    lostStaged(lane);
-    if (lane === this.#carrier) this.#o.state?.abort();
+    const result = await this.#lanes.writeTimeResults(out, this.#position, this.#epoch);
+    if (result === 'fenced') this.closeDirty();
+    else if (result === 'rewind') this.#rewind();
+    else if (result === 'ok') this.#emitted += out.total;
   }
 
   /** The position went back: seek now, and drop what was fetched before the seek. */
   #rewind(): void {
-    const target = lowestWritten(this.#lanes);
+    const target = this.#lanes.lowestWritten;
     const from = this.#readTo;
     this.#position = target;
     if (target < from) {
@@ -489,42 +371,21 @@ export class Task {
         this.declined = this.#state !== 'RUNNING' ? this.#state : 'no position yet';
         return undefined;
       }
-      let prepared = false;
-      for (const lane of this.#lanes) {
-        const { connector } = lane;
-        if (connector.kind !== 'transactional' || !connector.prepare) continue;
-        const position = lane.written;
-        const state = lane === this.#carrier ? this.#o.state : undefined;
-        const outcome = await this.#phase(`preparing sink '${connector.name}'`, async () => {
-          // The state's changes since the last checkpoint join the transaction before its offsets.
-          const changes = state?.changes() ?? [];
-          if (changes.length > 0 && carries(connector)) {
-            const staged = await connector.stage(this.ref, this.#epoch, changes);
-            if (staged !== 'done') return staged;
-          }
-          return connector.prepare?.(this.ref, this.#epoch, checkpointId, position);
-        });
-        if (outcome === 'fenced') {
-          this.declined = 'fenced';
-          this.closeDirty();
-          return undefined;
-        }
-        if (outcome !== 'done') {
-          this.declined = 'its transaction aborted';
-          if (outcome !== CLOSED)
-            this.#o.onError?.(
-              `checkpoint ${checkpointId}: sink '${connector.name}' aborted its transaction`,
-              outcome.aborted,
-              1,
-            );
-          this.#lost(lane);
-          this.#rewind();
-          return undefined;
-        }
-        lane.prepared.push({ checkpointId, position });
-        prepared = true;
+      const prepared = await this.#lanes.prepare(checkpointId, this.#epoch);
+      if (prepared === 'fenced') {
+        this.declined = 'fenced';
+        this.closeDirty();
+        return undefined;
       }
-      if (prepared) this.#closeGate(checkpointId);
+      if (prepared === 'rewind' || prepared === 'closed') {
+        this.declined = 'its transaction aborted';
+        if (prepared === 'rewind') this.#rewind();
+        return undefined;
+      }
+      if (prepared === 'prepared')
+        this.#gate.close(checkpointId, this.#o.checkpointTimeoutMs ?? 10_000, () =>
+          this.abortCheckpoint(checkpointId),
+        );
       return {
         task: this.#o.slot,
         topic: this.ref.topic,
@@ -534,100 +395,24 @@ export class Task {
         state: { recordsIn: this.#consumed, recordsOut: this.#emitted, deadLettered: this.#failed },
       };
     });
-    this.#inFlight = run.then(() => this.#gate).catch(() => {});
+    this.#inFlight = run.then(() => this.#gate.closed).catch(() => {});
     return run;
-  }
-
-  /** No batch may join a prepared transaction: the next one waits for completion or abort. */
-  #closeGate(checkpointId: number): void {
-    this.#preparedFor = checkpointId;
-    this.#gateSince = {
-      what: `checkpoint ${checkpointId} to complete or abort (the gate)`,
-      since: Date.now(),
-    };
-    this.#gate = new Promise<void>((resolve) => {
-      // Nobody answered in time: the checkpoint counts as aborted here (a late completion is ignored).
-      const timer = setTimeout(
-        () => this.abortCheckpoint(checkpointId),
-        this.#o.checkpointTimeoutMs ?? 10_000,
-      );
-      // A process may stop while a checkpoint waits: this timer must not keep it alive.
-      timer.unref();
-      this.#openGate = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   /** Phase two, once the checkpoint completed: prepared transactions become visible. */
   async completeCheckpoint(checkpointId: number): Promise<void> {
-    if (this.#preparedFor !== checkpointId) return;
+    if (this.#gate.preparedFor !== checkpointId) return;
     // The gate stays closed while committing: no batch may write into a transaction being committed.
-    this.#preparedFor = undefined;
-    for (const lane of this.#lanes) {
-      const { connector } = lane;
-      const upTo = lane.prepared.filter((p) => p.checkpointId <= checkpointId);
-      if (!connector.commit || upTo.length === 0) continue;
-      const outcome = await this.#phase(
-        `committing sink '${connector.name}'`,
-        () => connector.commit?.(this.ref, this.#epoch, checkpointId),
-        true,
-      );
-      if (outcome === 'fenced') this.closeDirty();
-      else if (outcome === 'done') {
-        if (lane === this.#carrier)
-          await this.#waitOn('writing committed state to disk', () => this.#o.state?.committed());
-        lane.durable = upTo.at(-1)?.position ?? lane.durable;
-        lane.prepared = lane.prepared.filter((p) => p.checkpointId > checkpointId);
-        for (const offset of lane.refused) if (offset < lane.durable) lane.refused.delete(offset);
-      } else if (outcome !== CLOSED) {
-        this.#lost(lane);
-        this.#rewind();
-      }
-    }
-    this.#releaseGate();
+    this.#gate.preparedFor = undefined;
+    const result = await this.#lanes.commit(checkpointId, this.#epoch);
+    if (result === 'fenced') this.closeDirty();
+    else if (result === 'rewind') this.#rewind();
+    this.#gate.release();
   }
 
   /** The checkpoint failed elsewhere: what was prepared stays, a later checkpoint commits it. */
   abortCheckpoint(checkpointId: number): void {
-    if (this.#preparedFor !== checkpointId) return;
-    this.#preparedFor = undefined;
-    this.#releaseGate();
-  }
-
-  /** Runs a phase of the two-phase commit; a throw is retried only when `retry` (commit must land). */
-  async #phase(
-    what: string,
-    call: () => Promise<PhaseOutcome | undefined> | undefined,
-    retry = false,
-  ): Promise<PhaseOutcome | typeof CLOSED> {
-    if (retry) {
-      return this.#retry(what, async () => (await call()) ?? 'done');
-    }
-    try {
-      return (await this.#waitOn(what, call)) ?? 'done';
-    } catch (error) {
-      this.#o.onError?.(what, error, 1);
-      return { aborted: error };
-    }
-  }
-
-  async #waitOn<T>(what: string, call: () => Promise<T> | T): Promise<T> {
-    const waiting = { what, since: Date.now() };
-    this.#waits.add(waiting);
-    try {
-      return await call();
-    } finally {
-      this.#waits.delete(waiting);
-    }
-  }
-
-  #releaseGate(): void {
-    this.#gate = undefined;
-    this.#gateSince = undefined;
-    this.#openGate?.();
-    this.#openGate = undefined;
+    if (this.#gate.preparedFor === checkpointId) this.#gate.release();
   }
 
   /** True once written; false if the task was closed while retrying. */
@@ -639,36 +424,14 @@ export class Task {
         `record ${first?.record.topic}-${first?.record.partition}@${first?.record.offset} failed (${first?.failure.code}: ${first?.failure.message}) and no dead-letter topic is configured`,
       );
     }
-    return (await this.#retry('writing dead letters', () => send(letters))) !== CLOSED;
-  }
-
-  /**
-   * Retries `call` until it lands or the task closes. Connectors make every retried call safe to
-   * repeat (the same epoch and range). An error that says retrying cannot help goes to `permanent`.
-   */
-  async #retry<T>(
-    what: string,
-    call: () => Promise<T>,
-    permanent?: (error: unknown) => T,
-  ): Promise<T | typeof CLOSED> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#waitOn(what, call);
-      } catch (error) {
-        if (isClosed(this.#state)) return CLOSED;
-        if (permanent && isPermanent(error)) return permanent(error);
-        this.#o.onError?.(what, error, attempt);
-        await sleep(this.#o.backoffMs?.(attempt) ?? Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
-      }
-    }
+    return (await this.#calls.retry('writing dead letters', () => send(letters))) !== CLOSED;
   }
 
   /** RUNNING → SUSPENDED, then waits for the batch in flight: after this, nothing more is written. */
   async suspend(): Promise<void> {
     if (this.#state === 'RUNNING') this.#transition('SUSPENDED');
     // What is prepared is the next owner's to recover: stop waiting for the checkpoint here.
-    this.#preparedFor = undefined;
-    this.#releaseGate();
+    this.#gate.release();
     await this.#inFlight;
   }
 
@@ -690,17 +453,11 @@ export class Task {
   /** Lost or fenced: stop writing at once; whatever is in flight is refused by the sinks' epoch checks. */
   closeDirty(): void {
     if (!isClosed(this.#state) && this.#state !== 'SUSPENDED') {
-      const why = this.#lanes
-        .map((l) =>
-          (l.connector as { fenceReason?: (t: TaskRef) => string | undefined }).fenceReason?.(this.ref),
-        )
-        .filter(Boolean)
-        .join('; ');
+      const why = this.#lanes.fenceReason();
       if (why) this.#o.onError?.('fenced', new Error(why), 1);
     }
     if (!isClosed(this.#state)) this.#transition('CLOSED_DIRTY');
-    this.#preparedFor = undefined;
-    this.#releaseGate();
+    this.#gate.release();
   }
 
   #transition(to: TaskState): void {

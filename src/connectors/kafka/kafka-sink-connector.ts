@@ -94,16 +94,8 @@ export class KafkaSinkConnector implements SinkConnector {
   }
 
   async write(batch: ConnectorBatch): Promise<WriteOutcome> {
-    const producing = this.#producers.get(batch.task.id);
-    if (!producing || producing.epoch !== batch.epoch) {
-      this.#fence(
-        batch.task,
-        producing
-          ? `epoch ${batch.epoch} is not the producer's ${producing.epoch}`
-          : 'no producer for the task',
-      );
-      return { status: 'fenced' };
-    }
+    const producing = this.#owning(batch.task, batch.epoch);
+    if (!producing) return { status: 'fenced' };
     const { session } = producing;
     try {
       await session.begin();
@@ -158,14 +150,8 @@ export class KafkaSinkConnector implements SinkConnector {
    * visible with the task's outputs and offsets, or not at all.
    */
   async stage(task: TaskRef, epoch: number, records: readonly InternalRecord[]): Promise<PhaseOutcome> {
-    const producing = this.#producers.get(task.id);
-    if (!producing || producing.epoch !== epoch) {
-      this.#fence(
-        task,
-        producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
-      );
-      return 'fenced';
-    }
+    const producing = this.#owning(task, epoch);
+    if (!producing) return 'fenced';
     try {
       await producing.session.begin();
       // The key as bytes: a JS string key is passed to librdkafka as a C string, cut at the first
@@ -185,14 +171,8 @@ export class KafkaSinkConnector implements SinkConnector {
     _checkpointId: number,
     position: number,
   ): Promise<PhaseOutcome> {
-    const producing = this.#producers.get(task.id);
-    if (!producing || producing.epoch !== epoch) {
-      this.#fence(
-        task,
-        producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
-      );
-      return 'fenced';
-    }
+    const producing = this.#owning(task, epoch);
+    if (!producing) return 'fenced';
     try {
       await producing.session.begin();
       await producing.session.sendOffsets(
@@ -207,14 +187,8 @@ export class KafkaSinkConnector implements SinkConnector {
 
   /** Phase two, after the checkpoint completed: output and offsets become visible together. */
   async commit(task: TaskRef, epoch: number): Promise<PhaseOutcome> {
-    const producing = this.#producers.get(task.id);
-    if (!producing || producing.epoch !== epoch) {
-      this.#fence(
-        task,
-        producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
-      );
-      return 'fenced';
-    }
+    const producing = this.#owning(task, epoch);
+    if (!producing) return 'fenced';
     try {
       await producing.session.commit();
       return 'done';
@@ -275,6 +249,17 @@ export class KafkaSinkConnector implements SinkConnector {
   /** Why the task's last write or phase was refused as fenced (for the task's error report). */
   fenceReason(task: TaskRef): string | undefined {
     return this.#fenced.get(task.id);
+  }
+
+  /** The task's producer if this epoch still owns it; otherwise records why it is fenced. */
+  #owning(task: TaskRef, epoch: number): Producing | undefined {
+    const producing = this.#producers.get(task.id);
+    if (producing && producing.epoch === epoch) return producing;
+    this.#fence(
+      task,
+      producing ? `epoch ${epoch} is not the producer's ${producing.epoch}` : 'no producer for the task',
+    );
+    return undefined;
   }
 
   #fence(task: TaskRef, why: string): void {

@@ -33,6 +33,15 @@ export class EventClock {
   #lastRecordAt: number;
   #base = NO_WATERMARK;
   #changed = false;
+  #marked:
+    | {
+        watermark: number;
+        lastRecordAt: number;
+        base: number;
+        changed: boolean;
+        upstream: number[] | undefined;
+      }
+    | undefined;
 
   constructor(rule: ClockRule, now: number, snapshot?: ClockSnapshot) {
     this.#rule = rule;
@@ -66,6 +75,7 @@ export class EventClock {
     this.#lastRecordAt = now;
     const before = this.#upstream[upstream];
     if (before !== undefined && watermark > before) {
+      if (this.#marked && !this.#marked.upstream) this.#marked.upstream = [...this.#upstream];
       this.#upstream[upstream] = watermark;
       this.#changed = true;
       this.#raise(Math.min(...this.#upstream));
@@ -89,19 +99,26 @@ export class EventClock {
     return this.#watermark;
   }
 
-  /** A copy of the whole clock (a record's undo point). */
-  copy(): EventClock {
-    const copy = new EventClock(this.#rule, this.#lastRecordAt);
-    copy.restoreFrom(this);
-    return copy;
+  /** A record's undo point: the clock as it stands (no allocation; upstream copied only if it changes). */
+  mark(): void {
+    this.#marked = {
+      watermark: this.#watermark,
+      lastRecordAt: this.#lastRecordAt,
+      base: this.#base,
+      changed: this.#changed,
+      upstream: undefined,
+    };
   }
 
-  restoreFrom(other: EventClock): void {
-    this.#watermark = other.#watermark;
-    this.#upstream = [...other.#upstream];
-    this.#lastRecordAt = other.#lastRecordAt;
-    this.#base = other.#base;
-    this.#changed = other.#changed;
+  /** Back to the last mark (the record failed). */
+  rewindToMark(): void {
+    const m = this.#marked;
+    if (!m) return;
+    this.#watermark = m.watermark;
+    this.#lastRecordAt = m.lastRecordAt;
+    this.#base = m.base;
+    this.#changed = m.changed;
+    if (m.upstream) this.#upstream = m.upstream;
   }
 
   snapshot(): ClockSnapshot {

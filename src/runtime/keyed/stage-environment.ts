@@ -20,9 +20,10 @@ export class StageEnvironment {
   readonly #store: StateStore;
   readonly #steps: readonly string[];
   /** Per record: the value each written key had before (ABSENT: none), and the timer moves. */
-  #undo: Map<string, unknown> | undefined;
-  #timerUndo: (() => void)[] = [];
-  #clockBefore: EventClock | undefined;
+  readonly #undo = new Map<string, unknown>();
+  readonly #timerUndo: (() => void)[] = [];
+  /** Between begin() and the next begin(): changes are remembered (not while opening or ticking). */
+  #recording = false;
   #clock: EventClock;
 
   constructor(store: StateStore, steps: readonly string[], rule: ClockRule, now: number) {
@@ -77,23 +78,23 @@ export class StageEnvironment {
     this.#timerUndo.push(() => this.timers.add(timer));
   }
 
-  /** Before a record: start remembering what it changes. */
+  /** Before a record: start remembering what it changes (the same undo structures every record). */
   begin(): void {
-    this.#undo = new Map();
-    this.#timerUndo = [];
-    this.#clockBefore = this.#clock.copy();
+    this.#undo.clear();
+    this.#timerUndo.length = 0;
+    this.#recording = true;
+    this.#clock.mark();
   }
 
   /** The record failed: put back what it changed. */
   rollback(): void {
-    const undo = this.#undo;
-    this.#undo = undefined;
-    if (undo)
-      for (const [key, value] of undo)
-        value === ABSENT ? this.#store.delete(key) : this.#store.put(key, value);
-    for (const step of this.#timerUndo.reverse()) step();
-    this.#timerUndo = [];
-    if (this.#clockBefore) this.#clock.restoreFrom(this.#clockBefore);
+    this.#recording = false;
+    for (const [key, value] of this.#undo)
+      value === ABSENT ? this.#store.delete(key) : this.#store.put(key, value);
+    this.#undo.clear();
+    for (let i = this.#timerUndo.length - 1; i >= 0; i--) this.#timerUndo[i]?.();
+    this.#timerUndo.length = 0;
+    this.#clock.rewindToMark();
   }
 
   /** Saves the clock when it moved (at a batch's end, after a tick): the state a checkpoint takes. */
@@ -105,7 +106,7 @@ export class StageEnvironment {
 
   #remember(key: string): void {
     const undo = this.#undo;
-    if (!undo || undo.has(key)) return;
+    if (!this.#recording || undo.has(key)) return;
     const before = this.#store.get(key);
     undo.set(key, before === undefined ? ABSENT : before);
   }

@@ -1,0 +1,86 @@
+// How a task calls the outside world (connectors, the lease store, the dead-letter topic): retried
+// until they land or the task closes, and watched, so a call that does not return shows up in the
+// TaskManager's log with what it was ("writing to sink 'kafka:out' has not returned for 12 s").
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isPermanent, type PhaseOutcome } from '../connectors/sink-connector.js';
+
+/** What a retried call returns when the task closed while it was retrying. */
+export const CLOSED: unique symbol = Symbol('closed');
+
+export interface TaskCallOptions {
+  /** True once the task is closed: retrying stops. */
+  readonly closed: () => boolean;
+  /** Told about each failed attempt. */
+  readonly onError?: ((what: string, error: unknown, attempt: number) => void) | undefined;
+  /** Wait before retry `attempt` (tests pass 0). */
+  readonly backoffMs?: ((attempt: number) => number) | undefined;
+}
+
+export interface Waiting {
+  readonly what: string;
+  readonly since: number;
+}
+
+export class TaskCalls {
+  readonly #o: TaskCallOptions;
+  /** The calls in progress, and since when. */
+  readonly #waits = new Set<Waiting>();
+
+  constructor(options: TaskCallOptions) {
+    this.#o = options;
+  }
+
+  /** The call in progress that started first. */
+  oldest(): Waiting | undefined {
+    let oldest: Waiting | undefined;
+    for (const wait of this.#waits) if (!oldest || wait.since < oldest.since) oldest = wait;
+    return oldest;
+  }
+
+  async waitOn<T>(what: string, call: () => Promise<T> | T): Promise<T> {
+    const waiting = { what, since: Date.now() };
+    this.#waits.add(waiting);
+    try {
+      return await call();
+    } finally {
+      this.#waits.delete(waiting);
+    }
+  }
+
+  /**
+   * Retries `call` until it lands or the task closes. Connectors make every retried call safe to
+   * repeat (the same epoch and range). An error that says retrying cannot help goes to `permanent`.
+   */
+  async retry<T>(
+    what: string,
+    call: () => Promise<T>,
+    permanent?: (error: unknown) => T,
+  ): Promise<T | typeof CLOSED> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.waitOn(what, call);
+      } catch (error) {
+        if (this.#o.closed()) return CLOSED;
+        if (permanent && isPermanent(error)) return permanent(error);
+        this.#o.onError?.(what, error, attempt);
+        await sleep(this.#o.backoffMs?.(attempt) ?? Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  /** Runs a phase of the two-phase commit; a throw is retried only when `retry` (commit must land). */
+  async phase(
+    what: string,
+    call: () => Promise<PhaseOutcome | undefined> | undefined,
+    retry = false,
+  ): Promise<PhaseOutcome | typeof CLOSED> {
+    if (retry) return this.retry(what, async () => (await call()) ?? 'done');
+    try {
+      return (await this.waitOn(what, call)) ?? 'done';
+    } catch (error) {
+      this.#o.onError?.(what, error, 1);
+      return { aborted: error };
+    }
+  }
+}
