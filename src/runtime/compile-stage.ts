@@ -142,8 +142,8 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
         if (text === undefined)
           throw new TypeError(`a value crossing keyBy has no JSON form: ${String(value)}`);
         const encoded: KafkaEncoded = {
-          // Bytes, not a string: librdkafka would cut a string key at its first NUL.
-          key: Buffer.from(key, 'utf8'),
+          // librdkafka would cut a string key at its first NUL: such a key goes as bytes.
+          key: key.includes('\u0000') ? Buffer.from(key, 'utf8') : key,
           value: Buffer.from(text),
           headers: undefined,
           partition: partitionForKey(key, count),

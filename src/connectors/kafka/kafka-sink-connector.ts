@@ -122,7 +122,9 @@ export class KafkaSinkConnector implements SinkConnector {
             sink.topic,
             record.value,
             // A string key would reach librdkafka as a C string, cut at its first NUL: send bytes.
-            typeof record.key === 'string' ? Buffer.from(record.key, 'utf8') : record.key,
+            typeof record.key === 'string' && record.key.includes('\u0000')
+              ? Buffer.from(record.key, 'utf8')
+              : record.key,
             record.headers as MessageHeader[] | undefined,
             record.partition,
             record.timestamp,
