@@ -25,7 +25,9 @@ function testFiles(dir: string): string[] {
 
 async function main(): Promise<number> {
   const filter = process.argv.slice(2);
-  const files = testFiles(here)
+  // The examples' own unit tests (examples/*.test.ts) run too, compiled next to them.
+  const examples = path.join(root, 'dist', 'examples');
+  const files = [...testFiles(here), ...testFiles(examples)]
     .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
     .sort();
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));

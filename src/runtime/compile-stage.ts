@@ -74,6 +74,8 @@ export class RecordRejected extends Error {
 /** Header names of a watermark marker in a repartition topic. */
 export const MARKER_WATERMARK = 'sluice-wm';
 export const MARKER_FROM = 'sluice-from';
+/** On a marker of a quiet upstream task: its watermark follows the wall clock, W = now − this lag (ms). */
+export const MARKER_IDLE = 'sluice-idle';
 
 export interface CompileOptions {
   /** Partition counts of the topics the stage reads and writes (repartition topics; upstream inputs). */
@@ -255,8 +257,14 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
         const marker = header(record, MARKER_WATERMARK);
         if (marker !== undefined) {
           const from = Number(header(record, MARKER_FROM));
+          const idle = header(record, MARKER_IDLE);
           if (env) {
-            env.clock.onMarker(from, Number(marker), context.now);
+            env.clock.onMarker(
+              from,
+              Number(marker),
+              context.now,
+              idle === undefined ? undefined : Number(idle),
+            );
             fireEventTimers(env);
           }
           return;
@@ -279,17 +287,30 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
     }
     return -1;
   };
+  // A marker when the watermark moved on records; while it follows the wall clock (quiet input),
+  // one idle marker with the lag, and one more when records come again.
   const announce = (e: StageEnvironment, at: SourceRecord) => {
-    if (stage.repartitions.length === 0 || e.watermark <= e.announced) return;
+    if (stage.repartitions.length === 0) return;
+    const lag = e.clock.idleLag;
+    if (
+      lag === undefined ? e.watermark <= e.announced && e.announcedLag === undefined : lag === e.announcedLag
+    )
+      return;
     e.announced = e.watermark;
+    e.announcedLag = lag;
     const from = String(taskIndex(at.topic, at.partition));
+    const headers: Record<string, string>[] = [
+      { [MARKER_WATERMARK]: String(e.watermark) },
+      { [MARKER_FROM]: from },
+    ];
+    if (lag !== undefined) headers.push({ [MARKER_IDLE]: String(lag) });
     for (const r of stage.repartitions) {
       const count = partitions(r.topic);
       for (let partition = 0; partition < count; partition++) {
         const marker: KafkaEncoded = {
           key: null,
           value: Buffer.alloc(0),
-          headers: [{ [MARKER_WATERMARK]: String(e.watermark) }, { [MARKER_FROM]: from }],
+          headers,
           partition,
           timestamp: Math.max(0, Math.min(e.watermark, Date.now())),
         };

@@ -7,6 +7,12 @@
 //  - quiet input (stage 0): once the partition was read to its end and nothing came for idleAfter
 //    ms, W follows the wall clock: W = W₀ + (now − lastRecordAt − idleAfter), W₀ being the watermark
 //    at the last record; a partition that never had a record follows it from now − idleAfter;
+//    either way W = now − lag while quiet, and the task says so downstream once (an idle marker
+//    with the lag), not on every tick — as Flink's WatermarkStatus.IDLE, so quiet input writes no
+//    endless markers;
+//  - after a repartition, an upstream task that announced itself idle with lag d counts as
+//    max(its last watermark, now − d) in the minimum (the wall clock here); when every upstream task
+//    is idle the task is idle itself, with the largest lag;
 //  - W never goes back, and is kept in the task's state so a replay sees the same W as the first run.
 
 export const NO_WATERMARK = Number.MIN_SAFE_INTEGER;
@@ -16,6 +22,8 @@ export interface ClockSnapshot {
   readonly w: number;
   /** Per upstream task, the last watermark it announced (stages after a repartition). */
   readonly u?: readonly number[];
+  /** Per upstream task, its idle lag when it announced itself idle (null: active). */
+  readonly d?: readonly (number | null)[];
 }
 
 export interface ClockRule {
@@ -29,6 +37,10 @@ export class EventClock {
   readonly #rule: ClockRule;
   #watermark = NO_WATERMARK;
   #upstream: number[];
+  /** Per upstream task, its idle lag (W = now − lag) while it is idle, else undefined. */
+  #upstreamLag: (number | undefined)[];
+  /** Set while the watermark follows the wall clock: W = now − lag. */
+  #idleLag: number | undefined;
   /** Wall-clock time of the last record, and the watermark then (the base of an idle advance). */
   #lastRecordAt: number;
   #base = NO_WATERMARK;
@@ -40,12 +52,15 @@ export class EventClock {
         base: number;
         changed: boolean;
         upstream: number[] | undefined;
+        upstreamLag: (number | undefined)[] | undefined;
+        idleLag: number | undefined;
       }
     | undefined;
 
   constructor(rule: ClockRule, now: number, snapshot?: ClockSnapshot) {
     this.#rule = rule;
     this.#upstream = Array.from({ length: rule.upstream }, (_, i) => snapshot?.u?.[i] ?? NO_WATERMARK);
+    this.#upstreamLag = Array.from({ length: rule.upstream }, (_, i) => snapshot?.d?.[i] ?? undefined);
     this.#watermark = snapshot?.w ?? NO_WATERMARK;
     this.#base = this.#watermark;
     this.#lastRecordAt = now;
@@ -53,6 +68,11 @@ export class EventClock {
 
   get watermark(): number {
     return this.#watermark;
+  }
+
+  /** While the watermark follows the wall clock (quiet input): W = now − idleLag. Else undefined. */
+  get idleLag(): number | undefined {
+    return this.#idleLag;
   }
 
   /** True once since the last `takeChanged`: the clock moved (its state is to be saved). */
@@ -65,36 +85,69 @@ export class EventClock {
   /** A record of event time t was read (stage 0). Returns the new watermark. */
   onRecord(eventTime: number, now: number): number {
     this.#lastRecordAt = now;
-    if (this.#rule.upstream === 0) this.#raise(eventTime - this.#rule.outOfOrdernessMs - 1);
+    if (this.#rule.upstream === 0) {
+      this.#raise(eventTime - this.#rule.outOfOrdernessMs - 1);
+      this.#idleLag = undefined;
+    }
     this.#base = this.#watermark;
     return this.#watermark;
   }
 
-  /** An upstream task announced its watermark (stages after a repartition). */
-  onMarker(upstream: number, watermark: number, now: number): number {
+  /**
+   * An upstream task announced its watermark (stages after a repartition); `idleLag` when it is
+   * quiet and its watermark follows the wall clock (W = now − idleLag).
+   */
+  onMarker(upstream: number, watermark: number, now: number, idleLag?: number): number {
     this.#lastRecordAt = now;
     const before = this.#upstream[upstream];
-    if (before !== undefined && watermark > before) {
-      if (this.#marked && !this.#marked.upstream) this.#marked.upstream = [...this.#upstream];
-      this.#upstream[upstream] = watermark;
+    if (before === undefined) return this.#watermark;
+    if (watermark > before || this.#upstreamLag[upstream] !== idleLag) {
+      if (this.#marked && !this.#marked.upstream) {
+        this.#marked.upstream = [...this.#upstream];
+        this.#marked.upstreamLag = [...this.#upstreamLag];
+      }
+      this.#upstream[upstream] = Math.max(before, watermark);
+      this.#upstreamLag[upstream] = idleLag;
       this.#changed = true;
-      this.#raise(Math.min(...this.#upstream));
+      this.#followUpstream(now);
     }
     return this.#watermark;
+  }
+
+  /** W = min over the upstream tasks, an idle one counting as max(its watermark, now − its lag). */
+  #followUpstream(now: number): void {
+    let min = Number.MAX_SAFE_INTEGER;
+    let allIdle = true;
+    let lag = 0;
+    for (let i = 0; i < this.#upstream.length; i++) {
+      const w = this.#upstream[i] as number;
+      const d = this.#upstreamLag[i];
+      if (d === undefined) allIdle = false;
+      else lag = Math.max(lag, d);
+      min = Math.min(min, d === undefined ? w : Math.max(w, now - d));
+    }
+    this.#raise(min);
+    this.#idleLag = allIdle && this.#upstream.length > 0 ? lag : undefined;
   }
 
   /** Quiet input: lets the watermark follow the wall clock. `caughtUp`: the partition was read to its end. */
   onIdle(now: number, caughtUp: boolean): number {
     const { idleAfterMs, upstream } = this.#rule;
-    if (idleAfterMs <= 0 || upstream > 0 || !caughtUp) return this.#watermark;
+    if (upstream > 0) {
+      if (this.#upstreamLag.some((d) => d !== undefined)) this.#followUpstream(now);
+      return this.#watermark;
+    }
+    if (idleAfterMs <= 0 || !caughtUp) return this.#watermark;
     const quiet = now - this.#lastRecordAt - idleAfterMs;
     if (quiet <= 0) return this.#watermark;
-    this.#raise(this.#base === NO_WATERMARK ? now - idleAfterMs : this.#base + quiet);
+    this.#idleLag = this.#base === NO_WATERMARK ? idleAfterMs : this.#lastRecordAt + idleAfterMs - this.#base;
+    this.#raise(now - this.#idleLag);
     return this.#watermark;
   }
 
   /** The end of the input (`--stop-when-idle`): every event-time timer may fire. */
   finish(): number {
+    this.#idleLag = undefined;
     this.#raise(Number.MAX_SAFE_INTEGER);
     return this.#watermark;
   }
@@ -107,6 +160,8 @@ export class EventClock {
       base: this.#base,
       changed: this.#changed,
       upstream: undefined,
+      upstreamLag: undefined,
+      idleLag: this.#idleLag,
     };
   }
 
@@ -118,11 +173,14 @@ export class EventClock {
     this.#lastRecordAt = m.lastRecordAt;
     this.#base = m.base;
     this.#changed = m.changed;
+    this.#idleLag = m.idleLag;
     if (m.upstream) this.#upstream = m.upstream;
+    if (m.upstreamLag) this.#upstreamLag = m.upstreamLag;
   }
 
   snapshot(): ClockSnapshot {
-    return this.#rule.upstream > 0 ? { w: this.#watermark, u: [...this.#upstream] } : { w: this.#watermark };
+    if (this.#rule.upstream === 0) return { w: this.#watermark };
+    return { w: this.#watermark, u: [...this.#upstream], d: this.#upstreamLag.map((d) => d ?? null) };
   }
 
   #raise(to: number): void {

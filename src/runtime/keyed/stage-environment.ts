@@ -15,6 +15,8 @@ export class StageEnvironment {
   readonly timers = new TimerQueue();
   /** The watermark last announced to the stages downstream (markers in repartition topics). */
   announced: number;
+  /** The idle lag last announced (undefined: the last marker said the task is not idle). */
+  announcedLag: number | undefined;
   /** Records marked late since the task started. */
   late = 0;
   readonly #store: StateStore;
