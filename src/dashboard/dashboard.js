@@ -105,8 +105,36 @@ function taskLabel(data, p) {
   return data.topic.includes(',') ? `${p.topic}-${p.topicPartition}` : String(p.partition);
 }
 
+/** Event time as the clock reads it (UTC), with the date when it is not today's. */
+function fmtTime(ms) {
+  if (ms === null || ms === undefined) return '–';
+  const iso = new Date(ms).toISOString();
+  return iso.slice(0, 10) === new Date().toISOString().slice(0, 10)
+    ? iso.slice(11, 23)
+    : iso.slice(0, 19).replace('T', ' ');
+}
+
+/** A stateful task's state: its entries, or how far its restore got while it restores. */
+function fmtState(p) {
+  if (p.restore && !p.restore.done) return `restoring: ${fmt(p.restore.records)} read`;
+  return p.stateEntries === null ? '–' : fmt(p.stateEntries);
+}
+
+/** The last restore, for the state cell's tooltip. */
+function restoreTitle(p) {
+  if (!p.restore) return '';
+  const took = `${fmt(p.restore.records)} changelog records in ${(p.restore.ms / 1000).toFixed(1)} s`;
+  return p.restore.done ? `restored ${took}` : `restoring: ${took} so far`;
+}
+
 function drawPartitions(data) {
-  const body = document.querySelector('#partitions tbody');
+  const table = document.getElementById('partitions');
+  // Watermark, state and late columns only for jobs with event time or state.
+  table.classList.toggle(
+    'with-time',
+    data.partitions.some((p) => p.watermark !== null || p.stateEntries !== null),
+  );
+  const body = table.querySelector('tbody');
   body.replaceChildren(
     ...data.partitions.map((p) => {
       const row = el('tr', { 'data-partition': p.partition, 'data-owner': p.owner ?? '' });
@@ -121,6 +149,11 @@ function drawPartitions(data) {
       ]) {
         row.append(el('td', {}, v));
       }
+      row.append(
+        el('td', { class: 'timed' }, fmtTime(p.watermark)),
+        el('td', { class: 'timed', title: restoreTitle(p) }, fmtState(p)),
+        el('td', { class: 'timed' }, fmt(p.late)),
+      );
       return row;
     }),
   );
@@ -131,8 +164,10 @@ function drawPartitions(data) {
   );
   // Room for the longest name (topic-partition names with several source topics).
   const left = 8 + 7 * Math.max(...names.map((n) => n.length), 2);
+  // The bars share what is left of the width, keeping room for the figure after the longest.
+  const room = Math.max(60, 420 - left - 50);
   const bars = data.partitions.map((p, i) => {
-    const w = ((p.lag ?? 0) / max) * 300;
+    const w = ((p.lag ?? 0) / max) * room;
     const y = 10 + i * 28;
     return [
       svgEl('text', { x: 0, y: y + 14 }, names[i]),

@@ -55,6 +55,14 @@ export type TaskManagerEvent =
     }
   | { type: 'taskmanager.topic_partitions'; taskManagerId: string; topic: string; partitions: number[] }
   | {
+      type: 'taskmanager.state_restoring';
+      taskManagerId: string;
+      task: string;
+      changelog: string;
+      records: number;
+      ms: number;
+    }
+  | {
       type: 'taskmanager.state_restored';
       taskManagerId: string;
       task: string;
@@ -162,6 +170,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.ready': 'info',
   'taskmanager.partitions_assigned': 'info',
   'taskmanager.topic_partitions': 'info',
+  'taskmanager.state_restoring': 'info',
   'taskmanager.state_restored': 'info',
   'taskmanager.load_status': 'info',
   'taskmanager.progress': 'info',

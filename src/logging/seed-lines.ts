@@ -31,6 +31,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `✅ TASK MANAGER ${event.taskManagerId}: Ready to consume from topic '${event.topic}' with load balancing`;
     case 'taskmanager.partitions_assigned':
       return `📊 TASK MANAGER LOAD DISTRIBUTION: TaskManager ${event.taskManagerId} (PID: ${event.pid}) assigned ${event.partitions.length} partitions: ${event.topic} ${list(event.partitions)}`;
+    case 'taskmanager.state_restoring':
+      return `💾 RESTORING STATE: TaskManager ${event.taskManagerId} task ${event.task} from '${event.changelog}': ${event.records} changelog records so far (${(event.ms / 1000).toFixed(1)} s)`;
     case 'taskmanager.state_restored':
       return `💾 STATE RESTORED: TaskManager ${event.taskManagerId} restored task ${event.task} from '${event.changelog}': ${event.records} changelog records in ${event.ms} ms`;
     case 'taskmanager.topic_partitions':

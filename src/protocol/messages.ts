@@ -62,6 +62,17 @@ export const TaskReport = z.object({
   emitted: z.number().int().nonnegative(),
   deadLettered: z.number().int().nonnegative(),
   state: z.string(),
+  /** Stateful and event-time tasks: the watermark (epoch ms; absent before the first). */
+  watermark: z.number().int().optional(),
+  /** Entries of the task's state on disk, and writes waiting for the next checkpoint. */
+  stateEntries: z.number().int().nonnegative().optional(),
+  statePending: z.number().int().nonnegative().optional(),
+  /** Records marked late (dead-lettered with reason `late`). */
+  late: z.number().int().nonnegative().optional(),
+  /** The state's last restore from its changelog: records read, time taken, finished or not. */
+  restore: z
+    .object({ records: z.number().int().nonnegative(), ms: z.number().nonnegative(), done: z.boolean() })
+    .optional(),
 });
 export type TaskReport = z.infer<typeof TaskReport>;
 

@@ -118,7 +118,9 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
   let out: StageOutputs = new StageOutputs(0);
   let env: StageEnvironment | undefined;
 
+  // A record late for several windowed steps (branches of one keyed stream) is one dead letter.
   const lateRecord = () => {
+    if (out.late.at(-1) === context.record) return;
     out.late.push(context.record);
     if (env) env.late++;
   };

@@ -84,3 +84,27 @@ export class TaskCalls {
     }
   }
 }
+
+/**
+ * What a task has waited on for longer than `ms`: the oldest call to the outside or its checkpoint
+ * gate; else a checkpoint's snapshot queued behind the task's chain, and behind what.
+ */
+export function stalled(
+  waits: {
+    call?: Waiting | undefined;
+    gate?: Waiting | undefined;
+    queued?: Waiting | undefined;
+    running?: Waiting | undefined;
+  },
+  ms: number,
+  now: number,
+): { what: string; ms: number } | undefined {
+  const { call, gate, queued, running } = waits;
+  const w = call && gate ? (call.since < gate.since ? call : gate) : (call ?? gate);
+  if (w && now - w.since > ms) return { what: w.what, ms: now - w.since };
+  if (!queued || now - queued.since <= ms) return undefined;
+  const behind = running
+    ? `${running.what} (running for ${Math.round((now - running.since) / 1000)} s)`
+    : (gate?.what ?? 'nothing (the chain is idle)');
+  return { what: `${queued.what}, queued behind ${behind},`, ms: now - queued.since };
+}

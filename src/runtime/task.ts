@@ -24,8 +24,8 @@ import { type CompiledStage, StageOutputs } from './compile-stage.js';
 import type { StageEnvironment } from './keyed/stage-environment.js';
 import { LaneWriter } from './lane-writer.js';
 import { MemoryStateStore } from './state/state-store.js';
-import type { TaskStateBackend } from './state/task-state-backend.js';
-import { CLOSED, TaskCalls } from './task-calls.js';
+import type { RestoreProgress, TaskStateBackend } from './state/task-state-backend.js';
+import { CLOSED, stalled, TaskCalls, type Waiting } from './task-calls.js';
 import type { TaskLeases } from './task-lease-store.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
@@ -84,6 +84,11 @@ export class Task {
   #failed = 0;
   #emitted = 0;
   #inFlight: Promise<unknown> = Promise.resolve();
+  /** What the chain of batches, ticks and snapshots runs now, and a snapshot queued behind it (stall reports). */
+  #running: Waiting | undefined;
+  #queuedSnapshot: Waiting | undefined;
+  /** Checkpoints up to this one have ended (completed or aborted): a snapshot for them is stale. */
+  #endedUpTo = 0;
   /** Batches wait here while a prepared checkpoint is neither completed nor aborted. */
   readonly #gate = new CheckpointGate();
   readonly #calls: TaskCalls;
@@ -167,10 +172,8 @@ export class Task {
   }
   /** What the task has been waiting on for more than `ms` (a broker or sink that does not answer). */
   waitingLongerThan(ms: number, now = Date.now()): { what: string; ms: number } | undefined {
-    const call = this.#calls.oldest();
-    const gate = this.#gate.waiting;
-    const w = call && gate ? (call.since < gate.since ? call : gate) : (call ?? gate);
-    return w && now - w.since > ms ? { what: w.what, ms: now - w.since } : undefined;
+    const waits = { call: this.#calls.oldest(), gate: this.#gate.waiting, running: this.#running };
+    return stalled({ ...waits, queued: this.#queuedSnapshot }, ms, now);
   }
   /** The task's watermark (stages that keep an event clock). */
   get watermark(): number | undefined {
@@ -179,6 +182,10 @@ export class Task {
   /** Where this task's reading stands (the offset after the last record it was handed). */
   get readTo(): number {
     return Math.max(this.#readTo, this.#position);
+  }
+  /** The state's last restore: changelog records read, time taken, whether it finished. */
+  get restoreProgress(): RestoreProgress | undefined {
+    return this.#o.state?.progress;
   }
   /** Entries of the task's state on disk, and writes not committed yet. */
   get stateSize(): { entries: number; pending: number } | undefined {
@@ -228,7 +235,19 @@ export class Task {
 
   /** Processes one batch of this partition's records (in offset order). */
   process(records: readonly SourceRecord[]): Promise<BatchResult> {
-    const run = this.#inFlight.then(() => this.#processNow(records));
+    return this.#chain('a batch of records', () => this.#processNow(records));
+  }
+
+  /** Runs a step after the ones before it (batches, ticks and snapshots never overlap). */
+  #chain<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const run = this.#inFlight.then(async () => {
+      this.#running = { what, since: Date.now() };
+      try {
+        return await step();
+      } finally {
+        this.#running = undefined;
+      }
+    });
     this.#inFlight = run.catch(() => {});
     return run;
   }
@@ -312,17 +331,13 @@ export class Task {
    */
   tick(now = Date.now()): Promise<void> {
     if (!this.#o.stage.timed) return Promise.resolve();
-    const run = this.#inFlight.then(() => this.#tickNow(now, false));
-    this.#inFlight = run.catch(() => {});
-    return run;
+    return this.#chain('time passing (timers, idle input)', () => this.#tickNow(now, false));
   }
 
   /** The end of the input (`--stop-when-idle`): a task reading a source closes every window. */
   finish(): Promise<void> {
     if (!this.#o.stage.timed || !this.#o.stage.readsSources) return Promise.resolve();
-    const run = this.#inFlight.then(() => this.#tickNow(Date.now(), true));
-    this.#inFlight = run.catch(() => {});
-    return run;
+    return this.#chain('the end of input', () => this.#tickNow(Date.now(), true));
   }
 
   async #tickNow(now: number, finish: boolean): Promise<void> {
@@ -366,9 +381,17 @@ export class Task {
    * RUNNING, no position yet, or a connector lost its transaction): the TaskManager declines.
    */
   snapshot(checkpointId: number): Promise<TaskSnapshot | undefined> {
+    this.#queuedSnapshot ??= { what: `the snapshot for checkpoint ${checkpointId}`, since: Date.now() };
     const run = this.#inFlight.then(async (): Promise<TaskSnapshot | undefined> => {
+      this.#queuedSnapshot = undefined;
       if (this.#state !== 'RUNNING' || this.#position < 0) {
         this.declined = this.#state !== 'RUNNING' ? this.#state : 'no position yet';
+        return undefined;
+      }
+      // Queued behind a batch while the checkpoint ended elsewhere (another task declined): nothing
+      // to prepare; a later checkpoint takes what this one would have.
+      if (checkpointId <= this.#endedUpTo) {
+        this.declined = `checkpoint ${checkpointId} already ended`;
         return undefined;
       }
       const prepared = await this.#lanes.prepare(checkpointId, this.#epoch);
@@ -382,7 +405,9 @@ export class Task {
         if (prepared === 'rewind') this.#rewind();
         return undefined;
       }
-      if (prepared === 'prepared')
+      // The gate closes only for a checkpoint still in progress: one aborted while this task prepared
+      // would hold its batches (and the next snapshot) back until the timeout, checkpoint after checkpoint.
+      if (prepared === 'prepared' && checkpointId > this.#endedUpTo)
         this.#gate.close(checkpointId, this.#o.checkpointTimeoutMs ?? 10_000, () =>
           this.abortCheckpoint(checkpointId),
         );
@@ -401,6 +426,7 @@ export class Task {
 
   /** Phase two, once the checkpoint completed: prepared transactions become visible. */
   async completeCheckpoint(checkpointId: number): Promise<void> {
+    this.#endedUpTo = Math.max(this.#endedUpTo, checkpointId);
     if (this.#gate.preparedFor !== checkpointId) return;
     // The gate stays closed while committing: no batch may write into a transaction being committed.
     this.#gate.preparedFor = undefined;
@@ -412,6 +438,7 @@ export class Task {
 
   /** The checkpoint failed elsewhere: what was prepared stays, a later checkpoint commits it. */
   abortCheckpoint(checkpointId: number): void {
+    this.#endedUpTo = Math.max(this.#endedUpTo, checkpointId);
     if (this.#gate.preparedFor === checkpointId) this.#gate.release();
   }
 

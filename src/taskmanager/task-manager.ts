@@ -377,6 +377,7 @@ export class TaskManager {
     }
     const changelogPartition = index + task.partition;
     const starts = new Map((job.changelogs ?? []).map((c) => [c.topic, c.startPositions]));
+    let lastProgressAt = 0;
     return new TaskStateBackend({
       dir: path.join(
         this.#o.stateDir ?? path.resolve('.sluice', 'state'),
@@ -400,15 +401,17 @@ export class TaskManager {
         return this.#reader;
       },
       onRestoreProgress: (p) => {
-        if (p.done)
-          this.#o.events.emit({
-            type: 'taskmanager.state_restored',
-            taskManagerId: this.#id,
-            task: `${task.topic}-${task.partition}`,
-            changelog: p.topic,
-            records: p.records,
-            ms: p.ms,
-          });
+        // A long restore says how far it got every 2 s; each changelog's end is logged once.
+        if (!p.done && p.ms - lastProgressAt < 2000) return;
+        lastProgressAt = p.ms;
+        this.#o.events.emit({
+          type: p.done ? 'taskmanager.state_restored' : 'taskmanager.state_restoring',
+          taskManagerId: this.#id,
+          task: `${task.topic}-${task.partition}`,
+          changelog: p.topic,
+          records: p.records,
+          ms: p.ms,
+        });
       },
     });
   }

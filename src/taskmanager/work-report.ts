@@ -4,7 +4,8 @@
 
 import type { EventLog } from '../logging/event-log.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
-import type { TaskManagerMessage, TaskManagerStatus } from '../protocol/messages.js';
+import type { TaskManagerMessage, TaskManagerStatus, TaskReport } from '../protocol/messages.js';
+import { NO_WATERMARK } from '../runtime/keyed/event-clock.js';
 import type { Task } from '../runtime/task.js';
 import type { TaskRegistry } from '../runtime/task-registry.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -90,16 +91,7 @@ export class WorkReport {
     return {
       type: 'heartbeat',
       status,
-      tasks: (registry?.tasks() ?? []).map((t) => ({
-        task: t.slot,
-        topic: t.topic,
-        partition: t.partition,
-        position: t.position ?? -1,
-        consumed: t.consumed,
-        emitted: t.emitted,
-        deadLettered: t.failed,
-        state: t.state,
-      })),
+      tasks: (registry?.tasks() ?? []).map((t) => taskReport(t)),
       consumed: registry?.totalConsumed() ?? 0,
       emitted: registry?.totalEmitted() ?? 0,
       taskTotals: [...(registry?.totalsBySlot() ?? [])].map(([task, t]) => ({
@@ -117,4 +109,27 @@ export class WorkReport {
       ...(this.#lastAppliedAt === undefined ? {} : { lastAppliedAt: this.#lastAppliedAt }),
     };
   }
+}
+
+/** A task as the JobManager sees it; time and state only for the tasks that keep them. */
+function taskReport(t: Task): TaskReport {
+  const watermark = t.watermark;
+  const size = t.stateSize;
+  const restore = t.restoreProgress;
+  return {
+    task: t.slot,
+    topic: t.topic,
+    partition: t.partition,
+    position: t.position ?? -1,
+    consumed: t.consumed,
+    emitted: t.emitted,
+    deadLettered: t.failed,
+    state: t.state,
+    ...(watermark !== undefined && watermark > NO_WATERMARK && watermark < Number.MAX_SAFE_INTEGER
+      ? { watermark }
+      : {}),
+    ...(size ? { stateEntries: size.entries, statePending: size.pending } : {}),
+    ...(t.late > 0 ? { late: t.late } : {}),
+    ...(restore ? { restore: { records: restore.records, ms: restore.ms, done: restore.done } } : {}),
+  };
 }

@@ -106,6 +106,8 @@ export class FakeTransactionalConnector implements SinkConnector {
   failSendAt: number | undefined;
   /** The next commit fails (not fenced). */
   failNextCommit = false;
+  /** Set: the next prepare waits for it (a slow broker). */
+  holdPrepare: Promise<void> | undefined;
   aborts = 0;
 
   constructor(sinks: readonly number[] = [0]) {
@@ -143,6 +145,9 @@ export class FakeTransactionalConnector implements SinkConnector {
     _checkpointId: number,
     position: number,
   ): Promise<PhaseOutcome> {
+    const hold = this.holdPrepare;
+    this.holdPrepare = undefined;
+    await hold;
     const txn = this.#open.get(task.id) ?? { values: [], offset: undefined };
     txn.offset = position;
     this.#open.set(task.id, txn);

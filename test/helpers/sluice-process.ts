@@ -68,9 +68,11 @@ export function startSluice(name: string, args: string[], options: StartOptions 
     });
   }
   let running = true;
+  let how = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       running = false;
+      how = signal ? `killed by ${signal}` : `exit code ${code}`;
       log?.end();
       resolve({ code, signal });
     });
@@ -89,7 +91,7 @@ export function startSluice(name: string, args: string[], options: StartOptions 
         () => {
           const found = records.find((r) => r.event === event && where(r));
           if (found) return found;
-          if (!running) throw new Error(`${name} exited before logging ${event}`);
+          if (!running) throw new Error(`${name} exited (${how}) before logging ${event}`);
           return undefined;
         },
         { timeoutMs },

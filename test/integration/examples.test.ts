@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,8 +26,11 @@ describe('the examples on the cluster', { timeout: 300_000 }, () => {
     clientId: 'test-examples',
   });
   const topics: string[] = [];
+  /** The runs' local state directories (each TaskManager's stores). */
+  const dirs: string[] = [];
   after(async () => {
     await stopAllSluice();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     for (const topic of topics) await admin.deleteTopic(topic).catch(() => {});
     admin.close();
   });
@@ -62,6 +66,8 @@ describe('the examples on the cluster', { timeout: 300_000 }, () => {
     assert.match(produced.stdout, /produced 5000 records/);
 
     const runLog = path.join(os.tmpdir(), `${name}-run.log`);
+    const stateDir = path.join(os.tmpdir(), `${name}-state`);
+    dirs.push(stateDir);
     const job = startSluice(
       'sluice run',
       [
@@ -78,7 +84,7 @@ describe('the examples on the cluster', { timeout: 300_000 }, () => {
         '--param',
         `output=${output}`,
       ],
-      { env: { ...env, SLUICE_STATE_DIR: path.join(os.tmpdir(), `${name}-state`) }, logFile: runLog },
+      { env: { ...env, SLUICE_STATE_DIR: stateDir }, logFile: runLog },
     );
     const exit = await Promise.race([
       job.exited,

@@ -267,6 +267,35 @@ describe('Task with a transactional sink', () => {
     );
   });
 
+  it('a checkpoint aborted while the task prepared it does not hold its next batches back', async () => {
+    const tx = new FakeTransactionalConnector();
+    // A timeout far longer than the test: only the abort may let the next batch through.
+    const { task } = await running([tx], { checkpointTimeoutMs: 600_000 });
+    await task.process(recs(0, 0, 4));
+    let release = () => {};
+    tx.holdPrepare = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const snapshot = task.snapshot(1);
+    await new Promise((r) => setImmediate(r));
+    // Another task declined: the checkpoint ended before this task's phase one returned.
+    task.abortCheckpoint(1);
+    release();
+    await snapshot;
+    const next = await Promise.race([
+      task.process(recs(0, 4, 8)).then((r) => r.outcome),
+      new Promise((r) => setTimeout(r, 5_000, 'held back')),
+    ]);
+    assert.equal(next, 'applied');
+    // What was prepared for the aborted checkpoint stays in the transaction: the next one commits it.
+    assert.equal((await task.snapshot(2))?.position, 8);
+    await task.completeCheckpoint(2);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3, 4, 5, 6, 7]);
+    // A snapshot queued for a checkpoint that already ended prepares nothing.
+    task.abortCheckpoint(3);
+    assert.equal(await task.snapshot(3), undefined);
+  });
+
   it('a failed commit rewinds at once: batches already fetched cannot move past the aborted range', async () => {
     const tx = new FakeTransactionalConnector();
     const { task, seeks } = await running([tx]);

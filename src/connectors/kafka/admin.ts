@@ -9,7 +9,6 @@ import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from '.
 import { GroupDescriber, type GroupView } from './group-describer.js';
 import {
   AdminClient,
-  type GroupResults,
   type IAdminClient,
   type LibrdKafkaError,
   type ListOffsetsResult,
@@ -159,19 +158,13 @@ export class KafkaAdmin {
 
   /** The group's committed offsets for the topic's partitions (-1001 = none committed). */
   async committedOffsets(groupId: string, topic: string, partitions: number): Promise<Map<number, number>> {
-    const request = [
-      { groupId, partitions: Array.from({ length: partitions }, (_, partition) => ({ topic, partition })) },
-    ];
-    const results = await new Promise<GroupResults[]>((resolve, reject) =>
-      this.#admin.listConsumerGroupOffsets(request, { timeout: this.#timeoutMs }, (err, data) =>
-        err ? reject(err) : resolve(data),
-      ),
-    ).catch((error: unknown) => {
-      throw this.#failed(`read committed offsets of group '${groupId}'`, error);
+    // In the describer's child process: this group request can abort the process that sends it
+    // while the broker restarts (group-describer-child.ts).
+    this.#describer ??= new GroupDescriber(this.#options);
+    return this.#describer.committedOffsets(groupId, topic, partitions, this.#timeoutMs).catch((error) => {
+      // A broker that refuses this client: say why instead of a timeout.
+      throw this.#refusals.last ? this.#failed(`read committed offsets of group '${groupId}'`, error) : error;
     });
-    const offsets = new Map<number, number>();
-    for (const p of results[0]?.partitions ?? []) offsets.set(p.partition, p.offset);
-    return offsets;
   }
 
   /**

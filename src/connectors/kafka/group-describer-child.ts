@@ -1,7 +1,10 @@
-// The child process behind GroupDescriber: it owns an AdminClient and answers describe requests
-// over IPC. It exists because the client's native describeGroups conversion dereferences a NULL
-// assignor name whenever the broker answers with a group-level error (e.g. a group being created,
-// a coordinator loading after a restart) and kills its process with SIGSEGV; here, only this child.
+// The child process behind GroupDescriber: it owns an AdminClient and answers describe and
+// committed-offsets requests over IPC. It exists because the native client kills its process on
+// group requests in two known ways: describeGroups' conversion dereferences a NULL assignor name
+// whenever the broker answers with a group-level error (a group being created, a coordinator
+// loading after a restart: SIGSEGV), and a group-coordinator request that times out while the
+// broker restarts can trip `rd_kafka_enq_once_del_source_return: Assertion eonce->refcnt > 0`
+// (SIGABRT; librdkafka issues #4605, #3663). Here, only this child dies.
 
 import {
   AdminClient,
@@ -17,12 +20,9 @@ interface Init {
   config: GlobalConfig;
 }
 
-interface Request {
-  type: 'describe';
-  id: number;
-  groupId: string;
-  timeoutMs: number;
-}
+type Request =
+  | { type: 'describe'; id: number; groupId: string; timeoutMs: number }
+  | { type: 'committed'; id: number; groupId: string; topic: string; partitions: number; timeoutMs: number };
 
 let admin: IAdminClient | undefined;
 
@@ -37,10 +37,38 @@ process.on('message', (message: Init | Request) => {
     admin ??= AdminClient.create(message.config, { 'event.error': () => {}, 'event.log': () => {} });
     return;
   }
-  void answer(message).then((reply) => process.send?.(reply));
+  void (message.type === 'committed' ? committed(message) : answer(message)).then((reply) =>
+    process.send?.(reply),
+  );
 });
 
-async function answer(request: Request): Promise<unknown> {
+/** The group's committed offsets of a topic's partitions, as [partition, offset] pairs. */
+async function committed(request: Extract<Request, { type: 'committed' }>): Promise<unknown> {
+  const client = admin;
+  if (!client) return { id: request.id, ok: false, error: 'the describer got a request before its settings' };
+  const partitions = Array.from({ length: request.partitions }, (_, partition) => ({
+    topic: request.topic,
+    partition,
+  }));
+  return new Promise((resolve) =>
+    client.listConsumerGroupOffsets(
+      [{ groupId: request.groupId, partitions }],
+      { timeout: request.timeoutMs },
+      (err, data) =>
+        resolve(
+          err
+            ? { id: request.id, ok: false, error: err instanceof Error ? err.message : JSON.stringify(err) }
+            : {
+                id: request.id,
+                ok: true,
+                offsets: (data[0]?.partitions ?? []).map((p) => [p.partition, p.offset]),
+              },
+        ),
+    ),
+  );
+}
+
+async function answer(request: Extract<Request, { type: 'describe' }>): Promise<unknown> {
   const client = admin;
   if (!client) return { id: request.id, ok: false, error: 'the describer got a request before its settings' };
   try {

@@ -1,6 +1,7 @@
-// Describes consumer groups (members, their assignments, state) without risking this process:
-// the work runs in a child process (group-describer-child.ts) that is restarted if the native
-// client crashes in it. A crashed request fails with a retriable KAFKA_ADMIN_FAILED.
+// Describes consumer groups (members, their assignments, state) and reads their committed offsets
+// without risking this process: the work runs in a child process (group-describer-child.ts) that
+// is restarted if the native client crashes in it. A crashed request fails with a retriable
+// KAFKA_ADMIN_FAILED.
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,7 @@ interface Reply {
   id: number;
   ok: boolean;
   group?: GroupDescription;
+  offsets?: [number, number][];
   error?: string;
 }
 
@@ -45,17 +47,7 @@ export class GroupDescriber {
   }
 
   async describe(groupId: string, timeoutMs = 5000): Promise<GroupView> {
-    if (this.#closed) throw new Error('GroupDescriber is closed');
-    const child = this.#ensureChild();
-    const id = this.#nextId++;
-    const reply = await new Promise<Reply>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        resolve({ id, ok: false, error: `no answer within ${timeoutMs + 2000}ms` });
-      }, timeoutMs + 2000);
-      this.#pending.set(id, { resolve, timer });
-      child.send({ type: 'describe', id, groupId, timeoutMs });
-    });
+    const reply = await this.#ask({ type: 'describe', groupId, timeoutMs }, timeoutMs);
     if (!reply.ok) {
       throw new SluiceError(
         'KAFKA_ADMIN_FAILED',
@@ -63,6 +55,37 @@ export class GroupDescriber {
       );
     }
     return toView(groupId, reply.group);
+  }
+
+  /** The group's committed offsets for the topic's partitions (-1001 = none committed). */
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+    partitions: number,
+    timeoutMs = 5000,
+  ): Promise<Map<number, number>> {
+    const reply = await this.#ask({ type: 'committed', groupId, topic, partitions, timeoutMs }, timeoutMs);
+    if (!reply.ok) {
+      throw new SluiceError(
+        'KAFKA_ADMIN_FAILED',
+        `Could not read the committed offsets of group '${groupId}' on ${this.#options.bootstrapServers}: ${reply.error}. Retry shortly.`,
+      );
+    }
+    return new Map(reply.offsets ?? []);
+  }
+
+  async #ask(request: Record<string, unknown>, timeoutMs: number): Promise<Reply> {
+    if (this.#closed) throw new Error('GroupDescriber is closed');
+    const child = this.#ensureChild();
+    const id = this.#nextId++;
+    return new Promise<Reply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve({ id, ok: false, error: `no answer within ${timeoutMs + 2000}ms` });
+      }, timeoutMs + 2000);
+      this.#pending.set(id, { resolve, timer });
+      child.send({ ...request, id });
+    });
   }
 
   close(): void {

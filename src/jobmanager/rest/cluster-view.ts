@@ -170,6 +170,10 @@ export async function partitionsOf(view: ClusterView): Promise<Partitions> {
         endOffset: end,
         lag: end !== null && committed !== null ? Math.max(0, end - committed) : null,
         lastCheckpointedPosition: last?.tasks.find((t) => t.task === slot.slot)?.position ?? null,
+        watermark: report?.watermark ?? null,
+        stateEntries: report?.stateEntries ?? null,
+        late: report?.late ?? 0,
+        restore: report?.restore ?? null,
         history: timeline
           .filter((c) => c.tasks.includes(slot.slot))
           .map((c) => ({ at: c.at, taskmanager: c.taskManagerId, kind: c.kind })),

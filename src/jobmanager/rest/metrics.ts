@@ -3,6 +3,7 @@
 // committedOffsets, lastCheckpointDuration, ...), all prefixed sluice_.
 
 import { Gauge, Registry } from 'prom-client';
+import type { TaskReport } from '../../protocol/messages.js';
 import { type ClusterView, SLUICE_VERSION } from './cluster-view.js';
 
 export function createMetrics(view: ClusterView): Registry {
@@ -96,6 +97,46 @@ export function createMetrics(view: ClusterView): Registry {
       }
     },
   });
+  /** A gauge per task from its owner's report (tasks that keep time or state). */
+  const taskGauge = (name: string, help: string, read: (r: TaskReport) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of view.registry.connected())
+          for (const r of t.taskReports) {
+            const value = read(r);
+            if (value !== undefined) this.set(at(r.task), value);
+          }
+      },
+    });
+  taskGauge(
+    'sluice_task_watermark_ms',
+    "The task's watermark, epoch ms (event-time tasks)",
+    (r) => r.watermark,
+  );
+  taskGauge(
+    'sluice_task_state_entries',
+    "Entries of the task's state on disk (stateful tasks)",
+    (r) => r.stateEntries,
+  );
+  taskGauge('sluice_task_late_records', 'Records marked late since the owner took the task', (r) => r.late);
+  taskGauge(
+    'sluice_state_restore_records',
+    "Changelog records read by the task's last restore",
+    (r) => r.restore?.records,
+  );
+  taskGauge(
+    'sluice_state_restore_seconds',
+    "Duration of the task's last restore (so far, while restoring)",
+    (r) => (r.restore === undefined ? undefined : r.restore.ms / 1000),
+  );
+  taskGauge('sluice_state_restoring', '1 while the task restores its state from the changelog', (r) =>
+    r.restore === undefined ? undefined : r.restore.done ? 0 : 1,
+  );
   const checkpointGauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,

@@ -128,6 +128,17 @@ export const PartitionInfo = z.object({
   endOffset: z.number().int().nullable(),
   lag: z.number().int().nullable().describe('endOffset - committedOffset'),
   lastCheckpointedPosition: z.number().int().nullable(),
+  watermark: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Event-time tasks: the owner's watermark (epoch ms), null before the first or for other tasks"),
+  stateEntries: z.number().int().nullable().describe("Stateful tasks: entries of the task's state on disk"),
+  late: z.number().int().describe('Records marked late since the owner took the task'),
+  restore: z
+    .object({ records: z.number().int(), ms: z.number(), done: z.boolean() })
+    .nullable()
+    .describe("Stateful tasks: the owner's last restore from the changelog (records read, ms, finished)"),
   history: z.array(PartitionMove),
 });
 

@@ -46,6 +46,8 @@ export class TaskStateBackend {
   readonly #o: StateBackendOptions;
   #store: TransactionalStore | undefined;
   #env: StageEnvironment | undefined;
+  /** The last restore's progress (while restoring, and after: its totals). */
+  progress: RestoreProgress | undefined;
 
   constructor(options: StateBackendOptions) {
     this.#o = options;
@@ -81,6 +83,7 @@ export class TaskStateBackend {
     store.abort();
     if (store.runId !== o.runId) await store.reset(o.runId);
     let records = 0;
+    this.progress = undefined;
     const reader = o.changelogs.size > 0 ? await o.reader() : undefined;
     for (const topic of o.changelogs.values()) {
       if (!reader) break;
@@ -92,10 +95,10 @@ export class TaskStateBackend {
           next,
         );
         records += batch.length;
-        o.onRestoreProgress?.({ topic, records, done: false, ms: Date.now() - started });
+        this.#progress({ topic, records, done: false, ms: Date.now() - started });
       });
       await store.restore([], topic, read.next);
-      o.onRestoreProgress?.({ topic, records, done: true, ms: Date.now() - started });
+      this.#progress({ topic, records, done: true, ms: Date.now() - started });
     }
     this.#reopen();
     return { records, ms: Date.now() - started };
@@ -129,6 +132,11 @@ export class TaskStateBackend {
     this.#store = undefined;
     this.#env = undefined;
     await store?.close().catch(() => {});
+  }
+
+  #progress(progress: RestoreProgress): void {
+    this.progress = progress;
+    this.#o.onRestoreProgress?.(progress);
   }
 
   #reopen(): void {
