@@ -99,6 +99,8 @@ export interface SinkConnector {
   prepare?(task: TaskRef, epoch: number, checkpointId: number, position: number): Promise<PhaseOutcome>;
   /** Transactional only: phase two, once the checkpoint completed. */
   commit?(task: TaskRef, epoch: number, checkpointId: number): Promise<PhaseOutcome>;
+  /** The carrier of a state changelog, after a commit: per topic, an offset it wrote up to (a lower bound). */
+  changelogOffsets?(task: TaskRef): ReadonlyMap<string, number>;
   /** The task is handed over (clean) or lost: drop whatever is staged and not committed. */
   release(task: TaskRef, clean: boolean): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,8 @@
 // its Kafka transaction, committed, are read back by the restore reader (read_committed) into an
 // empty store that then holds exactly the same entries — keys with NUL and \x01 separators
 // included (librdkafka cuts a string key at its first NUL: seen losing every state key but one),
-// tombstones applied, and nothing of an aborted transaction.
+// tombstones applied, and nothing of an aborted transaction; and the store records the changelog
+// offset its commits wrote up to, so a restore on the same host reads only what came after.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +48,7 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
       runId: 'r1',
       taskManagerId: 'TM-T',
       consumer: () => consumer,
+      tracksChangelog: () => true,
     });
     const task = { id: `${name}-in-0`, topic: `${name}-in`, partition: 0 };
     const dir = (label: string) => {
@@ -74,7 +76,9 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
       source.put(clockKey('count'), { w: 1_000_500 });
       assert.equal(await connector.stage(task, 1, toRecords(source.takeChanges())), 'done');
       assert.equal(await connector.commit(task, 1), 'done');
-      await source.committed(new Map());
+      await source.committed(connector.changelogOffsets(task));
+      const afterFirst = source.offset(changelog);
+      assert.ok(afterFirst !== undefined && afterFirst >= 1, `offset after checkpoint 1: ${afterFirst}`);
       // Checkpoint 2 is aborted: none of it may come back.
       source.put(stateKey('count', 'n', 'zombie'), { n: -1 });
       assert.equal(await connector.stage(task, 1, toRecords(source.takeChanges())), 'done');
@@ -86,7 +90,13 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
       source.delete(stateKey('count', 'n', 'c'));
       assert.equal(await connector.stage(task, 2, toRecords(source.takeChanges())), 'done');
       assert.equal(await connector.commit(task, 2), 'done');
-      await source.committed(new Map());
+      await source.committed(connector.changelogOffsets(task));
+      // The store records how far the changelog holds its writes: a restore on this host reads
+      // from there — at most the last transaction's 2 records again (a confirmation may lag).
+      const recorded = source.offset(changelog) ?? 0;
+      assert.ok(recorded > afterFirst, `offset after checkpoint 3: ${recorded}`);
+      const again = await reader.read(changelog, 0, recorded, async () => {});
+      assert.ok(again.records <= 2, `a restore from the recorded offset read ${again.records} records`);
 
       const read = await reader.read(changelog, 0, 0, async (batch, next) => {
         await restored.restore(

@@ -117,8 +117,14 @@ export class TaskStateBackend {
     }));
   }
 
-  async committed(): Promise<void> {
-    await this.#store?.committed(new Map());
+  /**
+   * The transaction committed: its writes go to disk, with the changelog offsets it wrote up to
+   * (a lower bound), so the next restore on this host reads only what came after.
+   */
+  async committed(written: ReadonlyMap<string, number> = new Map()): Promise<void> {
+    const changelogs = new Set(this.#o.changelogs.values());
+    const offsets = new Map([...written].filter(([topic]) => changelogs.has(topic)));
+    await this.#store?.committed(offsets);
   }
 
   /** The transaction was aborted: back to the committed state, clock and timers included. */
