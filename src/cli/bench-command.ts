@@ -4,9 +4,10 @@
 import { Command } from 'commander';
 import { FAILOVER_PEERS } from '../bench/failover-bench.js';
 import { THROUGHPUT_PEERS } from '../bench/throughput-bench.js';
+import { WINDOWED_PEERS } from '../bench/windowed-bench.js';
 import { delivery } from './bench/delivery-bench.js';
 import { distribution } from './bench/distribution-bench.js';
-import { failover, footprint, latency, throughput } from './bench/peer-benches.js';
+import { failover, footprint, latency, throughput, windowed } from './bench/peer-benches.js';
 import { runAction } from './fail.js';
 import { JOB_SETTINGS } from './run-command.js';
 import { addSettingFlags } from './settings-options.js';
@@ -48,6 +49,19 @@ export function benchCommand(): Command {
       ),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
   ).action((flags: Record<string, unknown>) => runAction(() => throughput(flags)));
+  addSettingFlags(
+    bench
+      .command('windowed')
+      .description(
+        'count per key in 10 s tumbling event-time windows, exactly once: Sluice (LMDB + changelog) vs Kafka Streams',
+      )
+      .option('--quick', 'a short form (CI): 50,000 records, one run, exactness only')
+      .option('--records <n>', 'input records (event time: the id in ms)', '1000000')
+      .option('--window <ms>', 'window size', '10000')
+      .option('--runs <n>', 'runs per peer (median, min, max)', '3')
+      .option('--peers <list>', `comma-separated, of ${WINDOWED_PEERS.join(', ')}`, WINDOWED_PEERS.join(',')),
+    ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
+  ).action((flags: Record<string, unknown>) => runAction(() => windowed(flags)));
   addSettingFlags(
     bench
       .command('failover')

@@ -33,6 +33,14 @@ describe('npm run bench -- <name> --quick', { timeout: 600_000 }, () => {
     }
   });
 
+  it('windowed: Sluice and Kafka Streams emit every window that had to close, each with its offline count', async (t) => {
+    const result = await runCli(['bench', 'windowed', '--quick'], env(), 500_000);
+    t.diagnostic(result.stdout.trim());
+    assert.equal(result.code, 0, result.stdout + result.stderr.slice(-3000));
+    for (const peer of ['sluice', 'kafka-streams'])
+      assert.match(result.stdout, new RegExp(`^${peer}\\s+[\\d,]+\\s+.*\\syes$`, 'm'), `${peer} exact`);
+  });
+
   it('failover: takeovers measured for Sluice and Kafka Streams', async (t) => {
     const result = await runCli(['bench', 'failover', '--quick'], env(), 500_000);
     t.diagnostic(result.stdout.trim());

@@ -3,7 +3,16 @@
 // run as a JVM, read back from its output topic like any read_committed consumer would.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../../connectors/kafka/admin.js';
@@ -17,9 +26,9 @@ import { type BenchEnvironment, checkCounts, type PeerResult } from './peer.js';
 /** How long a Kafka Streams JVM may take to reach RUNNING (JVM start, group join) before the bench gives up. */
 const READY_TIMEOUT_MS = 120_000;
 
-/** Builds the app once (Maven, from Maven Central) and returns the java -cp value. */
+/** Builds the app once per version of its sources (Maven, from Maven Central) and returns the java -cp value. */
 export function buildKafkaStreamsPeer(env: BenchEnvironment, sourceDir: string): string {
-  const dir = path.join(env.cacheDir, 'bench', 'kafka-streams');
+  const dir = path.join(env.cacheDir, 'bench', `kafka-streams-${sourceHash(sourceDir)}`);
   const classpath = `${path.join(dir, 'target', 'kafka-streams-peer-1.jar')}:${path.join(dir, 'target', 'libs', '*')}`;
   if (existsSync(path.join(dir, 'target', 'kafka-streams-peer-1.jar'))) return classpath;
   env.log('building the Kafka Streams peer with Maven (first run only)');
@@ -49,6 +58,20 @@ export function buildKafkaStreamsPeer(env: BenchEnvironment, sourceDir: string):
   return classpath;
 }
 
+/** A short hash of the peer's pom and sources: a changed app is built again, in its own directory. */
+function sourceHash(sourceDir: string): string {
+  const hash = createHash('sha256');
+  const files = [
+    path.join(sourceDir, 'pom.xml'),
+    ...readdirSync(path.join(sourceDir, 'src'), { recursive: true, encoding: 'utf8' })
+      .map((f) => path.join(sourceDir, 'src', f))
+      .filter((f) => statSync(f).isFile())
+      .sort(),
+  ];
+  for (const f of files) hash.update(f.slice(sourceDir.length)).update(readFileSync(f));
+  return hash.digest('hex').slice(0, 12);
+}
+
 export interface RunningStreams {
   process: ChildProcess;
   ready: Promise<void>;
@@ -64,6 +87,9 @@ export function startKafkaStreams(
     applicationId: string;
     threads: number;
     overrides?: Record<string, string | number>;
+    /** The app's main class and the arguments after <threads> (default: CountPerKey, none). */
+    mainClass?: string;
+    extraArgs?: readonly string[];
   },
 ): RunningStreams {
   const logDir = path.join(env.workDir, 'kafka-streams');
@@ -79,12 +105,13 @@ export function startKafkaStreams(
       '-Xmx512m',
       '-cp',
       classpath,
-      'dev.sluice.bench.CountPerKey',
+      args.mainClass ?? 'dev.sluice.bench.CountPerKey',
       env.bootstrapServers,
       args.input,
       args.output,
       args.applicationId,
       String(args.threads),
+      ...(args.extraArgs ?? []),
       ...Object.entries(args.overrides ?? {}).map(([k, v]) => `${k}=${v}`),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -121,10 +148,20 @@ export function startKafkaStreams(
   return { process: child, ready, stop };
 }
 
+/** The windowed job instead of the count per key: its window size, the counted records that mean done, the check. */
+export interface WindowedRun {
+  readonly windowMs: number;
+  readonly records: number;
+  /** How many of those the output holds so far. */
+  readonly progress: (counts: ReadonlyMap<string, number>) => number;
+  readonly check: (counts: ReadonlyMap<string, number>) => { exact: boolean; detail: string };
+}
+
 export async function runKafkaStreams(
   env: BenchEnvironment,
   input: BenchInput,
   sourceDir: string,
+  windowed?: WindowedRun,
 ): Promise<PeerResult> {
   const classpath = buildKafkaStreamsPeer(env, sourceDir);
   const id = `sluice-bench-streams-${Date.now().toString(36)}`;
@@ -148,8 +185,25 @@ export async function runKafkaStreams(
     output,
     applicationId: id,
     threads: input.partitions,
+    ...(windowed
+      ? {
+          mainClass: 'dev.sluice.bench.WindowedCount',
+          extraArgs: [String(windowed.windowMs)],
+          // Look for closed windows at every record, not once a second of wall-clock time (the
+          // default): a check that waits for the next record never comes once the input ends.
+          overrides: { '__emit.interval.ms.kstreams.windowed.aggregation__': 0 },
+        }
+      : {}),
   });
   try {
+    if (windowed) {
+      const drain = await measureDrain(
+        async () => windowed.progress(reader.counts),
+        windowed.records,
+        600_000,
+      );
+      return { peer: 'kafka-streams', drain, ...windowed.check(reader.counts) };
+    }
     const drain = await measureDrain(async () => reader.total, input.records, 600_000);
     return { peer: 'kafka-streams', drain, ...checkCounts(reader.counts, input.keys, input.perKey) };
   } finally {

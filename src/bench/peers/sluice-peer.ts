@@ -9,6 +9,7 @@ import { counterKeys } from '../../connectors/redis/counter-keys.js';
 import { createRedis } from '../../connectors/redis/redis-client.js';
 import { guardField } from '../../connectors/redis/redis-sink.js';
 import { buildJobSpec, newRunId } from '../../jobmanager/job-spec.js';
+import { prepareJobTopics } from '../../jobmanager/job-topics.js';
 import { LocalCluster } from '../../jobmanager/local-cluster.js';
 import { prepareJob } from '../../jobmanager/prepared-job.js';
 import { TaskManagerLauncher } from '../../jobmanager/taskmanager-launcher.js';
@@ -29,6 +30,11 @@ export interface SluiceOptions {
   /** Start killed TaskManagers again (the failover benchmark keeps its pool). */
   restart?: boolean;
   registrationTimeoutMs?: number;
+  /**
+   * Set: the windowed job (jobs/windowed-count.js, tumbling windows of this size, keyed state in a
+   * changelog) instead of the count per key; its results go to the output topic, one per window.
+   */
+  windowMs?: number;
 }
 
 /** Starts the cluster and returns it ready (partitions distributed); the caller drives and shuts it down. */
@@ -37,13 +43,39 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
   const counterKey = `sluice:bench:${runId}`;
   const output = `sluice-bench-out-${runId}`;
   const groupId = `sluice-bench-${runId}`;
-  const prepared = await prepareJob(path.join(env.jobsDir, 'count-per-key.js'), {
-    topic: input.topic,
-    counterKey,
-    sink: options.sink === 'kafka' ? `kafka:${output}` : 'redis',
-    delivery: options.delivery ?? 'exactly-once',
-  });
+  const windowed = options.windowMs !== undefined;
+  const prepared = windowed
+    ? await prepareJob(path.join(env.jobsDir, 'windowed-count.js'), {
+        topic: input.topic,
+        output,
+        windowMs: String(options.windowMs),
+      })
+    : await prepareJob(path.join(env.jobsDir, 'count-per-key.js'), {
+        topic: input.topic,
+        counterKey,
+        sink: options.sink === 'kafka' ? `kafka:${output}` : 'redis',
+        delivery: options.delivery ?? 'exactly-once',
+      });
   const startPositions = Array.from({ length: input.partitions }, () => 0);
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: env.bootstrapServers,
+    clientId: 'sluice-bench-admin',
+  });
+  const deadLetterTopic = `${input.topic}.dlq`;
+  if (options.sink === 'kafka') await admin.ensureTopic(output, input.partitions);
+  // A stateful job's changelogs, as the JobManager makes them; this run starts at their end.
+  const { changelogs } = await prepareJobTopics(admin, prepared.plan, deadLetterTopic, {
+    create: true,
+    partitions: input.partitions,
+    bootstrapServers: env.bootstrapServers,
+  });
+  const changelogStarts = await Promise.all(
+    changelogs.map(async (c) => ({
+      ...c,
+      startPositions: [...(await admin.endOffsets(c.topic, c.partitions)).values()],
+    })),
+  );
   const job = buildJobSpec(
     {
       kafka: { bootstrapServers: env.bootstrapServers, waitTimeoutMs: 60_000 },
@@ -59,27 +91,22 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
       ...prepared,
       runId,
       groupId,
-      deadLetterTopic: `${input.topic}.dlq`,
+      deadLetterTopic,
       sources: [{ topic: input.topic, partitions: input.partitions, startPositions }],
+      changelogs: changelogStarts,
     },
   );
   const redis = createRedis({ url: env.redisUrl });
   await redis.connect();
   await resetRun(redis, prepared.plan, groupId, runStarts([{ topic: input.topic, startPositions }]));
-  const admin = KafkaAdmin.create({
-    security: PLAINTEXT,
-    bootstrapServers: env.bootstrapServers,
-    clientId: 'sluice-bench-admin',
-  });
-  await admin.createTopic(job.deadLetterTopic, input.partitions);
   let reader: KeyedOutputReader | undefined;
   if (options.sink === 'kafka') {
-    await admin.ensureTopic(output, input.partitions);
     reader = await KeyedOutputReader.start({
       bootstrapServers: env.bootstrapServers,
       topic: output,
       partitions: input.partitions,
-      mode: 'delta',
+      // One result per window (its own key): the latest value is the window's count.
+      mode: windowed ? 'latest' : 'delta',
       decode: decodeDecimal,
     });
   }
@@ -118,7 +145,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
   /** A partition's position in the counter's guard (how far it was applied). */
   const position = async (partition: number) =>
     Number((await redis.hget(keys.positions, guardField(input.topic, partition))) ?? 0);
-  return { cluster, job, total, counts, position, stop };
+  return { cluster, job, total, counts, position, stop, reader };
 }
 
 export async function runSluice(

@@ -6,6 +6,7 @@ import { FAILOVER_PEERS, type FailoverPeer, failoverBench } from '../../bench/fa
 import { footprintBench } from '../../bench/footprint-bench.js';
 import { latencyBench } from '../../bench/latency-bench.js';
 import { THROUGHPUT_PEERS, type ThroughputPeer, throughputBench } from '../../bench/throughput-bench.js';
+import { WINDOWED_PEERS, type WindowedPeer, windowedBench } from '../../bench/windowed-bench.js';
 import { renderTable } from '../table.js';
 import { kafkaStreamsSource, list, machineLine, saveBenchJson, withBenchInfra } from './bench-infra.js';
 
@@ -148,6 +149,46 @@ export async function throughput(flags: Record<string, unknown>): Promise<number
     process.stdout.write(`saved ${file}\n`);
     // Exactness is the only pass/fail here: a peer that counts wrong fails the bench (the plain
     // consumer is at-least-once, so only a crash could make it wrong in a clean run).
+    return figures.every((f) => f.exact) ? 0 : 1;
+  });
+}
+
+export async function windowed(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const records = quick ? 50_000 : Number(flags.records);
+  const runs = quick ? 1 : Number(flags.runs);
+  const windowMs = Number(flags.window);
+  const peers = String(flags.peers)
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is WindowedPeer => (WINDOWED_PEERS as readonly string[]).includes(p));
+  return withBenchInfra(flags, async (config, env) => {
+    const input = await ensureBenchInput({
+      bootstrapServers: env.bootstrapServers,
+      records,
+      partitions: config.job.partitions,
+      log: env.log,
+    });
+    const figures = await windowedBench(env, input, {
+      runs,
+      windowMs,
+      peers,
+      kafkaStreamsSource: kafkaStreamsSource(),
+    });
+    const sluice = figures.find((f) => f.peer === 'sluice')?.recordsPerSecond.median;
+    const rows = figures.map((f) => [
+      f.peer,
+      f.recordsPerSecond.median.toLocaleString('en-US'),
+      `${f.recordsPerSecond.min.toLocaleString('en-US')} – ${f.recordsPerSecond.max.toLocaleString('en-US')}`,
+      sluice && f.peer !== 'sluice' ? `${(sluice / f.recordsPerSecond.median).toFixed(2)}×` : '-',
+      f.exact ? 'yes' : 'NO',
+    ]);
+    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer; ${machineLine()}`;
+    process.stdout.write(
+      `${header}\n${renderTable(['PEER', 'INPUT RECORDS/s (median)', 'MIN – MAX', 'SLUICE ÷ PEER', 'EXACT'], rows)}\n`,
+    );
+    const file = saveBenchJson('windowed', { header, records, runs, windowMs, figures });
+    process.stdout.write(`saved ${file}\n`);
     return figures.every((f) => f.exact) ? 0 : 1;
   });
 }

@@ -21,6 +21,9 @@ export type { GroupMemberView, GroupView } from './group-describer.js';
 /** UNKNOWN_TOPIC_OR_PART, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER: a new topic still settling. */
 const LEADERSHIP_SETTLING = new Set([
   3, 5, 6,
+  // FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH: right after a broker (re)start, its partitions'
+  // leader epochs settle ("Leader epoch is newer than broker epoch").
+  74, 75,
   // Local: No such entry — the client's metadata does not list the new topic's partitions yet.
   -156,
 ]);
