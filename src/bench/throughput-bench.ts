@@ -4,7 +4,7 @@
 // peer runs several times; the table shows the median with min and max, and Sluice's ratio.
 
 import type { BenchInput } from './bench-input.js';
-import { type Summary, summarize } from './drain-meter.js';
+import { type PeerFigures as RunFigures, runPeers } from './peer-runs.js';
 import { runKafkaStreams } from './peers/kafka-streams-peer.js';
 import type { BenchEnvironment, PeerResult } from './peers/peer.js';
 import { runPlainConsumer } from './peers/plain-consumer-peer.js';
@@ -20,12 +20,7 @@ export const THROUGHPUT_PEERS = [
 ] as const;
 export type ThroughputPeer = (typeof THROUGHPUT_PEERS)[number];
 
-export interface PeerFigures {
-  peer: ThroughputPeer;
-  recordsPerSecond: Summary;
-  exact: boolean;
-  details: string[];
-}
+export type PeerFigures = RunFigures<ThroughputPeer>;
 
 export async function throughputBench(
   env: BenchEnvironment,
@@ -39,23 +34,5 @@ export async function throughputBench(
     'plain-consumer': () => runPlainConsumer(env, input),
     'raw-read': () => runRawReader(env, input),
   };
-  const figures: PeerFigures[] = [];
-  for (const peer of options.peers) {
-    const results: PeerResult[] = [];
-    for (let i = 1; i <= options.runs; i++) {
-      env.log(`bench throughput: ${peer} run ${i}/${options.runs}`);
-      const result = await run[peer]();
-      env.log(
-        `bench throughput: ${peer} run ${i}: ${result.drain.recordsPerSecond.toLocaleString('en-US')} records/s, ${result.detail}`,
-      );
-      results.push(result);
-    }
-    figures.push({
-      peer,
-      recordsPerSecond: summarize(results.map((r) => r.drain.recordsPerSecond)),
-      exact: results.every((r) => r.exact),
-      details: results.map((r) => r.detail),
-    });
-  }
-  return figures;
+  return runPeers(env, 'throughput', options.peers, options.runs, (peer) => run[peer]());
 }

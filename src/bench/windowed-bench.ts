@@ -7,7 +7,8 @@
 // against an offline count.
 
 import { type BenchInput, keyOf } from './bench-input.js';
-import { measureDrain, type Summary, summarize } from './drain-meter.js';
+import { measureDrain } from './drain-meter.js';
+import { type PeerFigures, runPeers } from './peer-runs.js';
 import { runKafkaStreams } from './peers/kafka-streams-peer.js';
 import type { BenchEnvironment, PeerResult } from './peers/peer.js';
 import { startSluice } from './peers/sluice-peer.js';
@@ -15,12 +16,7 @@ import { startSluice } from './peers/sluice-peer.js';
 export const WINDOWED_PEERS = ['sluice', 'kafka-streams'] as const;
 export type WindowedPeer = (typeof WINDOWED_PEERS)[number];
 
-export interface WindowedFigures {
-  peer: WindowedPeer;
-  recordsPerSecond: Summary;
-  exact: boolean;
-  details: string[];
-}
+export type WindowedFigures = PeerFigures<WindowedPeer>;
 
 /** The windows, offline: `<key>@<start>` → count, and those both peers must have closed. */
 export function expectedWindows(
@@ -98,23 +94,5 @@ export async function windowedBench(
         check,
       }),
   };
-  const figures: WindowedFigures[] = [];
-  for (const peer of options.peers) {
-    const results: PeerResult[] = [];
-    for (let i = 1; i <= options.runs; i++) {
-      env.log(`bench windowed: ${peer} run ${i}/${options.runs}`);
-      const result = await run[peer]();
-      env.log(
-        `bench windowed: ${peer} run ${i}: ${result.drain.recordsPerSecond.toLocaleString('en-US')} records/s, ${result.detail}`,
-      );
-      results.push(result);
-    }
-    figures.push({
-      peer,
-      recordsPerSecond: summarize(results.map((r) => r.drain.recordsPerSecond)),
-      exact: results.every((r) => r.exact),
-      details: results.map((r) => r.detail),
-    });
-  }
-  return figures;
+  return runPeers(env, 'windowed', options.peers, options.runs, (peer) => run[peer]());
 }
