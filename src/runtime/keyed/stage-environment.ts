@@ -21,8 +21,8 @@ export class StageEnvironment {
   late = 0;
   readonly #store: StateStore;
   readonly #steps: readonly string[];
-  /** Per record: the value each written key had before (ABSENT: none), and the timer moves. */
-  readonly #undo = new Map<string, unknown>();
+  /** Per record: the JSON text each written key had before (ABSENT: none), and the timer moves. */
+  readonly #undo = new Map<string, string | typeof ABSENT>();
   readonly #timerUndo: (() => void)[] = [];
   /** Between begin() and the next begin(): changes are remembered (not while opening or ticking). */
   #recording = false;
@@ -91,8 +91,8 @@ export class StageEnvironment {
   /** The record failed: put back what it changed. */
   rollback(): void {
     this.#recording = false;
-    for (const [key, value] of this.#undo)
-      value === ABSENT ? this.#store.delete(key) : this.#store.put(key, value);
+    for (const [key, text] of this.#undo)
+      text === ABSENT ? this.#store.delete(key) : this.#store.putText(key, text);
     this.#undo.clear();
     for (let i = this.#timerUndo.length - 1; i >= 0; i--) this.#timerUndo[i]?.();
     this.#timerUndo.length = 0;
@@ -109,8 +109,8 @@ export class StageEnvironment {
   #remember(key: string): void {
     const undo = this.#undo;
     if (!this.#recording || undo.has(key)) return;
-    const before = this.#store.get(key);
-    undo.set(key, before === undefined ? ABSENT : before);
+    // Kept as the stored JSON text: no parse on the way in, no serialization on the way back.
+    undo.set(key, this.#store.text(key) ?? ABSENT);
   }
 
   #timerKey(timer: Timer): string {

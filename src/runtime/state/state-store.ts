@@ -10,6 +10,9 @@ export interface StateStore {
   delete(key: string): void;
   /** Every entry whose key starts with `prefix`, in key order (opening a task: its timers). */
   scan(prefix: string): Iterable<[string, unknown]>;
+  /** The value's JSON text (undefined: none): a record's undo keeps and restores it unparsed. */
+  text(key: string): string | undefined;
+  putText(key: string, text: string): void;
 }
 
 /** All in memory: the test driver's store (nothing to restore, nothing to commit). */
@@ -29,6 +32,14 @@ export class MemoryStateStore implements StateStore {
 
   delete(key: string): void {
     this.#map.delete(key);
+  }
+
+  text(key: string): string | undefined {
+    return this.#map.get(key);
+  }
+
+  putText(key: string, text: string): void {
+    this.#map.set(key, text);
   }
 
   *scan(prefix: string): Iterable<[string, unknown]> {

@@ -45,6 +45,14 @@ export class TransactionalStore implements StateStore {
     this.#current.set(key, null);
   }
 
+  text(key: string): string | undefined {
+    return this.#text(key) ?? undefined;
+  }
+
+  putText(key: string, text: string): void {
+    this.#current.set(key, text);
+  }
+
   *scan(prefix: string): Iterable<[string, unknown]> {
     const merged = new Map<string, string | null>();
     for (const { key, value } of this.#db.getRange({ start: prefix, end: `${prefix}\uffff` }))
