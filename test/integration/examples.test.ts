@@ -6,43 +6,22 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
-import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
+import { clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { readCommitted } from '../helpers/committed-reader.js';
-import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
-import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { startSluice } from '../helpers/sluice-process.js';
+import { projectRoot, uniqueName } from '../helpers/test-env.js';
 
 const bin = path.join(projectRoot, 'bin', 'sluice.js');
 
 describe('the examples on the cluster', { timeout: 300_000 }, () => {
-  const admin = KafkaAdmin.create({
-    security: PLAINTEXT,
-    bootstrapServers: testEnv.kafkaBootstrap,
-    clientId: 'test-examples',
-  });
-  const topics: string[] = [];
-  /** The runs' local state directories (each TaskManager's stores). */
-  const dirs: string[] = [];
-  after(async () => {
-    await stopAllSluice();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    for (const topic of topics) await admin.deleteTopic(topic).catch(() => {});
-    admin.close();
-  });
-  const env = {
-    ...process.env,
-    SLUICE_KAFKA_PORT: testEnv.kafkaBootstrap.split(':')[1] ?? '',
-    SLUICE_REDIS_PORT: new URL(testEnv.redisUrl).port,
-    SLUICE_MANAGE_INFRA: 'false',
-    SLUICE_JOBMANAGER_PORT: '0',
-    SLUICE_CHECKPOINT_INTERVAL: '500ms',
-    SLUICE_PARTITIONS: '4',
-  };
+  const { topics, dirs } = clusterSuite('test-examples');
+  const stateDir = path.join(os.tmpdir(), uniqueName('examples-state'));
+  dirs.push(stateDir);
+  const env = { ...process.env, ...sluiceRunEnv(stateDir) };
 
   it('page-view-counts: every 10 s window of every user, once, as an offline count', async () => {
     const name = uniqueName('pv');
@@ -66,25 +45,15 @@ describe('the examples on the cluster', { timeout: 300_000 }, () => {
     assert.match(produced.stdout, /produced 5000 records/);
 
     const runLog = path.join(os.tmpdir(), `${name}-run.log`);
-    const stateDir = path.join(os.tmpdir(), `${name}-state`);
-    dirs.push(stateDir);
     const job = startSluice(
       'sluice run',
-      [
-        'run',
-        path.join(projectRoot, 'examples', 'page-view-counts.ts'),
-        '--taskmanagers',
-        '2',
-        '--stop-when-idle',
-        '5s',
-        '--group',
-        `${name}-group`,
-        '--param',
-        `input=${input}`,
-        '--param',
-        `output=${output}`,
-      ],
-      { env: { ...env, SLUICE_STATE_DIR: stateDir }, logFile: runLog },
+      runArgs(path.join(projectRoot, 'examples', 'page-view-counts.ts'), {
+        taskManagers: 2,
+        group: `${name}-group`,
+        params: { input, output },
+        more: ['--stop-when-idle', '5s'],
+      }),
+      { env, logFile: runLog },
     );
     const exit = await Promise.race([
       job.exited,

@@ -7,35 +7,25 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WindowResult } from '../../src/api/windows.js';
-import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
-import { readCommitted } from '../helpers/committed-reader.js';
-import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
+import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
+import { startSluice } from '../helpers/sluice-process.js';
 import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 import { countWindows, type Event, makeEvents } from '../helpers/window-oracle.js';
 
 const jobFile = path.join(projectRoot, 'dist', 'test', 'fixtures', 'window-count-job.js');
 
 describe('state restored from the changelog alone', { timeout: 300_000 }, () => {
-  const admin = KafkaAdmin.create({
-    security: PLAINTEXT,
-    bootstrapServers: testEnv.kafkaBootstrap,
-    clientId: 'test-state-restore',
-  });
+  const { admin, topics, dirs } = clusterSuite('test-state-restore');
   const name = uniqueName('rst');
   const input = `${name}-events`;
   const output = `${name}-counts`;
   const stateDir = path.join(os.tmpdir(), `${name}-state`);
-  after(async () => {
-    await stopAllSluice();
-    rmSync(stateDir, { recursive: true, force: true });
-    for (const topic of [input, output, `${input}.dlq`]) await admin.deleteTopic(topic).catch(() => {});
-    admin.close();
-  });
+  topics.push(input, output, `${input}.dlq`);
+  dirs.push(stateDir);
 
   it('after a clean stop and a lost local state directory, every window of the whole input once', async () => {
     await admin.createTopic(input, 4);
@@ -52,28 +42,9 @@ describe('state restored from the changelog alone', { timeout: 300_000 }, () => 
       await producer.flush();
       await producer.close();
     };
-    const args = (...more: string[]) => [
-      'run',
-      jobFile,
-      '--taskmanagers',
-      '2',
-      '--group',
-      `${name}-group`,
-      '--param',
-      `input=${input}`,
-      '--param',
-      `output=${output}`,
-      ...more,
-    ];
-    const env = {
-      SLUICE_KAFKA_PORT: testEnv.kafkaBootstrap.split(':')[1] ?? '',
-      SLUICE_REDIS_PORT: new URL(testEnv.redisUrl).port,
-      SLUICE_MANAGE_INFRA: 'false',
-      SLUICE_JOBMANAGER_PORT: '0',
-      SLUICE_CHECKPOINT_INTERVAL: '500ms',
-      SLUICE_PARTITIONS: '4',
-      SLUICE_STATE_DIR: stateDir,
-    };
+    const args = (...more: string[]) =>
+      runArgs(jobFile, { taskManagers: 2, group: `${name}-group`, params: { input, output }, more });
+    const env = sluiceRunEnv(stateDir);
     const log = path.join(os.tmpdir(), `${name}-run.log`);
 
     await produce(first);
@@ -114,19 +85,6 @@ describe('state restored from the changelog alone', { timeout: 300_000 }, () => 
       .reduce((n, r) => n + Number(r.records), 0);
     assert.ok(restored > 0, 'the second run restored state from the changelog');
 
-    const expected = countWindows(events, { kind: 'tumbling', size: 1000 });
-    const got = new Map<string, number>();
-    const duplicated: string[] = [];
-    for (const m of await readCommitted(output, expected.size)) {
-      const w = JSON.parse(String(m.value)) as WindowResult<number>;
-      const id = `${w.key}|${w.start}|${w.end}`;
-      if (got.has(id)) duplicated.push(id);
-      got.set(id, w.value);
-    }
-    assert.deepEqual(duplicated, [], `windows emitted twice; log in ${log}`);
-    const wrong = [...new Set([...got.keys(), ...expected.keys()])]
-      .filter((id) => got.get(id) !== expected.get(id))
-      .map((id) => `${id}: got ${got.get(id)}, expected ${expected.get(id)}`);
-    assert.deepEqual(wrong, [], `window counts differ from the offline computation; log in ${log}`);
+    await assertWindows(output, countWindows(events, { kind: 'tumbling', size: 1000 }), `log in ${log}`);
   });
 });

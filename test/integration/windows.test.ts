@@ -6,38 +6,23 @@
 // and never counted.
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WindowResult } from '../../src/api/windows.js';
-import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { infraRestart } from '../../src/infra/infra.js';
+import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { readCommitted } from '../helpers/committed-reader.js';
-import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
+import { startSluice } from '../helpers/sluice-process.js';
 import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 import { countWindows, type Event, type Kind, makeEvents } from '../helpers/window-oracle.js';
 
 const jobFile = path.join(projectRoot, 'dist', 'test', 'fixtures', 'window-count-job.js');
 
 describe('windows on the cluster', { timeout: 400_000 }, () => {
-  const admin = KafkaAdmin.create({
-    security: PLAINTEXT,
-    bootstrapServers: testEnv.kafkaBootstrap,
-    clientId: 'test-windows',
-  });
-  const topics: string[] = [];
-  /** The runs' local state directories (each TaskManager's stores). */
-  const dirs: string[] = [];
-  after(async () => {
-    await stopAllSluice();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    for (const topic of topics) await admin.deleteTopic(topic).catch(() => {});
-    admin.close();
-  });
+  const { admin, topics, dirs } = clusterSuite('test-windows');
 
   // The window kinds of the fixture's 'all' job, as the offline computation knows them.
   const allKinds: Record<'tumbling' | 'hopping' | 'sliding' | 'session', Kind> = {
@@ -72,32 +57,14 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
       dirs.push(stateDir);
       const job = startSluice(
         'sluice run',
-        [
-          'run',
-          jobFile,
-          '--taskmanagers',
-          '3',
-          '--stop-when-idle',
-          '5s',
-          '--group',
-          `${name}-group`,
-          '--param',
-          `input=${input}`,
-          '--param',
-          `output=${output}`,
-          '--param',
-          `kind=${kind}`,
-        ],
+        runArgs(jobFile, {
+          taskManagers: 3,
+          group: `${name}-group`,
+          params: { input, output, kind },
+          more: ['--stop-when-idle', '5s'],
+        }),
         {
-          env: {
-            SLUICE_KAFKA_PORT: testEnv.kafkaBootstrap.split(':')[1] ?? '',
-            SLUICE_REDIS_PORT: new URL(testEnv.redisUrl).port,
-            SLUICE_MANAGE_INFRA: 'false',
-            SLUICE_JOBMANAGER_PORT: '0',
-            SLUICE_CHECKPOINT_INTERVAL: '500ms',
-            SLUICE_PARTITIONS: '4',
-            SLUICE_STATE_DIR: stateDir,
-          },
+          env: sluiceRunEnv(stateDir),
           logFile: runLog,
         },
       );
@@ -181,24 +148,7 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
       assert.equal(exit.code, 0, `sluice run exited ${exit.code}; log in ${runLog}`);
 
       for (const { topic, spec } of outputs) {
-        const expected = countWindows(events, spec);
-        const got = new Map<string, number>();
-        const duplicated: string[] = [];
-        for (const m of await readCommitted(topic, expected.size)) {
-          const w = JSON.parse(String(m.value)) as WindowResult<number>;
-          const id = `${w.key}|${w.start}|${w.end}`;
-          if (got.has(id)) duplicated.push(id);
-          got.set(id, w.value);
-        }
-        assert.deepEqual(duplicated, [], `${spec.kind} windows emitted twice; log in ${runLog}`);
-        const wrong = [...new Set([...got.keys(), ...expected.keys()])]
-          .filter((id) => got.get(id) !== expected.get(id))
-          .map((id) => `${id}: got ${got.get(id)}, expected ${expected.get(id)}`);
-        assert.deepEqual(
-          wrong,
-          [],
-          `${spec.kind} window counts differ from the offline computation; log in ${runLog}`,
-        );
+        await assertWindows(topic, countWindows(events, spec), `${spec.kind}; log in ${runLog}`);
       }
       const late = await readCommitted(`${input}.dlq`, far.length);
       // Dead letters are at least once (a crash can write one again, with the same key): the set.

@@ -5,8 +5,9 @@ import { ensureBenchInput } from '../../bench/bench-input.js';
 import { FAILOVER_PEERS, type FailoverPeer, failoverBench } from '../../bench/failover-bench.js';
 import { footprintBench } from '../../bench/footprint-bench.js';
 import { latencyBench } from '../../bench/latency-bench.js';
-import { THROUGHPUT_PEERS, type ThroughputPeer, throughputBench } from '../../bench/throughput-bench.js';
-import { WINDOWED_PEERS, type WindowedPeer, windowedBench } from '../../bench/windowed-bench.js';
+import type { PeerFigures } from '../../bench/peer-runs.js';
+import { THROUGHPUT_PEERS, throughputBench } from '../../bench/throughput-bench.js';
+import { WINDOWED_PEERS, windowedBench } from '../../bench/windowed-bench.js';
 import { renderTable } from '../table.js';
 import { kafkaStreamsSource, list, machineLine, saveBenchJson, withBenchInfra } from './bench-infra.js';
 
@@ -110,10 +111,7 @@ export async function throughput(flags: Record<string, unknown>): Promise<number
   const quick = flags.quick === true;
   const records = quick ? 50_000 : Number(flags.records);
   const runs = quick ? 1 : Number(flags.runs);
-  const peers = String(flags.peers)
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p): p is ThroughputPeer => (THROUGHPUT_PEERS as readonly string[]).includes(p));
+  const peers = selectPeers(flags.peers, THROUGHPUT_PEERS);
   return withBenchInfra(flags, async (config, env) => {
     const input = await ensureBenchInput({
       bootstrapServers: env.bootstrapServers,
@@ -126,14 +124,7 @@ export async function throughput(flags: Record<string, unknown>): Promise<number
       peers,
       kafkaStreamsSource: kafkaStreamsSource(),
     });
-    const sluice = figures.find((f) => f.peer === 'sluice-redis')?.recordsPerSecond.median;
-    const rows = figures.map((f) => [
-      f.peer,
-      f.recordsPerSecond.median.toLocaleString('en-US'),
-      `${f.recordsPerSecond.min.toLocaleString('en-US')} – ${f.recordsPerSecond.max.toLocaleString('en-US')}`,
-      sluice && f.peer !== 'sluice-redis' ? `${(sluice / f.recordsPerSecond.median).toFixed(2)}×` : '-',
-      f.exact ? 'yes' : 'NO',
-    ]);
+    const rows = peerRows(figures, 'sluice-redis');
     const header = `bench throughput: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${runs} run(s) per peer; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(['PEER', 'RECORDS/s (median)', 'MIN – MAX', 'SLUICE-REDIS ÷ PEER', 'EXACT'], rows)}\n`,
@@ -158,10 +149,7 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
   const records = quick ? 50_000 : Number(flags.records);
   const runs = quick ? 1 : Number(flags.runs);
   const windowMs = Number(flags.window);
-  const peers = String(flags.peers)
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p): p is WindowedPeer => (WINDOWED_PEERS as readonly string[]).includes(p));
+  const peers = selectPeers(flags.peers, WINDOWED_PEERS);
   return withBenchInfra(flags, async (config, env) => {
     const input = await ensureBenchInput({
       bootstrapServers: env.bootstrapServers,
@@ -175,14 +163,7 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
       peers,
       kafkaStreamsSource: kafkaStreamsSource(),
     });
-    const sluice = figures.find((f) => f.peer === 'sluice')?.recordsPerSecond.median;
-    const rows = figures.map((f) => [
-      f.peer,
-      f.recordsPerSecond.median.toLocaleString('en-US'),
-      `${f.recordsPerSecond.min.toLocaleString('en-US')} – ${f.recordsPerSecond.max.toLocaleString('en-US')}`,
-      sluice && f.peer !== 'sluice' ? `${(sluice / f.recordsPerSecond.median).toFixed(2)}×` : '-',
-      f.exact ? 'yes' : 'NO',
-    ]);
+    const rows = peerRows(figures, 'sluice');
     const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(['PEER', 'INPUT RECORDS/s (median)', 'MIN – MAX', 'SLUICE ÷ PEER', 'EXACT'], rows)}\n`,
@@ -191,4 +172,24 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
     process.stdout.write(`saved ${file}\n`);
     return figures.every((f) => f.exact) ? 0 : 1;
   });
+}
+
+/** A row per peer: median, min – max, the baseline's median ÷ the peer's, exact or not. */
+function peerRows<P extends string>(figures: readonly PeerFigures<P>[], baseline: P): string[][] {
+  const base = figures.find((f) => f.peer === baseline)?.recordsPerSecond.median;
+  return figures.map((f) => [
+    f.peer,
+    f.recordsPerSecond.median.toLocaleString('en-US'),
+    `${f.recordsPerSecond.min.toLocaleString('en-US')} – ${f.recordsPerSecond.max.toLocaleString('en-US')}`,
+    base && f.peer !== baseline ? `${(base / f.recordsPerSecond.median).toFixed(2)}×` : '-',
+    f.exact ? 'yes' : 'NO',
+  ]);
+}
+
+/** The peers a `--peers a,b` list names, of those the bench knows. */
+function selectPeers<P extends string>(list: unknown, known: readonly P[]): P[] {
+  return String(list)
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is P => (known as readonly string[]).includes(p));
 }
