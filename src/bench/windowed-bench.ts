@@ -8,6 +8,7 @@
 
 import { type BenchInput, keyOf } from './bench-input.js';
 import { measureDrain } from './drain-meter.js';
+import type { KeyedOutputReader } from './keyed-output-reader.js';
 import { type PeerFigures, runPeers } from './peer-runs.js';
 import { runKafkaStreams } from './peers/kafka-streams-peer.js';
 import type { BenchEnvironment, PeerResult } from './peers/peer.js';
@@ -70,18 +71,21 @@ export async function windowedBench(
   const expected = expectedWindows(input, options.windowMs);
   // Progress: the records counted in the windows that had to close (their results read so far);
   // done once all of them are out. Windows after those count nowhere, so both peers are timed alike.
+  // Polled every 50 ms: the reader's running total (cheap) until it could be done, then the sum over
+  // the windows that had to close (a pass over all of them).
   const closed = [...expected.closed];
   const target = closed.reduce((n, w) => n + (expected.all.get(w) ?? 0), 0);
-  const progress = (counts: ReadonlyMap<string, number>) =>
-    closed.reduce((n, w) => n + (counts.get(w) ?? 0), 0);
+  const progress = (reader: KeyedOutputReader) =>
+    reader.total < target ? reader.total : closed.reduce((n, w) => n + (reader.counts.get(w) ?? 0), 0);
   const check = (counts: ReadonlyMap<string, number>) => checkWindows(counts, expected);
   const run: Record<WindowedPeer, () => Promise<PeerResult>> = {
     sluice: async () => {
       const sluice = await startSluice(env, input, { sink: 'kafka', windowMs: options.windowMs });
       try {
-        const counts = sluice.reader?.counts ?? new Map<string, number>();
-        const drain = await measureDrain(async () => progress(counts), target, 600_000);
-        return { peer: 'sluice', drain, ...check(counts) };
+        const reader = sluice.reader;
+        if (!reader) throw new Error('the windowed job writes to Kafka: its output reader is missing');
+        const drain = await measureDrain(async () => progress(reader), target, 600_000);
+        return { peer: 'sluice', drain, ...check(reader.counts) };
       } finally {
         await sluice.stop();
       }

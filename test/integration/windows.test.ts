@@ -16,7 +16,7 @@ import { infraRestart } from '../../src/infra/infra.js';
 import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { readCommitted } from '../helpers/committed-reader.js';
 import { startSluice } from '../helpers/sluice-process.js';
-import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 import { countWindows, type Event, type Kind, makeEvents } from '../helpers/window-oracle.js';
 
 const jobFile = path.join(projectRoot, 'dist', 'test', 'fixtures', 'window-count-job.js');
@@ -103,12 +103,21 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
             await sleep(300);
           }
           if (i === 3000 && kills > 0) {
-            // Two TaskManagers that own tasks, killed without warning.
-            const owners = job.records
-              .filter((r) => r.event === 'taskmanager.partitions_assigned')
-              .map((r) => Number(r.pid));
-            for (const pid of owners) {
-              if (killed.size === kills || killed.has(pid)) continue;
+            // Two TaskManagers that own tasks now (the JobManager's view), killed without warning.
+            // Right after the start one may still own everything: wait until enough do.
+            const url = String(started.url);
+            const owners = await eventually(
+              `${kills} ACTIVE TaskManagers owning tasks`,
+              async () => {
+                const { taskmanagers } = (await fetch(`${url}/taskmanagers`).then((r) => r.json())) as {
+                  taskmanagers: { pid: number; state: string; partitions: unknown[] }[];
+                };
+                const active = taskmanagers.filter((t) => t.state === 'ACTIVE' && t.partitions.length > 0);
+                return active.length >= kills ? active.map((t) => t.pid) : undefined;
+              },
+              { timeoutMs: 60_000, intervalMs: 250 },
+            );
+            for (const pid of owners.slice(0, kills)) {
               process.kill(pid, 'SIGKILL');
               killed.add(pid);
             }

@@ -153,7 +153,7 @@ export interface WindowedRun {
   readonly windowMs: number;
   readonly records: number;
   /** How many of those the output holds so far. */
-  readonly progress: (counts: ReadonlyMap<string, number>) => number;
+  readonly progress: (reader: KeyedOutputReader) => number;
   readonly check: (counts: ReadonlyMap<string, number>) => { exact: boolean; detail: string };
 }
 
@@ -197,11 +197,7 @@ export async function runKafkaStreams(
   });
   try {
     if (windowed) {
-      const drain = await measureDrain(
-        async () => windowed.progress(reader.counts),
-        windowed.records,
-        600_000,
-      );
+      const drain = await measureDrain(async () => windowed.progress(reader), windowed.records, 600_000);
       return { peer: 'kafka-streams', drain, ...windowed.check(reader.counts) };
     }
     const drain = await measureDrain(async () => reader.total, input.records, 600_000);

@@ -73,7 +73,9 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
   const changelogStarts = await Promise.all(
     changelogs.map(async (c) => ({
       ...c,
-      startPositions: [...(await admin.endOffsets(c.topic, c.partitions)).values()],
+      startPositions: await admin
+        .endOffsets(c.topic, c.partitions)
+        .then((ends) => Array.from({ length: c.partitions }, (_, p) => ends.get(p) ?? 0)),
     })),
   );
   const job = buildJobSpec(

@@ -197,7 +197,7 @@ export class KafkaSinkConnector implements SinkConnector {
     try {
       await producing.session.commit();
       const offsets = producing.session.takeOffsets?.();
-      if (offsets) this.#changelogOffsets.set(task.id, offsets);
+      if (offsets && offsets.size > 0) this.#changelogOffsets.set(task.id, offsets);
       return 'done';
     } catch (error) {
       return this.#phaseFailed(task, error);
