@@ -53,6 +53,8 @@ export interface KeyedProcessor<T, U, S extends StateSpec> {
    * code changes, or the state starts empty. Letters, digits, '.', '_', '-'.
    */
   readonly name: string;
+  /** What the step does, in a few words, for the dashboard's plan (default: "process"). */
+  readonly description?: string;
   readonly state?: S;
   onRecord(value: T, context: KeyedRecordContext<U, S>): void;
   onTimer?(context: TimerContext<U, S>): void;

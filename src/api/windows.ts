@@ -43,6 +43,19 @@ export function session(gapMs: number): WindowAssigner {
   return { kind: 'session', gapMs: positive('gapMs', gapMs) };
 }
 
+/** "tumbling 10s, grace 1s, emit on close": how the dashboard's plan names a window step. */
+function describeWindow(assigner: WindowAssigner, options: WindowOptions): string {
+  const ms = (n: number) => (n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
+  const shape =
+    assigner.kind === 'hopping'
+      ? `hopping ${ms(assigner.sizeMs)} every ${ms(assigner.advanceMs)}`
+      : assigner.kind === 'session'
+        ? `session gap ${ms(assigner.gapMs)}`
+        : `${assigner.kind} ${ms(assigner.sizeMs)}`;
+  const emit = options.emit === 'update' ? 'emit on update' : 'emit on close';
+  return `${shape}, grace ${ms(options.graceMs ?? 0)}, ${emit}`;
+}
+
 function positive(name: string, value: number): number {
   if (!(Number.isSafeInteger(value) && value > 0))
     throw new TypeError(`${name} must be a positive whole number of milliseconds, got ${String(value)}`);
@@ -121,7 +134,10 @@ export class WindowedStream<T> {
       this.#options,
       aggregator as unknown as Aggregator<unknown, unknown, unknown>,
     );
-    return this.#process(processor) as unknown as DataStream<WindowResult<R>>;
+    return this.#process({
+      ...processor,
+      description: describeWindow(this.#assigner, this.#options),
+    }) as unknown as DataStream<WindowResult<R>>;
   }
 }
 

@@ -292,6 +292,125 @@ function drawCheckpoints(data) {
   svg.replaceChildren(...nodes);
 }
 
+/** Shortened to `chars` characters, the whole text in its tooltip (topic and step names can be long). */
+function fitText(x, y, text, chars, attrs = {}) {
+  const shown = text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
+  const node = svgEl('text', { x, y, ...attrs }, shown);
+  node.append(svgEl('title', {}, text));
+  return node;
+}
+
+/** One stage as a box: what it reads, its steps (keyed ones with their changelog), its sinks. */
+function stageBox(stage, width) {
+  const g = svgEl('g', { class: 'plan-stage', 'data-stage': stage.id });
+  const chars = Math.floor((width - 20) / 5.6);
+  const body = [
+    fitText(8, 16, `Stage ${stage.id} · ${stage.tasks} task${stage.tasks === 1 ? '' : 's'}`, chars, {
+      class: 'plan-head',
+    }),
+  ];
+  let y = 24;
+  for (const r of stage.reads) {
+    body.push(
+      fitText(8, y + 11, `reads ${r.topic}${r.kind === 'repartition' ? ' (repartition)' : ''}`, chars),
+    );
+    y += 16;
+  }
+  for (const step of stage.steps) {
+    const h = step.changelog ? 32 : 20;
+    body.push(
+      svgEl('rect', { x: 8, y, width: width - 16, height: h, rx: 4, class: `plan-step ${step.kind}` }),
+    );
+    body.push(fitText(14, y + 14, step.name ? `${step.name}: ${step.label}` : step.label, chars - 2));
+    if (step.changelog)
+      body.push(fitText(14, y + 27, `changelog ${step.changelog}`, chars - 2, { class: 'plan-topic' }));
+    y += h + 5;
+  }
+  for (const w of stage.writes.filter((x) => x.kind === 'sink')) {
+    body.push(fitText(8, y + 11, `writes ${w.name}`, chars));
+    y += 16;
+  }
+  const height = y + 6;
+  g.append(svgEl('rect', { x: 0, y: 0, width, height, rx: 6, class: 'plan-frame' }), ...body);
+  return { g, height };
+}
+
+/**
+ * The job's plan, Flink's job graph cut where Sluice cuts tasks: a column per depth of stages,
+ * an arrow per repartition topic from the stage that writes it to the stage that reads it.
+ */
+function drawPlan(detail) {
+  const svg = document.getElementById('plan');
+  const stages = detail.plan.stages;
+  document.getElementById('plan-summary').textContent = stages.length
+    ? `${stages.length} stage${stages.length === 1 ? '' : 's'} · ${stages.reduce((n, s) => n + s.tasks, 0)} tasks · ` +
+      `${stages.reduce((n, s) => n + s.steps.filter((x) => x.changelog).length, 0)} stateful steps`
+    : '';
+  const depth = new Map([[0, 0]]);
+  for (const stage of stages)
+    for (const w of stage.writes)
+      if (w.kind === 'repartition') depth.set(w.toStage, (depth.get(stage.id) ?? 0) + 1);
+  const gap = 44;
+  // As wide as the columns allow (long topic names), never wider than a readable line.
+  const columns = 1 + Math.max(0, ...depth.values());
+  const width = Math.min(400, Math.max(220, (900 - gap * (columns - 1)) / columns));
+  const columnY = [];
+  const at = new Map();
+  const nodes = [svgEl('defs', {})];
+  nodes[0].append(
+    (() => {
+      const marker = svgEl('marker', {
+        id: 'arrow',
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 7,
+        markerHeight: 7,
+        orient: 'auto',
+      });
+      marker.append(svgEl('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#6b7280' }));
+      return marker;
+    })(),
+  );
+  for (const stage of stages) {
+    const column = depth.get(stage.id) ?? 0;
+    const box = stageBox(stage, width);
+    const x = 2 + column * (width + gap);
+    const y = 2 + (columnY[column] ?? 0);
+    columnY[column] = y - 2 + box.height + 12;
+    box.g.setAttribute('transform', `translate(${x},${y})`);
+    at.set(stage.id, { x, y, height: box.height });
+    nodes.push(box.g);
+  }
+  for (const stage of stages) {
+    const from = at.get(stage.id);
+    for (const w of stage.writes.filter((x) => x.kind === 'repartition')) {
+      const to = at.get(w.toStage);
+      if (!from || !to) continue;
+      const line = svgEl('line', {
+        x1: from.x + width,
+        y1: from.y + Math.min(from.height / 2, 40),
+        x2: to.x - 2,
+        y2: to.y + Math.min(to.height / 2, 40),
+        stroke: '#6b7280',
+        'stroke-width': 1.5,
+        'marker-end': 'url(#arrow)',
+      });
+      line.append(
+        svgEl('title', {}, `${w.name}: keyed records from stage ${stage.id} to stage ${w.toStage}`),
+      );
+      nodes.push(line);
+    }
+  }
+  svg.setAttribute(
+    'viewBox',
+    `0 0 ${Math.max(900, columns * (width + gap))} ${Math.max(60, 4 + Math.max(0, ...columnY))}`,
+  );
+  svg.replaceChildren(...nodes);
+}
+
+let planOf; // the job whose plan is drawn: a plan does not change while its job runs
+
 async function refresh() {
   const status = document.getElementById('status');
   try {
@@ -310,6 +429,10 @@ async function refresh() {
     drawPartitions(partitions);
     drawThroughput(tms.taskmanagers, now);
     drawOwnership(partitions, now);
+    if (jobId && planOf !== jobId) {
+      drawPlan(await get(`/jobs/${encodeURIComponent(jobId)}`));
+      planOf = jobId;
+    }
     if (jobId) drawCheckpoints(await get(`/jobs/${encodeURIComponent(jobId)}/checkpoints`));
     status.textContent = `live · ${new Date(now).toLocaleTimeString()}`;
     status.className = 'status';

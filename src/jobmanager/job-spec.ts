@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KafkaConfig, RedisConfig, RuntimeConfig } from '../config/sluice-config.js';
 import type { RawParameters } from '../plan/job-parameters.js';
 import { describe, type JobPlan } from '../plan/job-plan.js';
+import { planStages } from '../plan/plan-view.js';
 import { TaskSlots } from '../plan/task-slots.js';
 import type { JobSpec } from '../protocol/messages.js';
 import type { LoadedJob } from '../runtime/job-file.js';
@@ -40,7 +41,12 @@ export interface SpecSettings {
 
 export function buildJobSpec(config: SpecSettings, input: SpecInput): JobSpec {
   return {
-    job: { name: input.plan.name, file: input.loaded.file, description: describePlan(input.plan) },
+    job: {
+      name: input.plan.name,
+      file: input.loaded.file,
+      description: describePlan(input.plan),
+      stages: planStages(input.plan),
+    },
     parameters: { ...input.parameters },
     buildHash: input.loaded.buildHash,
     runId: input.runId,

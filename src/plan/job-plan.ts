@@ -24,6 +24,8 @@ export interface StagePlan {
   readonly steps: readonly StepPlan[];
   /** The repartition topics this stage writes. */
   readonly repartitions: readonly RepartitionPlan[];
+  /** The graph's nodes this stage runs (sources, operators, the job's sinks), in graph order. */
+  readonly nodes: readonly StreamNode[];
 }
 
 export interface StepPlan {
@@ -123,6 +125,7 @@ function splitStages(
     input: RepartitionPlan | undefined;
     steps: StepPlan[];
     repartitions: RepartitionPlan[];
+    nodes: StreamNode[];
   };
   const drafts: Draft[] = [
     {
@@ -132,12 +135,14 @@ function splitStages(
       input: undefined,
       steps: [],
       repartitions: [],
+      nodes: [],
     },
   ];
   const repartitions: RepartitionPlan[] = [];
   for (const node of graph.nodes) {
     if (node.kind === 'source') {
       stageOf.set(node.id, 0);
+      drafts[0]?.nodes.push(node);
       continue;
     }
     const parent = node.parent;
@@ -160,11 +165,20 @@ function splitStages(
         const plan: RepartitionPlan = { topic, keyBy: parent, fromStage: stage, toStage: id, sink };
         repartitions.push(plan);
         drafts[stage]?.repartitions.push(plan);
-        drafts.push({ id, topics: [topic], sources: [], input: plan, steps: [], repartitions: [] });
+        drafts.push({
+          id,
+          topics: [topic],
+          sources: [],
+          input: plan,
+          steps: [],
+          repartitions: [],
+          nodes: [],
+        });
         stage = id;
       }
     }
     stageOf.set(node.id, stage);
+    drafts[stage]?.nodes.push(node);
     if (node.kind === 'operator' && node.operator.kind === 'keyed') {
       const { processor } = node.operator;
       drafts[stage]?.steps.push({

@@ -4,10 +4,39 @@
 
 import { z } from 'zod';
 
+/** A stage of the job's plan as people see it (plan/plan-view.ts): for the REST API and dashboard. */
+export const PlanStage = z.object({
+  id: z.number().int().nonnegative(),
+  reads: z.array(z.object({ topic: z.string(), kind: z.enum(['source', 'repartition']) })),
+  steps: z.array(
+    z.object({
+      id: z.number().int().nonnegative(),
+      kind: z.string(),
+      label: z.string(),
+      name: z.string().optional(),
+      changelog: z.string().optional(),
+    }),
+  ),
+  writes: z.array(
+    z.object({
+      name: z.string(),
+      kind: z.enum(['sink', 'repartition']),
+      toStage: z.number().int().nonnegative().optional(),
+    }),
+  ),
+});
+export type PlanStage = z.infer<typeof PlanStage>;
+
 /** What a TaskManager needs to run its share of the job; sent by the JobManager on registration. */
 export const JobSpec = z.object({
   /** The job as the JobManager loaded it: its name and file (TaskManagers load their own copy). */
-  job: z.object({ name: z.string(), file: z.string(), description: z.string() }),
+  job: z.object({
+    name: z.string(),
+    file: z.string(),
+    description: z.string(),
+    /** Its plan's stages, for the JobManager's REST API and dashboard (TaskManagers plan their own). */
+    stages: z.array(PlanStage).optional(),
+  }),
   /** The job's parameters as given (`--param` texts): each side reads them through the job's schema. */
   parameters: z.record(z.string(), z.string()),
   /** Content hash of the job's code: a TaskManager with another build is refused. */

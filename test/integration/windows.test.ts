@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { infraRestart } from '../../src/infra/infra.js';
+import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { readCommitted } from '../helpers/committed-reader.js';
 import { startSluice } from '../helpers/sluice-process.js';
@@ -20,6 +21,35 @@ import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-en
 import { countWindows, type Event, type Kind, makeEvents } from '../helpers/window-oracle.js';
 
 const jobFile = path.join(projectRoot, 'dist', 'test', 'fixtures', 'window-count-job.js');
+
+type Plan = {
+  stages: {
+    reads: { topic: string }[];
+    steps: { changelog?: string }[];
+    writes: { name: string }[];
+    tasks: number;
+  }[];
+};
+
+/** The plan's texts (and their tooltips: long names are shortened) once the dashboard drew every stage. */
+async function drawnPlan(url: string, stages: number): Promise<string> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${url}/`);
+    await page.waitForFunction(
+      `document.querySelectorAll('#plan [data-stage]').length === ${stages}`,
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    );
+    await page.screenshot({ path: screenshotPath('dashboard-plan.png') });
+    return (await page.locator('#plan text title').allTextContents()).join('\n');
+  } finally {
+    await browser.close();
+  }
+}
 
 describe('windows on the cluster', { timeout: 400_000 }, () => {
   const { admin, topics, dirs } = clusterSuite('test-windows');
@@ -76,6 +106,9 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
       const killed = new Set<number>();
       let seen: { watermark: number; stateEntries: number; metrics: string } | undefined;
       let watch: Promise<void> = Promise.resolve();
+      let plan: Plan | undefined;
+      let drawn: string | undefined;
+      let watchError: unknown;
       try {
         const started = await job.waitForEvent('jobmanager.started', undefined, 90_000);
         await job.waitForEvent('taskmanager.partitions_assigned', undefined, 90_000);
@@ -94,7 +127,13 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
               };
             else await sleep(250);
           }
-        })().catch(() => {});
+          // The plan, as the REST API gives it and the dashboard draws it.
+          const { jobs } = (await fetch(`${url}/jobs`).then((r) => r.json())) as { jobs: { id: string }[] };
+          plan = ((await fetch(`${url}/jobs/${jobs[0]?.id}`).then((r) => r.json())) as { plan: Plan }).plan;
+          if (kills === 0) drawn = await drawnPlan(url, plan.stages.length);
+        })().catch((error: unknown) => {
+          watchError = error;
+        });
         for (let i = 0; i < events.length; i++) {
           const e = events[i] as Event;
           await producer.send(input, null, Buffer.from(JSON.stringify(e)), e.user);
@@ -139,6 +178,31 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
       }
       await watch;
       assert.equal(killed.size, kills, 'TaskManagers were killed mid-stream');
+      assert.ok(plan, `GET /jobs/:id answered with the plan (${String(watchError)})`);
+      const changelogs = outputs.map((o) => `window-count-${o.spec.kind}-window-changelog`);
+      assert.deepEqual(
+        plan.stages.map((s) => ({
+          reads: s.reads.map((r) => r.topic),
+          changelogs: s.steps.flatMap((x) => x.changelog ?? []),
+          writes: s.writes.map((w) => w.name),
+          tasks: s.tasks,
+        })),
+        [
+          { reads: [input], changelogs: [], writes: ['window-count-1-repartition'], tasks: 4 },
+          {
+            reads: ['window-count-1-repartition'],
+            changelogs,
+            writes: outputs.map((o) => `kafka:${o.topic}`),
+            tasks: 4,
+          },
+        ],
+      );
+      if (kills === 0) {
+        // The dashboard drew both stages, the stateful step's changelog topic among its texts.
+        assert.ok(drawn, 'the dashboard drew the plan');
+        for (const topic of [input, 'window-count-1-repartition', ...changelogs])
+          assert.ok(drawn.includes(topic), `the drawn plan names ${topic}: ${drawn}`);
+      }
       // A window task's watermark is event time of this input (t from 1,000,000 to 1,024,000 ms).
       assert.ok(seen, 'GET /partitions showed a task with a watermark and state entries');
       assert.ok(seen.watermark > 990_000 && seen.watermark < 1_030_000, `watermark ${seen.watermark}`);

@@ -6,8 +6,8 @@ import type {
   CheckpointHistoryEntry,
 } from '../../checkpoint/checkpoint-coordinator.js';
 import { KAFKA_VERSION } from '../../infra/kafka/kafka-dist.js';
-import type { TaskSlots } from '../../plan/task-slots.js';
-import type { JobSpec } from '../../protocol/messages.js';
+import type { SlotTask, TaskSlots } from '../../plan/task-slots.js';
+import type { JobSpec, PlanStage } from '../../protocol/messages.js';
 import type { TaskManagerRegistry, TaskManagerView } from '../taskmanager-registry.js';
 import type { Checkpoints, JobDetail, Overview, Partitions, TaskManagerInfo } from './rest-schemas.js';
 
@@ -72,7 +72,7 @@ export function taskManagerInfo(t: TaskManagerView, now = Date.now()): TaskManag
 export function jobDetailOf(view: ClusterView): JobDetail {
   const { job } = view;
   const owners = view.registry.owners();
-  const tasks = view.slots.all().map((slot) => {
+  const taskOf = (slot: SlotTask) => {
     const ownerId = owners.get(slot.slot)?.[0];
     const report = ownerId
       ? view.registry.get(ownerId)?.taskReports.find((r) => r.task === slot.slot)
@@ -84,9 +84,33 @@ export function jobDetailOf(view: ClusterView): JobDetail {
       position: report && report.position >= 0 ? report.position : null,
       recordsApplied: report?.consumed ?? 0,
     };
-  });
+  };
   const start = view.jobStartedAt ?? -1;
   const end = view.jobEndedAt ?? -1;
+  // A spec from before plans were sent (or a job without stages) shows as one vertex, as it did.
+  const stages = job.job.stages ?? [];
+  const slotsOf = (topics: readonly string[]) => view.slots.all().filter((s) => topics.includes(s.topic));
+  const vertices =
+    stages.length > 0
+      ? stages.map((stage) => {
+          const slots = slotsOf(stage.reads.map((r) => r.topic));
+          return {
+            id: `${job.runId}-v${stage.id + 1}`,
+            name: stageName(stage),
+            parallelism: slots.length,
+            status: view.jobState,
+            tasks: slots.map(taskOf),
+          };
+        })
+      : [
+          {
+            id: `${job.runId}-v1`,
+            name: job.job.description,
+            parallelism: view.slots.size,
+            status: view.jobState,
+            tasks: view.slots.all().map(taskOf),
+          },
+        ];
   return {
     jid: job.runId,
     name: job.job.name,
@@ -94,16 +118,26 @@ export function jobDetailOf(view: ClusterView): JobDetail {
     'start-time': start,
     'end-time': end,
     duration: start < 0 ? 0 : (end < 0 ? Date.now() : end) - start,
-    vertices: [
-      {
-        id: `${job.runId}-v1`,
-        name: job.job.description,
-        parallelism: view.slots.size,
-        status: view.jobState,
-        tasks,
-      },
-    ],
+    vertices,
+    plan: {
+      stages: stages.map((stage) => ({
+        ...stage,
+        tasks: slotsOf(stage.reads.map((r) => r.topic)).length,
+      })),
+    },
   };
+}
+
+/** Flink's vertex name for a stage: "Source: Kafka 'clicks' -> map -> keyBy → stage 1". */
+function stageName(stage: PlanStage): string {
+  const reads = stage.reads.map((r) => `'${r.topic}'`).join(', ');
+  const parts = [
+    `Source: Kafka ${reads}`,
+    ...stage.steps.map((s) => (s.name ? `${s.label} '${s.name}'` : s.label)),
+  ];
+  const sinks = stage.writes.filter((w) => w.kind === 'sink').map((w) => w.name);
+  if (sinks.length > 0) parts.push(`Sink: ${sinks.join(', ')}`);
+  return parts.join(' -> ');
 }
 
 function historyItem(entry: CheckpointHistoryEntry) {

@@ -3,6 +3,7 @@
 // REST API where Flink has the same thing (/overview, /taskmanagers, /jobs, checkpoints).
 
 import { z } from 'zod';
+import { PlanStage } from '../../protocol/messages.js';
 
 export const TaskManagerState = z.enum([
   'STARTING',
@@ -72,15 +73,22 @@ export const JobDetail = z.object({
   'start-time': z.number().int().describe('Epoch ms; -1 before the job started'),
   'end-time': z.number().int().describe('Epoch ms; -1 while running'),
   duration: z.number().int(),
-  vertices: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      parallelism: z.number().int(),
-      status: JobState,
-      tasks: z.array(JobTask),
-    }),
-  ),
+  vertices: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        parallelism: z.number().int(),
+        status: JobState,
+        tasks: z.array(JobTask),
+      }),
+    )
+    .describe('One per stage of the plan, as Flink has one per chain of operators'),
+  plan: z.object({
+    stages: z.array(
+      PlanStage.extend({ tasks: z.number().int().describe('One per partition of the topics it reads') }),
+    ),
+  }),
 });
 
 export const CheckpointHistoryItem = z.object({
