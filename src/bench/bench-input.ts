@@ -50,24 +50,7 @@ export async function ensureBenchInput(options: {
     }
     if (created || present !== options.records) {
       options.log?.(`writing ${options.records} input records to ${topic}`);
-      const producer = await KafkaProducer.connect({
-        security: PLAINTEXT,
-        bootstrapServers: options.bootstrapServers,
-        clientId: 'sluice-bench-writer',
-      });
-      try {
-        for (let id = 1; id <= options.records; id++) {
-          await producer.send(
-            topic,
-            (id % keys) % options.partitions,
-            Buffer.from(benchRecord(id, keys)),
-            keyOf(id, keys),
-          );
-        }
-        await producer.flush(300_000);
-      } finally {
-        await producer.close();
-      }
+      await writeBenchRecords({ ...options, topic, keys, from: 1, to: options.records });
     }
   } finally {
     admin.close();
@@ -85,4 +68,33 @@ export async function ensureBenchInput(options: {
       return base + (i >= 1 && i <= extra ? 1 : 0);
     },
   };
+}
+
+/** Writes the records with ids from..to (inclusive) of an input of `keys` keys: key k-i on partition i mod partitions. */
+export async function writeBenchRecords(options: {
+  bootstrapServers: string;
+  topic: string;
+  partitions: number;
+  keys: number;
+  from: number;
+  to: number;
+}): Promise<void> {
+  const { topic, keys, partitions } = options;
+  const producer = await KafkaProducer.connect({
+    security: PLAINTEXT,
+    bootstrapServers: options.bootstrapServers,
+    clientId: 'sluice-bench-writer',
+  });
+  try {
+    for (let id = options.from; id <= options.to; id++)
+      await producer.send(
+        topic,
+        (id % keys) % partitions,
+        Buffer.from(benchRecord(id, keys)),
+        keyOf(id, keys),
+      );
+    await producer.flush(300_000);
+  } finally {
+    await producer.close();
+  }
 }

@@ -3,11 +3,12 @@
 
 import { Command } from 'commander';
 import { FAILOVER_PEERS } from '../bench/failover-bench.js';
+import { RESTORE_PEERS } from '../bench/restore-bench.js';
 import { THROUGHPUT_PEERS } from '../bench/throughput-bench.js';
 import { WINDOWED_PEERS } from '../bench/windowed-bench.js';
 import { delivery } from './bench/delivery-bench.js';
 import { distribution } from './bench/distribution-bench.js';
-import { failover, footprint, latency, throughput, windowed } from './bench/peer-benches.js';
+import { failover, footprint, latency, restore, throughput, windowed } from './bench/peer-benches.js';
 import { runAction } from './fail.js';
 import { JOB_SETTINGS } from './run-command.js';
 import { addSettingFlags } from './settings-options.js';
@@ -62,6 +63,19 @@ export function benchCommand(): Command {
       .option('--peers <list>', `comma-separated, of ${WINDOWED_PEERS.join(', ')}`, WINDOWED_PEERS.join(',')),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
   ).action((flags: Record<string, unknown>) => runAction(() => windowed(flags)));
+  addSettingFlags(
+    bench
+      .command('restore')
+      .description(
+        'a job with N keys of state, its local state deleted: time until it works again (Sluice vs Kafka Streams)',
+      )
+      .option('--quick', 'a short form (CI): 2,000 keys, one run, exactness only')
+      .option('--keys <list>', 'comma-separated sizes of state, in keys', '1000,1000000')
+      .option('--markers <n>', 'records on known keys written while the job is down', '1000')
+      .option('--runs <n>', 'runs per peer and size (median, min, max)', '3')
+      .option('--peers <list>', `comma-separated, of ${RESTORE_PEERS.join(', ')}`, RESTORE_PEERS.join(',')),
+    ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
+  ).action((flags: Record<string, unknown>) => runAction(() => restore(flags)));
   addSettingFlags(
     bench
       .command('failover')

@@ -61,6 +61,35 @@ export class RebalanceListener {
     await this.#chain;
   }
 
+  /**
+   * Keeps the partitions of tasks whose state is still coming back paused until it is back, then
+   * reads them from the task's position.
+   */
+  #whileRestoring(
+    consumer: KafkaConsumer,
+    partitions: readonly { topic: string; partition: number }[],
+  ): void {
+    const { registry } = this.#o;
+    const restoring = partitions.flatMap((p) => {
+      const task = registry.find(p.topic, p.partition);
+      const restored = task?.stateRestored;
+      return task && restored ? [{ p, task, restored }] : [];
+    });
+    if (restoring.length === 0) return;
+    safely(() => consumer.pause(restoring.map((r) => r.p)));
+    for (const { p, task, restored } of restoring)
+      void restored.then((running) => {
+        if (!running || registry.find(p.topic, p.partition) !== task) return;
+        safely(() => {
+          // Resuming reads on from the assigned offset; only records that reached the task before
+          // the pause took hold (it refused them) need a seek back, which costs ~0.7 s.
+          const offset = task.position;
+          if (task.readWhileRestoring && offset !== undefined) consumer.seek({ ...p, offset }, 0, () => {});
+          consumer.resume([p]);
+        });
+      });
+  }
+
   async #handle(consumer: KafkaConsumer, change: RebalanceChange): Promise<void> {
     const { registry, events, taskManagerId, observer } = this.#o;
     const partitions = change.partitions
@@ -76,6 +105,7 @@ export class RebalanceListener {
         return offset === undefined ? { topic, partition } : { topic, partition, offset };
       });
       safely(() => consumer.incrementalAssign(assignments));
+      this.#whileRestoring(consumer, partitions);
       if (partitions.length === 0) {
         // Classic groups tell every member about each rebalance, even with nothing for it.
         if (registry.size === 0) observer.nothingAssigned();

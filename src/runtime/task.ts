@@ -98,6 +98,9 @@ export class Task {
   /** Records marked late (dead-lettered with reason `late`). */
   #late = 0;
   #ownEnv: StageEnvironment | undefined;
+  /** The state's restore, when it runs after restore() returned (see there). */
+  #stateRestore: Promise<boolean> | undefined;
+  #readWhileRestoring = false;
   /** The last record processed: time that passes without records is attributed to it. */
   #lastRecord: SourceRecord | undefined;
   readonly #o: TaskOptions;
@@ -217,20 +220,45 @@ export class Task {
       lane.written = lane.durable = Math.max(own, floor);
     }
     const carrier = this.#lanes.carrier;
-    if (this.#o.state && carrier) {
-      // The state is durable exactly to the carrier's committed offset: every lane resumes there
-      // (one ahead of it refuses the replay by its guard).
-      const restored = await this.#calls.retry('restoring state', () =>
-        (this.#o.state as TaskStateBackend).restore(),
-      );
-      if (restored === CLOSED) return undefined;
+    const state = this.#o.state;
+    // The state is durable exactly to the carrier's committed offset: every lane resumes there
+    // (one ahead of it refuses the replay by its guard).
+    if (state && carrier)
       for (const lane of this.#lanes.lanes)
         if (lane.written < carrier.written) lane.written = lane.durable = carrier.written;
-    }
     this.#position = this.#lanes.lowestWritten;
     this.#highWater = this.#position;
+    if (state && carrier) {
+      // The state comes back from the changelog after this returns, while the partition waits
+      // (paused): the TaskManager stays in the group meanwhile, so a partition taken away during
+      // its restore — a first rebalance hands everything to whoever joined first — is let go at
+      // once instead of after restoring it (Kafka Streams' RESTORING tasks).
+      this.#stateRestore = this.#restoreState(state);
+      return this.position;
+    }
     if (this.#state === 'RESTORING') this.#transition('RUNNING');
     return this.position;
+  }
+
+  /**
+   * Set when restore() left the state to come back in the background: true once the task is
+   * RUNNING (its partition may be read), false if it was closed first.
+   */
+  get stateRestored(): Promise<boolean> | undefined {
+    return this.#stateRestore;
+  }
+
+  /** Records reached the task while its state restored (before its partition was paused): refused, to be read again. */
+  get readWhileRestoring(): boolean {
+    return this.#readWhileRestoring;
+  }
+
+  async #restoreState(state: TaskStateBackend): Promise<boolean> {
+    const stopped = () => isClosed(this.#state);
+    const restored = await this.#calls.retry('restoring state', () => state.restore(stopped));
+    if (restored === CLOSED || restored.stopped || this.#state !== 'RESTORING') return false;
+    this.#transition('RUNNING');
+    return true;
   }
 
   /** Processes one batch of this partition's records (in offset order). */
@@ -255,7 +283,10 @@ export class Task {
   async #processNow(records: readonly SourceRecord[]): Promise<BatchResult> {
     const skipped: BatchResult = { consumed: 0, failed: 0, emitted: 0, outcome: 'skipped' };
     // Only a RUNNING task starts a batch; one already writing when the task is suspended finishes.
-    if (this.#state !== 'RUNNING') return skipped;
+    if (this.#state !== 'RUNNING') {
+      if (this.#state === 'RESTORING' && records.length > 0) this.#readWhileRestoring = true;
+      return skipped;
+    }
     let list = records;
     if (this.#rewindFrom !== undefined) {
       const from = this.#rewindFrom;
@@ -465,6 +496,8 @@ export class Task {
   /** Closes the task's local state store (after it was handed over or lost); the disk keeps it. */
   async closeState(): Promise<void> {
     await this.#inFlight;
+    // A restore still running stops at its next batch (the task is closed): then the store closes.
+    await this.#stateRestore;
     await this.#o.state?.close();
   }
 

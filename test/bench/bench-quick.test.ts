@@ -41,6 +41,14 @@ describe('npm run bench -- <name> --quick', { timeout: 600_000 }, () => {
       assert.match(result.stdout, new RegExp(`^${peer}\\s+[\\d,]+\\s+.*\\syes$`, 'm'), `${peer} exact`);
   });
 
+  it('restore: Sluice and Kafka Streams count on top of state restored from the changelog alone', async (t) => {
+    const result = await runCli(['bench', 'restore', '--quick'], env(), 500_000);
+    t.diagnostic(result.stdout.trim());
+    assert.equal(result.code, 0, result.stdout + result.stderr.slice(-3000));
+    for (const peer of ['sluice', 'kafka-streams'])
+      assert.match(result.stdout, new RegExp(`^${peer}\\s+2,000\\s+.*\\syes$`, 'm'), `${peer} restored`);
+  });
+
   it('failover: takeovers measured for Sluice and Kafka Streams', async (t) => {
     const result = await runCli(['bench', 'failover', '--quick'], env(), 500_000);
     t.diagnostic(result.stdout.trim());

@@ -114,6 +114,35 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
       );
       assert.deepEqual(restored.get(stateKey('count', 'n', 'a')), { n: 97 });
       assert.equal(restored.entries, 5, 'the counts of a and b, the timers of a and c, the clock');
+
+      // Restores take turns on the reader; one whose task was let go while it waited does not
+      // wait for the one in front (its partition is someone else's by then).
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let firstBatch: () => void = () => {};
+      const inFront = new Promise<void>((resolve) => {
+        firstBatch = resolve;
+      });
+      const slow = reader.read(changelog, 0, 0, async () => {
+        firstBatch();
+        await held;
+      });
+      await inFront;
+      let letGo = false;
+      const waiting = reader.read(changelog, 0, 0, async () => {}, { stop: () => letGo });
+      letGo = true;
+      const stopped = await waiting;
+      assert.deepEqual(
+        stopped,
+        { next: 0, records: 0, stopped: true },
+        'answered while the first still reads',
+      );
+      release();
+      assert.ok((await slow).records >= 8);
+      const after = await reader.read(changelog, 0, 0, async () => {});
+      assert.ok(after.records >= 8, 'the reader is still usable after a stopped restore');
     } finally {
       await connector.close();
       await reader.close();

@@ -35,6 +35,10 @@ export interface SluiceOptions {
    * changelog) instead of the count per key; its results go to the output topic, one per window.
    */
   windowMs?: number;
+  /** The restore benchmark's job (jobs/keyed-count.js: a running count per key in keyed state) instead. */
+  keyedCount?: boolean;
+  /** More environment for the TaskManagers (the restore benchmark gives them their own state directory). */
+  env?: Record<string, string>;
 }
 
 /** Starts the cluster and returns it ready (partitions distributed); the caller drives and shuts it down. */
@@ -50,12 +54,14 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
         output,
         windowMs: String(options.windowMs),
       })
-    : await prepareJob(path.join(env.jobsDir, 'count-per-key.js'), {
-        topic: input.topic,
-        counterKey,
-        sink: options.sink === 'kafka' ? `kafka:${output}` : 'redis',
-        delivery: options.delivery ?? 'exactly-once',
-      });
+    : options.keyedCount
+      ? await prepareJob(path.join(env.jobsDir, 'keyed-count.js'), { topic: input.topic, output })
+      : await prepareJob(path.join(env.jobsDir, 'count-per-key.js'), {
+          topic: input.topic,
+          counterKey,
+          sink: options.sink === 'kafka' ? `kafka:${output}` : 'redis',
+          delivery: options.delivery ?? 'exactly-once',
+        });
   const startPositions = Array.from({ length: input.partitions }, () => 0);
   const admin = KafkaAdmin.create({
     security: PLAINTEXT,
@@ -107,28 +113,40 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
       bootstrapServers: env.bootstrapServers,
       topic: output,
       partitions: input.partitions,
-      // One result per window (its own key): the latest value is the window's count.
-      mode: windowed ? 'latest' : 'delta',
+      // One result per window (its own key), or the running count per key: the latest value counts.
+      mode: windowed || options.keyedCount ? 'latest' : 'delta',
       decode: decodeDecimal,
     });
   }
   const store = new CheckpointStore(redis, groupId);
-  const cluster = new LocalCluster({
-    job,
-    security: { kafka: PLAINTEXT, redis: { url: env.redisUrl } },
-    jobManagerPort: 0,
-    taskManagerCommand: env.taskManagerCommand,
-    logDir: path.join(env.workDir, 'sluice', runId),
-    events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
-    forwardLine: () => {},
-    checkpointing: { intervalMs: options.checkpointIntervalMs ?? 100, timeoutMs: 10_000, store },
-    restartOnCrash: options.restart === true,
-  });
-  await cluster.start();
-  const ids = TaskManagerLauncher.ids(options.taskManagers ?? input.partitions);
-  cluster.launch(ids);
-  await cluster.waitForRegistered(ids, options.registrationTimeoutMs ?? 120_000);
-  cluster.jobManager.startGroup();
+  /** A JobManager and its TaskManagers for the run, resuming from its last checkpoint if it has one. */
+  const launch = async () => {
+    const previous = await store.latest();
+    const started = new LocalCluster({
+      job,
+      security: { kafka: PLAINTEXT, redis: { url: env.redisUrl } },
+      jobManagerPort: 0,
+      taskManagerCommand: env.taskManagerCommand,
+      logDir: path.join(env.workDir, 'sluice', runId),
+      events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
+      forwardLine: () => {},
+      checkpointing: {
+        intervalMs: options.checkpointIntervalMs ?? 100,
+        timeoutMs: 10_000,
+        store,
+        ...(previous ? { previous } : {}),
+      },
+      restartOnCrash: options.restart === true,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    await started.start();
+    const ids = TaskManagerLauncher.ids(options.taskManagers ?? input.partitions);
+    started.launch(ids);
+    await started.waitForRegistered(ids, options.registrationTimeoutMs ?? 120_000);
+    started.jobManager.startGroup();
+    return started;
+  };
+  let cluster = await launch();
   const keys = counterKeys(counterKey);
   const total = async () => (reader ? reader.total : Number((await redis.get(keys.counter)) ?? 0));
   const counts = async () =>
@@ -147,7 +165,24 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
   /** A partition's position in the counter's guard (how far it was applied). */
   const position = async (partition: number) =>
     Number((await redis.hget(keys.positions, guardField(input.topic, partition))) ?? 0);
-  return { cluster, job, total, counts, position, stop, reader };
+  /** Stops the cluster cleanly, runs `between` (the processes are gone), and starts the run again. */
+  const restart = async (between: () => Promise<void>) => {
+    await cluster.shutdown();
+    await between();
+    cluster = await launch();
+  };
+  return {
+    get cluster() {
+      return cluster;
+    },
+    job,
+    total,
+    counts,
+    position,
+    stop,
+    restart,
+    reader,
+  };
 }
 
 export async function runSluice(

@@ -6,6 +6,7 @@ import { FAILOVER_PEERS, type FailoverPeer, failoverBench } from '../../bench/fa
 import { footprintBench } from '../../bench/footprint-bench.js';
 import { latencyBench } from '../../bench/latency-bench.js';
 import type { PeerFigures } from '../../bench/peer-runs.js';
+import { RESTORE_PEERS, restoreBench } from '../../bench/restore-bench.js';
 import { THROUGHPUT_PEERS, throughputBench } from '../../bench/throughput-bench.js';
 import { WINDOWED_PEERS, windowedBench } from '../../bench/windowed-bench.js';
 import { renderTable } from '../table.js';
@@ -169,6 +170,48 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
       `${header}\n${renderTable(['PEER', 'INPUT RECORDS/s (median)', 'MIN – MAX', 'SLUICE ÷ PEER', 'EXACT'], rows)}\n`,
     );
     const file = saveBenchJson('windowed', { header, records, runs, windowMs, figures });
+    process.stdout.write(`saved ${file}\n`);
+    return figures.every((f) => f.exact) ? 0 : 1;
+  });
+}
+
+export async function restore(flags: Record<string, unknown>): Promise<number> {
+  const quick = flags.quick === true;
+  const keys = quick ? [2000] : list(flags.keys);
+  const runs = quick ? 1 : Number(flags.runs);
+  const markers = Number(flags.markers);
+  const peers = selectPeers(flags.peers, RESTORE_PEERS);
+  return withBenchInfra(flags, async (config, env) => {
+    const figures = await restoreBench(env, {
+      keys,
+      partitions: config.job.partitions,
+      runs,
+      markers,
+      peers,
+      kafkaStreamsSource: kafkaStreamsSource(),
+    });
+    const rows = figures.map((f) => {
+      const sluice = figures.find((x) => x.peer === 'sluice' && x.keys === f.keys)?.restartMs.median;
+      return [
+        f.peer,
+        f.keys.toLocaleString('en-US'),
+        f.load.median.toLocaleString('en-US'),
+        (f.restartMs.median / 1000).toFixed(2),
+        `${(f.restartMs.min / 1000).toFixed(2)} – ${(f.restartMs.max / 1000).toFixed(2)}`,
+        sluice && f.peer !== 'sluice' ? `${(f.restartMs.median / sluice).toFixed(2)}×` : '-',
+        f.exact ? 'yes' : 'NO',
+      ];
+    });
+    const header =
+      `bench restore: N keys of state (one record each, ${config.job.partitions} partitions), the job stopped, its local state deleted, ` +
+      `${markers} records on known keys written, the job started again: seconds from the launch until those are counted on top of the restored state; ` +
+      `exactly once, ${runs} run(s) per peer and size; ${machineLine()}`;
+    process.stdout.write(
+      `${header}
+${renderTable(['PEER', 'KEYS', 'STATE BUILT RECORDS/s', 'WORKING AGAIN (s, median)', 'MIN – MAX', 'PEER ÷ SLUICE', 'EXACT'], rows)}
+`,
+    );
+    const file = saveBenchJson('restore', { header, keys, runs, markers, figures });
     process.stdout.write(`saved ${file}\n`);
     return figures.every((f) => f.exact) ? 0 : 1;
   });

@@ -61,8 +61,13 @@ export class TaskStateBackend {
     return this.#store;
   }
 
-  /** Opens the local store and brings it to the changelogs' committed end. */
-  async restore(): Promise<{ records: number; ms: number }> {
+  /**
+   * Opens the local store and brings it to the changelogs' committed end. `stop` (checked between
+   * batches) ends it early: what was read stays in the store with its offset, for the next restore.
+   */
+  async restore(
+    stop: () => boolean = () => false,
+  ): Promise<{ records: number; ms: number; stopped: boolean }> {
     const started = Date.now();
     const o = this.#o;
     let store = this.#store;
@@ -88,20 +93,27 @@ export class TaskStateBackend {
     for (const topic of o.changelogs.values()) {
       if (!reader) break;
       const from = Math.max(store.offset(topic) ?? -1, o.start(topic));
-      const read = await reader.read(topic, o.changelogPartition, from, async (batch, next) => {
-        await store.restore(
-          batch.map((r) => [r.key, r.value] as const),
-          topic,
-          next,
-        );
-        records += batch.length;
-        this.#progress({ topic, records, done: false, ms: Date.now() - started });
-      });
+      const read = await reader.read(
+        topic,
+        o.changelogPartition,
+        from,
+        async (batch, next) => {
+          await store.restore(
+            batch.map((r) => [r.key, r.value] as const),
+            topic,
+            next,
+          );
+          records += batch.length;
+          this.#progress({ topic, records, done: false, ms: Date.now() - started });
+        },
+        { stop },
+      );
+      if (read.stopped) return { records, ms: Date.now() - started, stopped: true };
       await store.restore([], topic, read.next);
       this.#progress({ topic, records, done: true, ms: Date.now() - started });
     }
     this.#reopen();
-    return { records, ms: Date.now() - started };
+    return { records, ms: Date.now() - started, stopped: false };
   }
 
   /** Phase one: the changes since the last checkpoint, as changelog records for the task's transaction. */

@@ -1,0 +1,278 @@
+// `bench restore`: how long a job with N keys of state takes to work again when its state must come
+// back from the changelog — what happens when a partition moves to a worker that never had it
+// (no standby replica). Sluice (keyed state in LMDB + a compacted changelog) against Kafka Streams
+// (`groupByKey().count()`: RocksDB + its changelog), both exactly once:
+//
+// 1. a fresh input of N records, one per key, is counted: N keys of state (figure: records/s);
+// 2. the job stops cleanly; its local state is deleted (Sluice: the TaskManagers' state
+//    directory; Kafka Streams: a new process gets a new state directory and cleans it);
+// 3. M more records, on keys that already have state, are written;
+// 4. the job starts again: the figure is the time from the launch until all M results are out — a
+//    result of 2 proves the key's state came back (a lost state would say 1).
+//
+// Running it at 1,000 keys as well as at 1,000,000 separates start-up (JVM or Node processes, group
+// join) from the restore itself.
+
+import { readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaAdmin } from '../connectors/kafka/admin.js';
+import { PLAINTEXT } from '../connectors/kafka/client-config.js';
+import { type BenchInput, writeBenchRecords } from './bench-input.js';
+import { measureDrain, type Summary, summarize } from './drain-meter.js';
+import { decodeLong, KeyedOutputReader } from './keyed-output-reader.js';
+import { buildKafkaStreamsPeer, startKafkaStreams } from './peers/kafka-streams-peer.js';
+import type { BenchEnvironment } from './peers/peer.js';
+import { startSluice } from './peers/sluice-peer.js';
+
+export const RESTORE_PEERS = ['sluice', 'kafka-streams'] as const;
+export type RestorePeer = (typeof RESTORE_PEERS)[number];
+
+/** How long one restart may take before the bench gives up on it. */
+const RESTART_TIMEOUT_MS = 600_000;
+
+export interface RestoreRun {
+  /** Records/s while the state was built (from the first result to the last). */
+  loadRecordsPerSecond: number;
+  /** From the launch after the state was deleted until every marker's result was out. */
+  restartMs: number;
+  exact: boolean;
+  detail: string;
+}
+
+export interface RestoreFigures {
+  peer: RestorePeer;
+  keys: number;
+  load: Summary;
+  restartMs: Summary;
+  exact: boolean;
+  details: string[];
+}
+
+/** What a peer gives the bench: its output as read, and a restart with something done while it is down. */
+interface RunningPeer {
+  reader: KeyedOutputReader;
+  /** Stops the job cleanly, runs `between`, starts it again (returns once launched). */
+  restart(between: () => Promise<void>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function restoreBench(
+  env: BenchEnvironment,
+  options: {
+    keys: readonly number[];
+    partitions: number;
+    runs: number;
+    /** Records written while the job is down, on keys that have state (at most one per key). */
+    markers: number;
+    peers: readonly RestorePeer[];
+    kafkaStreamsSource: string;
+  },
+): Promise<RestoreFigures[]> {
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: env.bootstrapServers,
+    clientId: 'sluice-bench-restore-admin',
+  });
+  const figures: RestoreFigures[] = [];
+  try {
+    for (const keys of options.keys) {
+      for (const peer of options.peers) {
+        const runs: RestoreRun[] = [];
+        for (let i = 1; i <= options.runs; i++) {
+          env.log(`bench restore: ${peer}, ${keys.toLocaleString('en-US')} keys, run ${i}/${options.runs}`);
+          const topic = `sluice-bench-restore-${keys}-${Date.now().toString(36)}`;
+          await admin.createTopic(topic, options.partitions);
+          try {
+            env.log(
+              `bench restore: writing ${keys.toLocaleString('en-US')} records (one per key) to ${topic}`,
+            );
+            await writeBenchRecords({
+              bootstrapServers: env.bootstrapServers,
+              topic,
+              partitions: options.partitions,
+              keys,
+              from: 1,
+              to: keys,
+            });
+            const input: BenchInput = {
+              topic,
+              records: keys,
+              partitions: options.partitions,
+              keys,
+              perKey: () => 1,
+            };
+            const start = peer === 'sluice' ? startSluicePeer : startStreamsPeer;
+            const run = await restoreRun(env, input, Math.min(options.markers, keys), () =>
+              start(env, input, options.kafkaStreamsSource),
+            );
+            env.log(
+              `bench restore: ${peer} run ${i}: state built at ${run.loadRecordsPerSecond.toLocaleString('en-US')} records/s; ` +
+                `working again ${(run.restartMs / 1000).toFixed(2)} s after the restart; ${run.detail}`,
+            );
+            runs.push(run);
+          } finally {
+            await admin.deleteTopic(topic).catch(() => {});
+          }
+        }
+        figures.push({
+          peer,
+          keys,
+          load: summarize(runs.map((r) => r.loadRecordsPerSecond)),
+          restartMs: summarize(runs.map((r) => r.restartMs)),
+          exact: runs.every((r) => r.exact),
+          details: runs.map((r) => r.detail),
+        });
+      }
+    }
+  } finally {
+    admin.close();
+  }
+  return figures;
+}
+
+/** One run: build the state, stop, delete local state, write the markers, start, time until they are out. */
+async function restoreRun(
+  env: BenchEnvironment,
+  input: BenchInput,
+  markers: number,
+  start: () => Promise<RunningPeer>,
+): Promise<RestoreRun> {
+  const peer = await start();
+  try {
+    const { reader } = peer;
+    // Every key counted once: its result is 1.
+    const load = await measureDrain(async () => reader.counts.size, input.keys, RESTART_TIMEOUT_MS);
+    const before = reader.total;
+    // Markers: ids keys+1 … keys+M, keys already counted (k-1 …, k-0 last when M = keys), each on its key's partition.
+    const markerKeys = Array.from({ length: markers }, (_, j) => `k-${(input.keys + j + 1) % input.keys}`);
+    let launchedAt = 0;
+    await peer.restart(async () => {
+      await writeBenchRecords({
+        bootstrapServers: env.bootstrapServers,
+        topic: input.topic,
+        partitions: input.partitions,
+        keys: input.keys,
+        from: input.keys + 1,
+        to: input.keys + markers,
+      });
+      launchedAt = Date.now();
+    });
+    const deadline = launchedAt + RESTART_TIMEOUT_MS;
+    let lastLog = Date.now();
+    for (;;) {
+      const restored = markerKeys.filter((k) => reader.counts.get(k) === 2).length;
+      if (restored === markers)
+        return {
+          loadRecordsPerSecond: load.recordsPerSecond,
+          restartMs: Date.now() - launchedAt,
+          exact: true,
+          detail: `all ${markers} keys written after the restart counted on top of their restored state (2)`,
+        };
+      // As many results as markers arrived, yet not all say 2: a key's state did not come back.
+      if (reader.total - before >= markers) {
+        await sleep(1000);
+        const still = markerKeys.filter((k) => reader.counts.get(k) !== 2);
+        if (still.length > 0)
+          return {
+            loadRecordsPerSecond: load.recordsPerSecond,
+            restartMs: Date.now() - launchedAt,
+            exact: false,
+            detail: `${still.length} of ${markers} keys lost their state (e.g. ${still
+              .slice(0, 3)
+              .map((k) => `${k} = ${reader.counts.get(k)}`)
+              .join(', ')})`,
+          };
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `after the restart, ${restored} of ${markers} keys were counted within ${RESTART_TIMEOUT_MS} ms`,
+        );
+      if (Date.now() - lastLog > 5000) {
+        env.log(
+          `bench restore: ${restored}/${markers} keys counted again, ${((Date.now() - launchedAt) / 1000).toFixed(0)} s after the restart`,
+        );
+        lastLog = Date.now();
+      }
+      await sleep(20);
+    }
+  } finally {
+    await peer.stop();
+  }
+}
+
+async function startSluicePeer(env: BenchEnvironment, input: BenchInput): Promise<RunningPeer> {
+  // The TaskManagers' own state directory: deleting it is what a worker that never had the state sees.
+  const stateDir = path.join(env.workDir, 'restore-state', `${Date.now().toString(36)}`);
+  const sluice = await startSluice(env, input, {
+    sink: 'kafka',
+    keyedCount: true,
+    env: { SLUICE_STATE_DIR: stateDir },
+  });
+  const reader = sluice.reader;
+  if (!reader) throw new Error('the keyed-count job writes to Kafka: its output reader is missing');
+  return {
+    reader,
+    restart: (between) =>
+      sluice.restart(async () => {
+        rmSync(stateDir, { recursive: true, force: true });
+        await between();
+      }),
+    stop: async () => {
+      await sluice.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startStreamsPeer(
+  env: BenchEnvironment,
+  input: BenchInput,
+  source: string,
+): Promise<RunningPeer> {
+  const classpath = buildKafkaStreamsPeer(env, source);
+  const id = `sluice-bench-restore-streams-${Date.now().toString(36)}`;
+  const output = `${id}-out`;
+  const admin = KafkaAdmin.create({
+    security: PLAINTEXT,
+    bootstrapServers: env.bootstrapServers,
+    clientId: 'sluice-bench-streams-admin',
+  });
+  await admin.ensureTopic(output, input.partitions);
+  const reader = await KeyedOutputReader.start({
+    bootstrapServers: env.bootstrapServers,
+    topic: output,
+    partitions: input.partitions,
+    mode: 'latest',
+    decode: decodeLong,
+  });
+  // One stream thread per partition, as Sluice has one TaskManager per partition. Each process has
+  // its own state directory (StreamsApp), cleaned at start: a new process restores from the changelog.
+  const launch = () =>
+    startKafkaStreams(env, classpath, {
+      input: input.topic,
+      output,
+      applicationId: id,
+      threads: input.partitions,
+    });
+  let streams = launch();
+  return {
+    reader,
+    restart: async (between) => {
+      await streams.stop();
+      await between();
+      streams = launch();
+    },
+    stop: async () => {
+      await streams.stop();
+      await reader.stop();
+      for (const topic of [output, `${id}-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog`])
+        await admin.deleteTopic(topic).catch(() => {});
+      admin.close();
+      // Each process's state directory (StreamsApp names them after the application and pid).
+      for (const dir of readdirSync(os.tmpdir()).filter((d) => d.startsWith(`sluice-bench-streams-${id}-`)))
+        rmSync(path.join(os.tmpdir(), dir), { recursive: true, force: true });
+    },
+  };
+}
