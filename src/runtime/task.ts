@@ -101,6 +101,8 @@ export class Task {
   /** The state's restore, when it runs after restore() returned (see there). */
   #stateRestore: Promise<boolean> | undefined;
   #readWhileRestoring = false;
+  /** How many times the task went back to its committed position (a batch computed before one is void). */
+  #rewinds = 0;
   /** The last record processed: time that passes without records is attributed to it. */
   #lastRecord: SourceRecord | undefined;
   readonly #o: TaskOptions;
@@ -326,6 +328,15 @@ export class Task {
     if (env) this.#o.stage.endBatch(out, env, last);
     const late = out.late.filter((r) => r.offset >= this.#highWater);
     for (const record of late) letters.push({ record, failure: { code: 'RECORD_LATE', message: 'late' } });
+    // The user code above ran while the last checkpoint's transaction may still wait for its
+    // commit (the gate, see snapshot): only what goes out waits for it, so a task computes its next
+    // batch instead of idling through the checkpoint's round trip. Its state writes are in the
+    // store's newest layer meanwhile, apart from the prepared ones. If the commit lost the
+    // transaction, the task went back to its committed state (a rewind): this batch's results and
+    // state are gone with it, and its records are read again.
+    const rewinds = this.#rewinds;
+    while (this.#gate.closed) await this.#gate.closed;
+    if (this.#state !== 'RUNNING' || rewinds !== this.#rewinds) return skipped;
     this.#late += late.length;
     // Dead letters are confirmed before any position moves past them: never lost.
     if (letters.length > 0 && !(await this.#sendDeadLetters(letters)))
@@ -372,6 +383,7 @@ export class Task {
   }
 
   async #tickNow(now: number, finish: boolean): Promise<void> {
+    while (this.#gate.closed) await this.#gate.closed;
     const env = this.#env;
     if (this.#state !== 'RUNNING' || this.#position < 0 || !env) return;
     // A task that has read nothing since it started (its partition was read to the end before it
@@ -397,6 +409,7 @@ export class Task {
 
   /** The position went back: seek now, and drop what was fetched before the seek. */
   #rewind(): void {
+    this.#rewinds++;
     const target = this.#lanes.lowestWritten;
     const from = this.#readTo;
     this.#position = target;
@@ -414,6 +427,8 @@ export class Task {
   snapshot(checkpointId: number): Promise<TaskSnapshot | undefined> {
     this.#queuedSnapshot ??= { what: `the snapshot for checkpoint ${checkpointId}`, since: Date.now() };
     const run = this.#inFlight.then(async (): Promise<TaskSnapshot | undefined> => {
+      // The previous checkpoint's transaction must be committed (or that checkpoint aborted) first.
+      while (this.#gate.closed) await this.#gate.closed;
       this.#queuedSnapshot = undefined;
       if (this.#state !== 'RUNNING' || this.#position < 0) {
         this.declined = this.#state !== 'RUNNING' ? this.#state : 'no position yet';
@@ -451,7 +466,8 @@ export class Task {
         state: { recordsIn: this.#consumed, recordsOut: this.#emitted, deadLettered: this.#failed },
       };
     });
-    this.#inFlight = run.then(() => this.#gate.closed).catch(() => {});
+    // The next batch may start while the gate is closed: it waits for it before writing.
+    this.#inFlight = run.catch(() => {});
     return run;
   }
 

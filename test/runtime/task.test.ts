@@ -296,6 +296,67 @@ describe('Task with a transactional sink', () => {
     assert.equal(await task.snapshot(3), undefined);
   });
 
+  it('computes the next batch while the checkpoint commits, and writes it only after', async () => {
+    let calls = 0;
+    const counting = defineJob({
+      name: 'counting',
+      build(j) {
+        j.fromKafka('t', json<{ id: number }>())
+          .map((m) => {
+            calls++;
+            return m.id;
+          })
+          .sinkTo(defineSink<number>({ name: 'ids', write() {} }));
+      },
+    });
+    const countingPlan = buildPlan(counting, {});
+    const tx = new FakeTransactionalConnector();
+    const { task } = await running([tx], {
+      stage: compileStage(
+        countingPlan,
+        countingPlan.stages[0] as NonNullable<(typeof countingPlan.stages)[0]>,
+      ),
+    });
+    await task.process(recs(0, 0, 4));
+    await task.snapshot(1);
+    const next = task.process(recs(0, 4, 8));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(calls, 8, "the next batch's code ran while checkpoint 1 waited for its commit");
+    assert.deepEqual(tx.visible, []);
+    await task.completeCheckpoint(1);
+    assert.equal((await next).outcome, 'applied');
+    assert.deepEqual(
+      tx.visible,
+      [0, 1, 2, 3],
+      'its results went into the next transaction, not the committed one',
+    );
+    await task.snapshot(2);
+    await task.completeCheckpoint(2);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('a batch computed while a commit failed is void: its records are read again, none lost or twice', async () => {
+    const tx = new FakeTransactionalConnector();
+    const { task, seeks } = await running([tx]);
+    await task.process(recs(0, 0, 10));
+    await task.snapshot(1);
+    const pending = task.process(recs(0, 10, 20));
+    await new Promise((r) => setImmediate(r));
+    tx.failNextCommit = true;
+    await task.completeCheckpoint(1);
+    assert.equal((await pending).outcome, 'skipped', 'computed before the rewind: nothing of it is written');
+    assert.deepEqual(seeks, [0]);
+    assert.equal(task.position, 0);
+    await task.process(recs(0, 0, 20));
+    await task.snapshot(2);
+    await task.completeCheckpoint(2);
+    assert.deepEqual(
+      tx.visible,
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 13),
+      'every record once',
+    );
+  });
+
   it('a failed commit rewinds at once: batches already fetched cannot move past the aborted range', async () => {
     const tx = new FakeTransactionalConnector();
     const { task, seeks } = await running([tx]);
