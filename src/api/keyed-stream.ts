@@ -5,6 +5,7 @@
 
 import type { DataStream } from './data-stream.js';
 import type { RecordContext } from './records.js';
+import type { Sink } from './sinks.js';
 import type { StateOf, StateSpec } from './state.js';
 import type { StreamGraph, StreamNode } from './stream-graph.js';
 import { type WindowAssigner, WindowedStream, type WindowOptions } from './windows.js';
@@ -87,8 +88,12 @@ export class KeyedStream<T> {
 
   /** A step with keyed state and timers (Flink's KeyedProcessFunction). */
   process<U, S extends StateSpec = Record<never, never>>(processor: KeyedProcessor<T, U, S>): DataStream<U> {
+    return this.#streams.derive<U>(this.#graph, this.#step(processor));
+  }
+
+  #step<U, S extends StateSpec>(processor: KeyedProcessor<T, U, S>): StreamNode {
     const parent = this.#node;
-    const node = this.#graph.add((id) => ({
+    return this.#graph.add((id) => ({
       id,
       kind: 'operator',
       operator: {
@@ -98,11 +103,18 @@ export class KeyedStream<T> {
       parent,
       children: [],
     }));
-    return this.#streams.derive<U>(this.#graph, node);
   }
 
   /** Groups each key's records into windows of event time; then `count`, `reduce` or `aggregate`. */
-  window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T> {
-    return new WindowedStream<T>(assigner, options, (processor) => this.process(processor));
+  window(assigner: WindowAssigner, options: WindowOptions<T> = {}): WindowedStream<T> {
+    return new WindowedStream<T>(assigner, options, (processor) => {
+      const step = this.#step(processor);
+      // Flink's sideOutputLateData: the step's late records go to this sink, not the dead-letter topic.
+      if (options.lateTo) {
+        const sink = options.lateTo as Sink<unknown>;
+        this.#graph.add((id) => ({ id, kind: 'sink', sink, parent: step, children: [], late: true }));
+      }
+      return this.#streams.derive(this.#graph, step);
+    });
   }
 }

@@ -54,6 +54,8 @@ export interface SinkNode extends NodeBase {
   readonly kind: 'sink';
   readonly sink: Sink<unknown>;
   readonly parent: StreamNode;
+  /** Takes the records its parent (a window) found late, as they reached it, instead of its results. */
+  readonly late?: boolean;
 }
 
 export type StreamNode = SourceNode | OperatorNode | SinkNode;

@@ -9,6 +9,7 @@
 
 import type { DataStream } from './data-stream.js';
 import type { KeyedProcessor, KeyedRecordContext, TimerContext } from './keyed-stream.js';
+import type { Sink } from './sinks.js';
 import { type MapStateDescriptor, mapState, type ValueStateDescriptor, valueState } from './state.js';
 
 export type WindowAssigner =
@@ -44,7 +45,7 @@ export function session(gapMs: number): WindowAssigner {
 }
 
 /** "tumbling 10s, grace 1s, emit on close": how the dashboard's plan names a window step. */
-function describeWindow(assigner: WindowAssigner, options: WindowOptions): string {
+function describeWindow(assigner: WindowAssigner, options: Omit<WindowOptions, 'lateTo'>): string {
   const ms = (n: number) => (n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
   const shape =
     assigner.kind === 'hopping'
@@ -62,13 +63,19 @@ function positive(name: string, value: number): number {
   return value;
 }
 
-export interface WindowOptions {
+export interface WindowOptions<T = unknown> {
   /** Names the window's state and changelog; default `<kind>-window` (two windows need names). */
   readonly name?: string;
   /** How long after a window's end (in event time) records are still counted into it. Default 0. */
   readonly graceMs?: number;
   /** 'close' (default): one final result per window when it closes; 'update': a result on every change. */
   readonly emit?: 'close' | 'update';
+  /**
+   * Where records later than the grace go, as they reached the window (Flink's side output for
+   * late data); default: the dead-letter topic, with reason `RECORD_LATE`. Either way they count
+   * in no window and show as late on the dashboard and in `/metrics`.
+   */
+  readonly lateTo?: Sink<T>;
 }
 
 export interface WindowResult<R> {
@@ -93,12 +100,12 @@ type Processor = KeyedProcessor<unknown, WindowResult<unknown>, WindowState>;
 
 export class WindowedStream<T> {
   readonly #assigner: WindowAssigner;
-  readonly #options: WindowOptions;
+  readonly #options: WindowOptions<T>;
   readonly #process: (processor: Processor) => DataStream<WindowResult<unknown>>;
 
   constructor(
     assigner: WindowAssigner,
-    options: WindowOptions,
+    options: WindowOptions<T>,
     process: (processor: Processor) => DataStream<WindowResult<unknown>>,
   ) {
     if (options.graceMs !== undefined && !(Number.isSafeInteger(options.graceMs) && options.graceMs >= 0))
@@ -156,7 +163,7 @@ type WindowState = {
 /** The keyed step behind every window: accumulators in state, an event-time timer per window close. */
 function windowProcessor(
   assigner: WindowAssigner,
-  options: WindowOptions,
+  options: Omit<WindowOptions, 'lateTo'>,
   agg: Aggregator<unknown, unknown, unknown>,
 ): Processor {
   const grace = options.graceMs ?? 0;

@@ -326,8 +326,8 @@ function stageBox(stage, width) {
       body.push(fitText(14, y + 27, `changelog ${step.changelog}`, chars - 2, { class: 'plan-topic' }));
     y += h + 5;
   }
-  for (const w of stage.writes.filter((x) => x.kind === 'sink')) {
-    body.push(fitText(8, y + 11, `writes ${w.name}`, chars));
+  for (const w of stage.writes.filter((x) => x.kind !== 'repartition')) {
+    body.push(fitText(8, y + 11, `${w.kind === 'late' ? 'late records to' : 'writes'} ${w.name}`, chars));
     y += 16;
   }
   const height = y + 6;

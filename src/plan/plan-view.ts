@@ -24,10 +24,10 @@ export interface PlanStage {
   /** Topics read: the job's sources (stage 0) or the repartition topic the stage before writes. */
   readonly reads: { readonly topic: string; readonly kind: 'source' | 'repartition' }[];
   readonly steps: PlanStep[];
-  /** The job's sinks this stage writes, and its repartition topics (with the stage that reads each). */
+  /** The job's sinks this stage writes (`late`: a window's late records), and its repartition topics (with the stage that reads each). */
   readonly writes: {
     readonly name: string;
-    readonly kind: 'sink' | 'repartition';
+    readonly kind: 'sink' | 'late' | 'repartition';
     readonly toStage?: number;
   }[];
 }
@@ -40,7 +40,7 @@ export function planStages(plan: JobPlan): PlanStage[] {
     const steps: PlanStep[] = [];
     const writes: PlanStage['writes'][number][] = [];
     for (const node of stage.nodes) {
-      if (node.kind === 'sink') writes.push({ name: node.sink.name, kind: 'sink' });
+      if (node.kind === 'sink') writes.push({ name: node.sink.name, kind: node.late ? 'late' : 'sink' });
       else if (node.kind === 'operator') steps.push(stepOf(plan, node));
     }
     for (const r of stage.repartitions)

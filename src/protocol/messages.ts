@@ -20,7 +20,7 @@ export const PlanStage = z.object({
   writes: z.array(
     z.object({
       name: z.string(),
-      kind: z.enum(['sink', 'repartition']),
+      kind: z.enum(['sink', 'late', 'repartition']),
       toStage: z.number().int().nonnegative().optional(),
     }),
   ),

@@ -25,8 +25,11 @@ export class StageOutputs {
   readonly raw: unknown[][] | undefined;
   /** Records a keyed step marked late: they go to the dead-letter topic (reason `late`). */
   readonly late: SourceRecord[] = [];
+  /** Late records a window sent to its `lateTo` sink instead (counted as late, not dead-lettered). */
+  lateRouted = 0;
   #marks: number[];
   #lateMark = 0;
+  #routedMark = 0;
 
   constructor(sinks: number, options: { keepRaw?: boolean } = {}) {
     this.values = Array.from({ length: sinks }, () => []);
@@ -39,6 +42,7 @@ export class StageOutputs {
   begin(): void {
     for (let i = 0; i < this.values.length; i++) this.#marks[i] = this.values[i]?.length ?? 0;
     this.#lateMark = this.late.length;
+    this.#routedMark = this.lateRouted;
   }
 
   /** The record failed: forget what it emitted. */
@@ -50,6 +54,7 @@ export class StageOutputs {
       if (this.raw) (this.raw[i] as unknown[]).length = mark;
     }
     this.late.length = this.#lateMark;
+    this.lateRouted = this.#routedMark;
   }
 
   emit(sink: number, value: unknown, source: SourceRecord, raw: unknown): void {
@@ -156,7 +161,9 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
         out.emit(repartition.sink, encoded, context.record, value);
       };
     }
-    const children = node.children.map(compile);
+    // A window's `lateTo` sink takes its late records, not its results.
+    const lateSinks = node.children.filter((c) => c.kind === 'sink' && c.late === true);
+    const children = node.children.filter((c) => !lateSinks.includes(c)).map(compile);
     const next: (value: unknown) => void =
       children.length === 1
         ? (children[0] as (value: unknown) => void)
@@ -191,8 +198,20 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
         const index = stepIndex.get(node.id) ?? -1;
         const step = steps[index] as KeyedStep;
         stepNext[index] = next;
-        const call = newCall(next);
+        const lateTo = lateSinks.map(compile);
+        let current: unknown;
+        const call = newCall(
+          next,
+          lateTo.length === 0
+            ? lateRecord
+            : () => {
+                if (env) env.late++;
+                out.lateRouted++;
+                for (const sink of lateTo) sink(current);
+              },
+        );
         return (value) => {
+          current = value;
           call.env = env as StageEnvironment;
           call.key = context.currentKey;
           call.timestamp = context.eventTime;
@@ -204,14 +223,14 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
     }
   };
 
-  const newCall = (emit: (value: unknown) => void): StepCall => ({
+  const newCall = (emit: (value: unknown) => void, late: () => void = lateRecord): StepCall => ({
     env: undefined as unknown as StageEnvironment,
     key: '',
     timestamp: 0,
     now: 0,
     record: context,
     emit,
-    late: lateRecord,
+    late,
     reject,
   });
   const timerCall = newCall(() => {});

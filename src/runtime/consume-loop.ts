@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SourceRecord } from '../api/records.js';
 import { describeKafkaError } from '../connectors/kafka/client-config.js';
 import type { KafkaConsumer, Message } from '../connectors/kafka/rdkafka.js';
-import type { BatchResult, Task } from './task.js';
+import type { Task } from './task.js';
+import type { BatchResult } from './task-options.js';
 import type { TaskRegistry } from './task-registry.js';
 
 export interface ConsumeLoopOptions {

@@ -18,56 +18,16 @@ import { classifyRecordError } from '../api/record-error.js';
 import type { SourceRecord } from '../api/records.js';
 import type { TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
 import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
-import type { SinkConnector, TaskRef } from '../connectors/sink-connector.js';
+import type { TaskRef } from '../connectors/sink-connector.js';
 import { CheckpointGate } from './checkpoint-gate.js';
-import { type CompiledStage, StageOutputs } from './compile-stage.js';
+import { StageOutputs } from './compile-stage.js';
 import type { StageEnvironment } from './keyed/stage-environment.js';
 import { LaneWriter } from './lane-writer.js';
 import { MemoryStateStore } from './state/state-store.js';
 import type { RestoreProgress, TaskStateBackend } from './state/task-state-backend.js';
 import { CLOSED, stalled, TaskCalls, type Waiting } from './task-calls.js';
-import type { TaskLeases } from './task-lease-store.js';
+import type { BatchResult, TaskOptions } from './task-options.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
-
-export interface BatchResult {
-  /** Records of this batch processed for the first time (a replay after a rewind is not counted again). */
-  consumed: number;
-  /** Of those, records sent to the dead-letter topic. */
-  failed: number;
-  /** Results handed to sinks. */
-  emitted: number;
-  outcome: 'applied' | 'skipped' | 'fenced';
-  /** The last record of the batch, for progress lines. */
-  lastOffset?: number;
-}
-
-export interface TaskOptions {
-  task: TaskRef;
-  /** The task's slot in the job (its index among all source partitions): how checkpoints name it. */
-  slot: number;
-  stage: CompiledStage;
-  connectors: readonly SinkConnector[];
-  leases: TaskLeases;
-  /** The run's first offset of this partition: nothing before it is read (-1: not known). */
-  start: number;
-  /** Where records the job cannot process go; resolves once they are durably written. */
-  deadLetters?: (letters: DeadLetter[]) => Promise<void>;
-  /** Told about each failed attempt of something the task retries (a Redis outage, ...). */
-  onError?: (what: string, error: unknown, attempt: number) => void;
-  /** Makes the consumer read this task's partition again from `offset` (a rewind). */
-  seek: (offset: number) => void;
-  /** The longest a prepared checkpoint holds the task's next batch back (then it counts as aborted). */
-  checkpointTimeoutMs?: number;
-  /** Wait before retry `attempt` (tests pass 0). */
-  backoffMs?: (attempt: number) => number;
-  /**
-   * The task's keyed state (a stage with stateful steps): restored before the first record, its
-   * changes written to the changelog in the Kafka transaction, kept on disk once committed.
-   */
-  state?: TaskStateBackend;
-  /** True when the consumer has read this partition to its end (an idle input may move event time). */
-  caughtUp?: () => boolean;
-}
 
 export class Task {
   readonly ref: TaskRef;
@@ -231,10 +191,9 @@ export class Task {
     this.#position = this.#lanes.lowestWritten;
     this.#highWater = this.#position;
     if (state && carrier) {
-      // The state comes back from the changelog after this returns, while the partition waits
-      // (paused): the TaskManager stays in the group meanwhile, so a partition taken away during
-      // its restore — a first rebalance hands everything to whoever joined first — is let go at
-      // once instead of after restoring it (Kafka Streams' RESTORING tasks).
+      // The state comes back after this returns, the partition paused: the TaskManager keeps up
+      // with its group meanwhile, so a partition taken away mid-restore (a first rebalance gives
+      // all to the first member) is let go at once (Kafka Streams' RESTORING tasks).
       this.#stateRestore = this.#restoreState(state);
       return this.position;
     }
@@ -328,16 +287,13 @@ export class Task {
     if (env) this.#o.stage.endBatch(out, env, last);
     const late = out.late.filter((r) => r.offset >= this.#highWater);
     for (const record of late) letters.push({ record, failure: { code: 'RECORD_LATE', message: 'late' } });
-    // The user code above ran while the last checkpoint's transaction may still wait for its
-    // commit (the gate, see snapshot): only what goes out waits for it, so a task computes its next
-    // batch instead of idling through the checkpoint's round trip. Its state writes are in the
-    // store's newest layer meanwhile, apart from the prepared ones. If the commit lost the
-    // transaction, the task went back to its committed state (a rewind): this batch's results and
-    // state are gone with it, and its records are read again.
+    // The code above may run while the last checkpoint's transaction waits for its commit (the
+    // gate): only what goes out waits, its state writes sit in the store's newest layer. If the
+    // commit lost the transaction (a rewind), this batch is void and its records are read again.
     const rewinds = this.#rewinds;
     while (this.#gate.closed) await this.#gate.closed;
     if (this.#state !== 'RUNNING' || rewinds !== this.#rewinds) return skipped;
-    this.#late += late.length;
+    this.#late += late.length + out.lateRouted;
     // Dead letters are confirmed before any position moves past them: never lost.
     if (letters.length > 0 && !(await this.#sendDeadLetters(letters)))
       return { ...skipped, outcome: 'fenced' };

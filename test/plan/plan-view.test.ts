@@ -63,13 +63,13 @@ describe('the plan as the dashboard draws it', () => {
     assert.equal(stages[2]?.steps[0]?.name, 'pages');
   });
 
-  it('keeps a keyBy without repartition in its stage, and names window shapes and emit modes', () => {
+  it('keeps a keyBy without repartition in its stage, names window shapes and emit modes, and a late-records sink', () => {
     const job = defineJob({
       name: 'sessions',
       build(j) {
         j.fromKafka('clicks', string())
           .keyBy((v) => v, { repartition: false })
-          .window(session(30_500), { emit: 'update' })
+          .window(session(30_500), { emit: 'update', lateTo: kafkaSink({ topic: 'late-clicks' }) })
           .count()
           .sinkTo(kafkaSink({ topic: 'out' }));
       },
@@ -80,6 +80,9 @@ describe('the plan as the dashboard draws it', () => {
       stages[0]?.steps.map((s) => s.label),
       ['keyBy (no repartition)', 'session gap 30500ms, grace 0s, emit on update'],
     );
-    assert.deepEqual(stages[0]?.writes, [{ name: 'kafka:out', kind: 'sink' }]);
+    assert.deepEqual(stages[0]?.writes, [
+      { name: 'kafka:late-clicks', kind: 'late' },
+      { name: 'kafka:out', kind: 'sink' },
+    ]);
   });
 });

@@ -8,7 +8,8 @@ import type { DeadLetter } from '../../src/connectors/kafka/dead-letter-queue.js
 import type { SinkConnector } from '../../src/connectors/sink-connector.js';
 import { buildPlan } from '../../src/plan/job-plan.js';
 import { compileStage } from '../../src/runtime/compile-stage.js';
-import { Task, type TaskOptions } from '../../src/runtime/task.js';
+import { Task } from '../../src/runtime/task.js';
+import type { TaskOptions } from '../../src/runtime/task-options.js';
 import { canTransition } from '../../src/runtime/task-state.js';
 import {
   FakeGuardedConnector,

@@ -85,6 +85,42 @@ describe('windows, against an offline computation', () => {
     });
   }
 
+  it('lateTo: late records go to the named sink, as they reached the window, not to the dead letters', () => {
+    const kind: Kind = { kind: 'tumbling', size: 1000 };
+    const ooo = 40;
+    const grace = 30;
+    const events: Event[] = makeEvents(3000, 25, 7, 60, 11);
+    for (const i of [500, 1500, 2500])
+      events.splice(i, 0, { user: 'u1', t: 1_000_000 + i * 11 - 20_000, n: -i });
+    const expected = expectedCounts(events, kind, ooo, grace);
+    const job = defineJob({
+      name: 'windows-late',
+      build(j) {
+        j.fromKafka('events', json(EventSchema), { timestamp: (e) => e.t, outOfOrdernessMs: ooo })
+          .keyBy((e) => e.user, { repartition: false })
+          .window(tumbling(kind.size), { graceMs: grace, lateTo: kafkaSink({ topic: 'late-events' }) })
+          .count()
+          .sinkTo(kafkaSink({ topic: 'counts' }));
+      },
+    });
+    const driver = testJob(job);
+    for (let i = 0; i < events.length; i += 100)
+      driver.sendRecords(
+        'events',
+        events.slice(i, i + 100).map((e) => ({ value: e, key: e.user })),
+      );
+    driver.finish();
+    assert.deepEqual(resultsOf(driver.output('counts')), expected.windows, 'the windows are the same');
+    assert.deepEqual(driver.deadLetters(), [], 'nothing late was dead-lettered');
+    // The events at the late offsets (one partition: offset = position in the input), whole.
+    const lateEvents = [...expected.late].sort((a, b) => a - b).map((offset) => events[offset]);
+    assert.ok(lateEvents.length >= 3);
+    assert.deepEqual(
+      driver.output('late-events').map((r) => r.json<Event>()),
+      lateEvents,
+    );
+  });
+
   it('repartitions by key over 3 partitions: in-disorder input gives the same windows, far-late records are late', () => {
     const kind: Kind = { kind: 'tumbling', size: 500 };
     const events = makeEvents(2000, 30, 11, 30, 5);

@@ -135,7 +135,7 @@ function stageName(stage: PlanStage): string {
     `Source: Kafka ${reads}`,
     ...stage.steps.map((s) => (s.name ? `${s.label} '${s.name}'` : s.label)),
   ];
-  const sinks = stage.writes.filter((w) => w.kind === 'sink').map((w) => w.name);
+  const sinks = stage.writes.filter((w) => w.kind !== 'repartition').map((w) => w.name);
   if (sinks.length > 0) parts.push(`Sink: ${sinks.join(', ')}`);
   return parts.join(' -> ');
 }

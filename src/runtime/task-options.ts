@@ -1,0 +1,48 @@
+// What a task is given (its partition, stage, sinks, lease store and the TaskManager's hooks) and
+// what one batch of records gives back. Kept apart from task.ts, which holds the task's life.
+
+import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
+import type { SinkConnector, TaskRef } from '../connectors/sink-connector.js';
+import type { CompiledStage } from './compile-stage.js';
+import type { TaskStateBackend } from './state/task-state-backend.js';
+import type { TaskLeases } from './task-lease-store.js';
+
+export interface BatchResult {
+  /** Records of this batch processed for the first time (a replay after a rewind is not counted again). */
+  consumed: number;
+  /** Of those, records sent to the dead-letter topic. */
+  failed: number;
+  /** Results handed to sinks. */
+  emitted: number;
+  outcome: 'applied' | 'skipped' | 'fenced';
+  /** The last record of the batch, for progress lines. */
+  lastOffset?: number;
+}
+
+export interface TaskOptions {
+  task: TaskRef;
+  /** The task's slot in the job (its index among all source partitions): how checkpoints name it. */
+  slot: number;
+  stage: CompiledStage;
+  connectors: readonly SinkConnector[];
+  leases: TaskLeases;
+  /** The run's first offset of this partition: nothing before it is read (-1: not known). */
+  start: number;
+  /** Where records the job cannot process go; resolves once they are durably written. */
+  deadLetters?: (letters: DeadLetter[]) => Promise<void>;
+  /** Told about each failed attempt of something the task retries (a Redis outage, ...). */
+  onError?: (what: string, error: unknown, attempt: number) => void;
+  /** Makes the consumer read this task's partition again from `offset` (a rewind). */
+  seek: (offset: number) => void;
+  /** The longest a prepared checkpoint holds the task's next batch back (then it counts as aborted). */
+  checkpointTimeoutMs?: number;
+  /** Wait before retry `attempt` (tests pass 0). */
+  backoffMs?: (attempt: number) => number;
+  /**
+   * The task's keyed state (a stage with stateful steps): restored before the first record, its
+   * changes written to the changelog in the Kafka transaction, kept on disk once committed.
+   */
+  state?: TaskStateBackend;
+  /** True when the consumer has read this partition to its end (an idle input may move event time). */
+  caughtUp?: () => boolean;
+}
