@@ -66,7 +66,14 @@ export function checkWindows(
 export async function windowedBench(
   env: BenchEnvironment,
   input: BenchInput,
-  options: { runs: number; windowMs: number; peers: readonly WindowedPeer[]; kafkaStreamsSource: string },
+  options: {
+    runs: number;
+    windowMs: number;
+    peers: readonly WindowedPeer[];
+    kafkaStreamsSource: string;
+    /** Sluice's TaskManagers (default: one per partition, as Kafka Streams has a thread per partition). */
+    taskManagers?: number;
+  },
 ): Promise<WindowedFigures[]> {
   const expected = expectedWindows(input, options.windowMs);
   // Progress: the records counted in the windows that had to close (their results read so far);
@@ -80,7 +87,11 @@ export async function windowedBench(
   const check = (counts: ReadonlyMap<string, number>) => checkWindows(counts, expected);
   const run: Record<WindowedPeer, () => Promise<PeerResult>> = {
     sluice: async () => {
-      const sluice = await startSluice(env, input, { sink: 'kafka', windowMs: options.windowMs });
+      const sluice = await startSluice(env, input, {
+        sink: 'kafka',
+        windowMs: options.windowMs,
+        ...(options.taskManagers ? { taskManagers: options.taskManagers } : {}),
+      });
       try {
         const reader = sluice.reader;
         if (!reader) throw new Error('the windowed job writes to Kafka: its output reader is missing');

@@ -59,6 +59,7 @@ export function benchCommand(): Command {
       .option('--quick', 'a short form (CI): 50,000 records, one run, exactness only')
       .option('--records <n>', 'input records (event time: the id in ms)', '1000000')
       .option('--window <ms>', 'window size', '10000')
+      .option('--taskmanagers <n>', "Sluice's TaskManagers (default: one per partition)")
       .option('--runs <n>', 'runs per peer (median, min, max)', '3')
       .option('--peers <list>', `comma-separated, of ${WINDOWED_PEERS.join(', ')}`, WINDOWED_PEERS.join(',')),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],

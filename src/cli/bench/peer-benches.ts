@@ -158,14 +158,16 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
       partitions: config.job.partitions,
       log: env.log,
     });
+    const taskManagers = Number(flags.taskmanagers ?? config.job.partitions);
     const figures = await windowedBench(env, input, {
       runs,
       windowMs,
       peers,
       kafkaStreamsSource: kafkaStreamsSource(),
+      taskManagers,
     });
     const rows = peerRows(figures, 'sluice');
-    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer; ${machineLine()}`;
+    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer, Sluice on ${taskManagers} TaskManagers; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(['PEER', 'INPUT RECORDS/s (median)', 'MIN – MAX', 'SLUICE ÷ PEER', 'EXACT'], rows)}\n`,
     );
