@@ -13,16 +13,15 @@
 // Running it at 1,000 keys as well as at 1,000,000 separates start-up (JVM or Node processes, group
 // join) from the restore itself.
 
-import { readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { type BenchInput, writeBenchRecords } from './bench-input.js';
 import { measureDrain, type Summary, summarize } from './drain-meter.js';
-import { decodeLong, KeyedOutputReader } from './keyed-output-reader.js';
-import { buildKafkaStreamsPeer, startKafkaStreams } from './peers/kafka-streams-peer.js';
+import type { KeyedOutputReader } from './keyed-output-reader.js';
+import { buildKafkaStreamsPeer, startKafkaStreams, streamsOutput } from './peers/kafka-streams-peer.js';
 import type { BenchEnvironment } from './peers/peer.js';
 import { startSluice } from './peers/sluice-peer.js';
 
@@ -232,21 +231,7 @@ async function startStreamsPeer(
   source: string,
 ): Promise<RunningPeer> {
   const classpath = buildKafkaStreamsPeer(env, source);
-  const id = `sluice-bench-restore-streams-${Date.now().toString(36)}`;
-  const output = `${id}-out`;
-  const admin = KafkaAdmin.create({
-    security: PLAINTEXT,
-    bootstrapServers: env.bootstrapServers,
-    clientId: 'sluice-bench-streams-admin',
-  });
-  await admin.ensureTopic(output, input.partitions);
-  const reader = await KeyedOutputReader.start({
-    bootstrapServers: env.bootstrapServers,
-    topic: output,
-    partitions: input.partitions,
-    mode: 'latest',
-    decode: decodeLong,
-  });
+  const { id, output, reader, close } = await streamsOutput(env, input, 'sluice-bench-restore-streams');
   // One stream thread per partition, as Sluice has one TaskManager per partition. Each process has
   // its own state directory (StreamsApp), cleaned at start: a new process restores from the changelog.
   const launch = () =>
@@ -266,13 +251,7 @@ async function startStreamsPeer(
     },
     stop: async () => {
       await streams.stop();
-      await reader.stop();
-      for (const topic of [output, `${id}-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog`])
-        await admin.deleteTopic(topic).catch(() => {});
-      admin.close();
-      // Each process's state directory (StreamsApp names them after the application and pid).
-      for (const dir of readdirSync(os.tmpdir()).filter((d) => d.startsWith(`sluice-bench-streams-${id}-`)))
-        rmSync(path.join(os.tmpdir(), dir), { recursive: true, force: true });
+      await close();
     },
   };
 }

@@ -49,6 +49,14 @@ function resultsOf(records: { json<T>(): T }[]): Map<string, number> {
   return seen;
 }
 
+/** 3,000 events in disorder, and three far later than any grace: reported, never counted. */
+function withFarLate(): Event[] {
+  const events: Event[] = makeEvents(3000, 25, 7, 60, 11);
+  for (const i of [500, 1500, 2500])
+    events.splice(i, 0, { user: 'u1', t: 1_000_000 + i * 11 - 20_000, n: -i });
+  return events;
+}
+
 const kinds: Kind[] = [
   { kind: 'tumbling', size: 1000 },
   { kind: 'hopping', size: 1000, advance: 250 },
@@ -61,10 +69,7 @@ describe('windows, against an offline computation', () => {
     it(`${kind.kind}: on-time records counted once, late ones dead-lettered as late`, () => {
       const ooo = 40;
       const grace = 30;
-      const events: Event[] = makeEvents(3000, 25, 7, 60, 11);
-      // A few far later than any grace: they must be reported, never counted.
-      for (const i of [500, 1500, 2500])
-        events.splice(i, 0, { user: 'u1', t: 1_000_000 + i * 11 - 20_000, n: -i });
+      const events = withFarLate();
       const expected = expectedCounts(events, kind, ooo, grace);
       assert.ok(expected.late.size >= 3, 'the input has late records');
       const driver = testJob(windowJob(kind, { ooo, grace }));
@@ -89,9 +94,7 @@ describe('windows, against an offline computation', () => {
     const kind: Kind = { kind: 'tumbling', size: 1000 };
     const ooo = 40;
     const grace = 30;
-    const events: Event[] = makeEvents(3000, 25, 7, 60, 11);
-    for (const i of [500, 1500, 2500])
-      events.splice(i, 0, { user: 'u1', t: 1_000_000 + i * 11 - 20_000, n: -i });
+    const events = withFarLate();
     const expected = expectedCounts(events, kind, ooo, grace);
     const job = defineJob({
       name: 'windows-late',

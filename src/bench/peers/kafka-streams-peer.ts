@@ -11,8 +11,10 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../../connectors/kafka/admin.js';
@@ -103,6 +105,8 @@ export function startKafkaStreams(
     'java',
     [
       '-Xmx512m',
+      // Where StreamsApp puts its state directory: the same place stop() removes it from.
+      `-Djava.io.tmpdir=${os.tmpdir()}`,
       '-cp',
       classpath,
       args.mainClass ?? 'dev.sluice.bench.CountPerKey',
@@ -144,6 +148,11 @@ export function startKafkaStreams(
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     log.end();
+    // The process's state directory (StreamsApp names it after the application and the pid).
+    rmSync(path.join(os.tmpdir(), `sluice-bench-streams-${args.applicationId}-${child.pid}`), {
+      recursive: true,
+      force: true,
+    });
   };
   return { process: child, ready, stop };
 }
@@ -157,14 +166,12 @@ export interface WindowedRun {
   readonly check: (counts: ReadonlyMap<string, number>) => { exact: boolean; detail: string };
 }
 
-export async function runKafkaStreams(
-  env: BenchEnvironment,
-  input: BenchInput,
-  sourceDir: string,
-  windowed?: WindowedRun,
-): Promise<PeerResult> {
-  const classpath = buildKafkaStreamsPeer(env, sourceDir);
-  const id = `sluice-bench-streams-${Date.now().toString(36)}`;
+/**
+ * An application id, its output topic (made) and a read_committed reader of it, for one Kafka
+ * Streams run; `close` stops the reader and deletes the output and the count's changelog.
+ */
+export async function streamsOutput(env: BenchEnvironment, input: BenchInput, prefix: string) {
+  const id = `${prefix}-${Date.now().toString(36)}`;
   const output = `${id}-out`;
   const admin = KafkaAdmin.create({
     security: PLAINTEXT,
@@ -179,6 +186,23 @@ export async function runKafkaStreams(
     mode: 'latest',
     decode: decodeLong,
   });
+  const close = async () => {
+    await reader.stop();
+    for (const topic of [output, `${id}-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog`])
+      await admin.deleteTopic(topic).catch(() => {});
+    admin.close();
+  };
+  return { id, output, reader, close };
+}
+
+export async function runKafkaStreams(
+  env: BenchEnvironment,
+  input: BenchInput,
+  sourceDir: string,
+  windowed?: WindowedRun,
+): Promise<PeerResult> {
+  const classpath = buildKafkaStreamsPeer(env, sourceDir);
+  const { id, output, reader, close } = await streamsOutput(env, input, 'sluice-bench-streams');
   // Four stream threads, one per partition, as Sluice has four ACTIVE TaskManagers.
   const streams = startKafkaStreams(env, classpath, {
     input: input.topic,
@@ -204,9 +228,6 @@ export async function runKafkaStreams(
     return { peer: 'kafka-streams', drain, ...checkCounts(reader.counts, input.keys, input.perKey) };
   } finally {
     await streams.stop();
-    await reader.stop();
-    for (const topic of [output, `${id}-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog`])
-      await admin.deleteTopic(topic).catch(() => {});
-    admin.close();
+    await close();
   }
 }
