@@ -21,6 +21,27 @@ const QUEUE_FULL = -184;
 /** Kept well below the broker's transaction.max.timeout.ms (15 min), as Flink learned (FLINK-35870). */
 export const TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** One wait for a commit; three of them bound it as the single 30 s wait did before. */
+const COMMIT_ATTEMPT_MS = 10_000;
+
+/**
+ * Commits, asking again while librdkafka says the commit is retriable: a commit that timed out
+ * goes on in the background, in an undetermined state, and must be asked for again — aborting it
+ * instead (and reading the records again) could repeat results the broker did commit. An error that
+ * requires an abort, or the last attempt's, is thrown.
+ */
+export async function commitRetrying(commitOnce: () => Promise<void>, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce();
+    } catch (error) {
+      const details = error instanceof SluiceError ? error.details : {};
+      const retriable = details.retriable === true && details.abortable !== true;
+      if (!retriable || attempt >= attempts) throw error;
+    }
+  }
+}
+
 export class TransactionFencedError extends Error {
   constructor(cause: unknown) {
     super(`the transactional producer was fenced by a newer owner: ${describeKafkaError(cause)}`);
@@ -148,7 +169,9 @@ export class TransactionalProducer implements TransactionalSession {
 
   async commit(): Promise<void> {
     if (!this.#open) return;
-    await call<void>((cb) => this.#producer.commitTransaction(30_000, cb), 'commitTransaction');
+    await commitRetrying(() =>
+      call<void>((cb) => this.#producer.commitTransaction(COMMIT_ATTEMPT_MS, cb), 'commitTransaction'),
+    );
     this.#open = false;
   }
 
