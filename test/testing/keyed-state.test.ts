@@ -52,6 +52,54 @@ describe('keyed state and timers in the test driver', () => {
     assert.deepEqual(driver.state('per-user', 'pages', 'a'), { x: 2, y: 1 });
   });
 
+  it('a map state read once per call still sees its own set, delete and clear within the call', () => {
+    const job = defineJob({
+      name: 'maps',
+      build(j) {
+        j.fromKafka('clicks', json(Click))
+          .keyBy((c) => c.user, { repartition: false })
+          .process({
+            name: 'seen',
+            state: { pages: mapState<number>() },
+            onRecord(click, ctx) {
+              const pages = ctx.state.pages;
+              const before = pages.entries();
+              pages.set(click.page, 1);
+              pages.set('tmp', 2);
+              pages.delete('tmp');
+              const during = pages.entries();
+              if (click.page === 'reset') pages.clear();
+              ctx.emit({ before, during, after: pages.entries(), has: pages.has(click.page) });
+            },
+          })
+          .sinkTo(kafkaSink({ topic: 'out' }));
+      },
+    });
+    const driver = testJob(job);
+    driver.send(
+      'clicks',
+      { user: 'a', page: 'x', t: 1 },
+      { user: 'a', page: 'reset', t: 2 },
+      { user: 'a', page: 'y', t: 3 },
+    );
+    assert.deepEqual(
+      driver.output('out').map((r) => r.json()),
+      [
+        { before: [], during: [['x', 1]], after: [['x', 1]], has: true },
+        {
+          before: [['x', 1]],
+          during: [
+            ['x', 1],
+            ['reset', 1],
+          ],
+          after: [],
+          has: false,
+        },
+        { before: [], during: [['y', 1]], after: [['y', 1]], has: true },
+      ],
+    );
+  });
+
   it('expires state on event time (TTL) and fires event- and processing-time timers per key', () => {
     const job = defineJob({
       name: 'dedup',

@@ -37,6 +37,8 @@ export class KeyedStep {
   /** The step's states with a TTL, and whether each is a map. */
   readonly #ttl: [string, boolean][];
   #call!: StepCall;
+  /** Counts calls of the job's code (records and timers): what a map state read once is good for. */
+  #invocation = 0;
   #timer: { time: number; domain: 'event' | 'processing' } = { time: 0, domain: 'event' };
   readonly #state: Record<string, ValueState<unknown> | MapState<unknown>> = {};
   readonly #timers: Timers;
@@ -101,12 +103,14 @@ export class KeyedStep {
 
   onRecord(value: unknown, call: StepCall): void {
     this.#call = call;
+    this.#invocation++;
     this.#processor.onRecord(value, this.#recordContext);
   }
 
   /** A timer of this step fired; `cleanup` timers expire state with a TTL and are not the job's. */
   onTimer(timer: Timer, call: StepCall): void {
     this.#call = call;
+    this.#invocation++;
     if (timer.domain === 'c') {
       this.#expire();
       return;
@@ -163,7 +167,15 @@ export class KeyedStep {
       };
       return state;
     }
-    const read = (): Record<string, unknown> => (this.#call.env.get(at()) as Record<string, unknown>) ?? {};
+    // A map is one JSON value: read (parsed) once per call of the job's code, not once per get/set.
+    let memo: { key: string; invocation: number; map: Record<string, unknown> } | undefined;
+    const read = (): Record<string, unknown> => {
+      const key = at();
+      if (memo?.invocation === this.#invocation && memo.key === key) return memo.map;
+      const map = (this.#call.env.get(key) as Record<string, unknown>) ?? {};
+      memo = { key, invocation: this.#invocation, map };
+      return map;
+    };
     const write = (map: Record<string, unknown>) => {
       if (Object.keys(map).length === 0) this.#call.env.delete(at());
       else this.#call.env.put(at(), map);
@@ -192,7 +204,10 @@ export class KeyedStep {
       get size() {
         return live().length;
       },
-      clear: () => this.#call.env.delete(at()),
+      clear: () => {
+        memo = undefined;
+        this.#call.env.delete(at());
+      },
     };
   }
 }
