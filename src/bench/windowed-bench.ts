@@ -73,6 +73,8 @@ export async function windowedBench(
     kafkaStreamsSource: string;
     /** Sluice's TaskManagers (default: one per partition, as Kafka Streams has a thread per partition). */
     taskManagers?: number;
+    /** Sluice's checkpoint interval (default 100 ms: Kafka Streams commits every 100 ms under exactly-once). */
+    checkpointIntervalMs?: number;
   },
 ): Promise<WindowedFigures[]> {
   const expected = expectedWindows(input, options.windowMs);
@@ -91,6 +93,7 @@ export async function windowedBench(
         sink: 'kafka',
         windowMs: options.windowMs,
         ...(options.taskManagers ? { taskManagers: options.taskManagers } : {}),
+        ...(options.checkpointIntervalMs ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
       });
       try {
         const reader = sluice.reader;

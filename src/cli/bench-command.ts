@@ -60,6 +60,11 @@ export function benchCommand(): Command {
       .option('--records <n>', 'input records (event time: the id in ms)', '1000000')
       .option('--window <ms>', 'window size', '10000')
       .option('--taskmanagers <n>', "Sluice's TaskManagers (default: one per partition)")
+      .option(
+        '--checkpoint-every <ms>',
+        "Sluice's checkpoint interval (Kafka Streams commits every 100 ms)",
+        '100',
+      )
       .option('--runs <n>', 'runs per peer (median, min, max)', '3')
       .option('--peers <list>', `comma-separated, of ${WINDOWED_PEERS.join(', ')}`, WINDOWED_PEERS.join(',')),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],

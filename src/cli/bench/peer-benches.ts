@@ -165,9 +165,10 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
       peers,
       kafkaStreamsSource: kafkaStreamsSource(),
       taskManagers,
+      checkpointIntervalMs: Number(flags.checkpointEvery ?? 100),
     });
     const rows = peerRows(figures, 'sluice');
-    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer, Sluice on ${taskManagers} TaskManagers; ${machineLine()}`;
+    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer, Sluice on ${taskManagers} TaskManagers checkpointing every ${Number(flags.checkpointEvery ?? 100)} ms; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(['PEER', 'INPUT RECORDS/s (median)', 'MIN – MAX', 'SLUICE ÷ PEER', 'EXACT'], rows)}\n`,
     );
