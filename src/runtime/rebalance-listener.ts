@@ -81,11 +81,12 @@ export class RebalanceListener {
       void restored.then((running) => {
         if (!running || registry.find(p.topic, p.partition) !== task) return;
         safely(() => {
-          // Resuming reads on from the assigned offset; only records that reached the task before
-          // the pause took hold (it refused them) need a seek back, which costs ~0.7 s.
-          const offset = task.position;
-          if (task.readWhileRestoring && offset !== undefined) consumer.seek({ ...p, offset }, 0, () => {});
+          // Resume, then seek to the task's position: a pause right after an assign can make
+          // librdkafka drop the assign's offset (librdkafka issue #2190, whose workaround this is),
+          // and records that reached the task before the pause took hold were refused.
           consumer.resume([p]);
+          const offset = task.position;
+          if (offset !== undefined) consumer.seek({ ...p, offset }, 0, () => {});
         });
       });
   }
