@@ -1,36 +1,14 @@
 // The job's plan as plain data for people: its stages, what each reads, the steps it runs (with the
 // changelog topic of each stateful one) and what it writes (the job's sinks, repartition topics to
 // the next stage). The JobManager hands it out on `GET /jobs/:id` and the dashboard draws it; it is
-// the Flink web UI's job graph, cut where Sluice cuts tasks.
+// the Flink web UI's job graph, cut where Sluice cuts tasks. Its shape is the wire's (PlanStage in
+// protocol/messages.ts): the JobSpec carries it to the JobManager.
 
 import type { StreamNode } from '../api/stream-graph.js';
+import type { PlanStage } from '../protocol/messages.js';
 import type { JobPlan } from './job-plan.js';
 
-export interface PlanStep {
-  /** The graph node's id (the same code gives the same ids). */
-  readonly id: number;
-  /** map, filter, flatMap, process, keyBy or keyed (a keyed process step or a window). */
-  readonly kind: string;
-  /** "keyBy → stage 1", "tumbling 10s, grace 1s, emit on close", "map". */
-  readonly label: string;
-  /** Keyed steps: their name (state and changelog are kept under it). */
-  readonly name?: string;
-  /** Keyed steps: `<job>-<name>-changelog`. */
-  readonly changelog?: string;
-}
-
-export interface PlanStage {
-  readonly id: number;
-  /** Topics read: the job's sources (stage 0) or the repartition topic the stage before writes. */
-  readonly reads: { readonly topic: string; readonly kind: 'source' | 'repartition' }[];
-  readonly steps: PlanStep[];
-  /** The job's sinks this stage writes (`late`: a window's late records), and its repartition topics (with the stage that reads each). */
-  readonly writes: {
-    readonly name: string;
-    readonly kind: 'sink' | 'late' | 'repartition';
-    readonly toStage?: number;
-  }[];
-}
+type PlanStep = PlanStage['steps'][number];
 
 export function planStages(plan: JobPlan): PlanStage[] {
   return plan.stages.map((stage) => {

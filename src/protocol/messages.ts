@@ -7,16 +7,23 @@ import { z } from 'zod';
 /** A stage of the job's plan as people see it (plan/plan-view.ts): for the REST API and dashboard. */
 export const PlanStage = z.object({
   id: z.number().int().nonnegative(),
+  /** Topics read: the job's sources (stage 0) or the repartition topic the stage before writes. */
   reads: z.array(z.object({ topic: z.string(), kind: z.enum(['source', 'repartition']) })),
   steps: z.array(
     z.object({
+      /** The graph node's id (the same code gives the same ids). */
       id: z.number().int().nonnegative(),
+      /** map, filter, flatMap, process, keyBy or keyed (a keyed process step or a window). */
       kind: z.string(),
+      /** "keyBy → stage 1", "tumbling 10s, grace 1s, emit on close", "map". */
       label: z.string(),
+      /** Keyed steps: their name (state and changelog are kept under it). */
       name: z.string().optional(),
+      /** Keyed steps: `<job>-<name>-changelog`. */
       changelog: z.string().optional(),
     }),
   ),
+  /** The job's sinks (`late`: a window's late records), and repartition topics with the stage that reads each. */
   writes: z.array(
     z.object({
       name: z.string(),

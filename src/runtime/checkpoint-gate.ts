@@ -16,6 +16,11 @@ export class CheckpointGate {
     return this.#promise;
   }
 
+  /** Resolves once the gate is open (at once if it is); a gate closed again meanwhile is waited for too. */
+  async whenOpen(): Promise<void> {
+    while (this.#promise) await this.#promise;
+  }
+
   /** For stall reports: since when the gate has been closed. */
   get waiting(): Waiting | undefined {
     return this.#waiting;

@@ -209,7 +209,10 @@ export class Task {
     return this.#stateRestore;
   }
 
-  /** Records reached the task while its state restored (before its partition was paused): refused, to be read again. */
+  /**
+   * Records reached the task while its state restored (before its partition was paused): refused,
+   * to be read again — the resume's seek to the task's position brings them back.
+   */
   get readWhileRestoring(): boolean {
     return this.#readWhileRestoring;
   }
@@ -291,7 +294,7 @@ export class Task {
     // gate): only what goes out waits, its state writes sit in the store's newest layer. If the
     // commit lost the transaction (a rewind), this batch is void and its records are read again.
     const rewinds = this.#rewinds;
-    while (this.#gate.closed) await this.#gate.closed;
+    await this.#gate.whenOpen();
     if (this.#state !== 'RUNNING' || rewinds !== this.#rewinds) return skipped;
     this.#late += late.length + out.lateRouted;
     // Dead letters are confirmed before any position moves past them: never lost.
@@ -339,7 +342,7 @@ export class Task {
   }
 
   async #tickNow(now: number, finish: boolean): Promise<void> {
-    while (this.#gate.closed) await this.#gate.closed;
+    await this.#gate.whenOpen();
     const env = this.#env;
     if (this.#state !== 'RUNNING' || this.#position < 0 || !env) return;
     // A task that has read nothing since it started (its partition was read to the end before it
@@ -384,7 +387,7 @@ export class Task {
     this.#queuedSnapshot ??= { what: `the snapshot for checkpoint ${checkpointId}`, since: Date.now() };
     const run = this.#inFlight.then(async (): Promise<TaskSnapshot | undefined> => {
       // The previous checkpoint's transaction must be committed (or that checkpoint aborted) first.
-      while (this.#gate.closed) await this.#gate.closed;
+      await this.#gate.whenOpen();
       this.#queuedSnapshot = undefined;
       if (this.#state !== 'RUNNING' || this.#position < 0) {
         this.declined = this.#state !== 'RUNNING' ? this.#state : 'no position yet';

@@ -38,7 +38,7 @@ describe('the plan as the dashboard draws it', () => {
       },
     });
     const stages = planStages(planJob(job, {}));
-    const strip = (steps: readonly { kind: string; label: string; changelog?: string }[]) =>
+    const strip = (steps: readonly { kind: string; label: string; changelog?: string | undefined }[]) =>
       steps.map((s) => [s.kind, s.label, s.changelog ?? null]);
     assert.equal(stages.length, 3);
     assert.deepEqual(stages[0]?.reads, [{ topic: 'page-views', kind: 'source' }]);

@@ -159,16 +159,17 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
       log: env.log,
     });
     const taskManagers = Number(flags.taskmanagers ?? config.job.partitions);
+    const checkpointIntervalMs = Number(flags.checkpointEvery);
     const figures = await windowedBench(env, input, {
       runs,
       windowMs,
       peers,
       kafkaStreamsSource: kafkaStreamsSource(),
       taskManagers,
-      checkpointIntervalMs: Number(flags.checkpointEvery ?? 100),
+      checkpointIntervalMs,
     });
     const rows = peerRows(figures, 'sluice');
-    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer, Sluice on ${taskManagers} TaskManagers checkpointing every ${Number(flags.checkpointEvery ?? 100)} ms; ${machineLine()}`;
+    const header = `bench windowed: ${records} records of ~100 bytes, ${input.keys} keys, ${config.job.partitions} partitions, ${windowMs} ms tumbling windows of event time (the id), emit on close, exactly once, ${runs} run(s) per peer, Sluice on ${taskManagers} TaskManagers checkpointing every ${checkpointIntervalMs} ms; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(['PEER', 'INPUT RECORDS/s (median)', 'MIN – MAX', 'SLUICE ÷ PEER', 'EXACT'], rows)}\n`,
     );

@@ -1,7 +1,8 @@
 // Reads a changelog partition from an offset to its end, read_committed (aborted writes of a
 // fenced owner are never seen), for a task restoring its state. One reader per TaskManager, used
-// by one restore at a time (a restore whose task was let go stops between batches); "the end" is where librdkafka reports the partition's EOF, which under
-// read_committed is the last stable offset — past the markers of the last committed transaction.
+// by one restore at a time (a restore whose task was let go stops between batches); "the end" is
+// where librdkafka reports the partition's EOF, which under read_committed is the last stable
+// offset — past the markers of the last committed transaction.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
@@ -43,11 +44,9 @@ export class ChangelogReader {
         'enable.auto.commit': false,
         'enable.partition.eof': true,
         'isolation.level': 'read_committed',
-        // A restore reads as fast as the client can: large fetches and a deep local queue (the
-        // raw-read benchmark's settings; the defaults made it 84,000 records/s, a third of that).
-        'queued.min.messages': 500_000,
-        'fetch.message.max.bytes': 10_485_760,
-        'fetch.max.bytes': 52_428_800,
+        // Larger fetches and a deeper local queue were tried and did not read faster (~85,000
+        // records/s per process either way: docs/benchmarks.md, restore).
+        'fetch.message.max.bytes': 4_194_304,
       },
       { 'auto.offset.reset': 'earliest' },
     );
@@ -79,27 +78,22 @@ export class ChangelogReader {
   ): Promise<ReadResult> {
     const stop = options.stop ?? (() => false);
     const before = this.#queue;
-    const run = this.#turn(before, stop).then((turn) =>
-      turn === 'stopped'
-        ? { next: Math.max(0, from), records: 0, stopped: true }
-        : this.#read(topic, partition, from, apply, options.timeoutMs ?? 300_000, stop),
+    // #read answers a stopped restore at once, whether it stopped while waiting or before.
+    const run = this.#turn(before, stop).then(() =>
+      this.#read(topic, partition, from, apply, options.timeoutMs ?? 300_000, stop),
     );
     // The next read waits for this one and for every one before it (a stopped one returns early).
     this.#queue = Promise.allSettled([before, run]);
     return run;
   }
 
-  /** Waits for the restores before this one, unless its task is let go meanwhile (checked every 50 ms). */
-  async #turn(before: Promise<unknown>, stop: () => boolean): Promise<'go' | 'stopped'> {
+  /** Waits for the restores before this one, or until its task is let go (checked every 50 ms). */
+  async #turn(before: Promise<unknown>, stop: () => boolean): Promise<void> {
     let done = false;
     const settled = before.then(() => {
       done = true;
     });
-    while (!done) {
-      if (stop()) return 'stopped';
-      await Promise.race([settled, sleep(50)]);
-    }
-    return 'go';
+    while (!done && !stop()) await Promise.race([settled, sleep(50)]);
   }
 
   async #read(

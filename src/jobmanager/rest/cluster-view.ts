@@ -88,20 +88,19 @@ export function jobDetailOf(view: ClusterView): JobDetail {
   const start = view.jobStartedAt ?? -1;
   const end = view.jobEndedAt ?? -1;
   // A spec from before plans were sent (or a job without stages) shows as one vertex, as it did.
-  const stages = job.job.stages ?? [];
-  const slotsOf = (topics: readonly string[]) => view.slots.all().filter((s) => topics.includes(s.topic));
+  const stages = (job.job.stages ?? []).map((stage) => {
+    const topics = stage.reads.map((r) => r.topic);
+    return { stage, slots: view.slots.all().filter((s) => topics.includes(s.topic)) };
+  });
   const vertices =
     stages.length > 0
-      ? stages.map((stage) => {
-          const slots = slotsOf(stage.reads.map((r) => r.topic));
-          return {
-            id: `${job.runId}-v${stage.id + 1}`,
-            name: stageName(stage),
-            parallelism: slots.length,
-            status: view.jobState,
-            tasks: slots.map(taskOf),
-          };
-        })
+      ? stages.map(({ stage, slots }) => ({
+          id: `${job.runId}-v${stage.id + 1}`,
+          name: stageName(stage),
+          parallelism: slots.length,
+          status: view.jobState,
+          tasks: slots.map(taskOf),
+        }))
       : [
           {
             id: `${job.runId}-v1`,
@@ -119,12 +118,7 @@ export function jobDetailOf(view: ClusterView): JobDetail {
     'end-time': end,
     duration: start < 0 ? 0 : (end < 0 ? Date.now() : end) - start,
     vertices,
-    plan: {
-      stages: stages.map((stage) => ({
-        ...stage,
-        tasks: slotsOf(stage.reads.map((r) => r.topic)).length,
-      })),
-    },
+    plan: { stages: stages.map(({ stage, slots }) => ({ ...stage, tasks: slots.length })) },
   };
 }
 
