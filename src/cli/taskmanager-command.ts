@@ -38,6 +38,14 @@ export function taskManagerCommand(): Command {
         security: { kafka: config.kafka.security, redis: config.redis },
         timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
         stateDir: path.join(config.infra.stateDir, 'state'),
+        // Whatever a wedged consumer still holds open, the process is gone within 10 s.
+        onFatal: (error) =>
+          setTimeout(() => {
+            // Not said yet when the TaskManager's own close is what hangs.
+            if (process.exitCode === undefined)
+              process.stderr.write(`\n✖ ${error.qualifiedCode}: ${error.message}\n`);
+            process.exit(error.exitCode);
+          }, 10_000).unref(),
       });
       const stop = () => taskManager.stop();
       process.on('SIGTERM', stop);

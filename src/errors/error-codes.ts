@@ -23,6 +23,11 @@ export const ErrorCodes = {
   JOBMANAGER_UNREACHABLE: { retriable: true, exitCode: 3 },
   /** The JobManager refused a TaskManager (e.g. its id is already registered). */
   JOBMANAGER_REJECTED: { retriable: false, exitCode: 2 },
+  /**
+   * The broker gave this TaskManager's tasks to other members and its consumer never heard of it:
+   * it exits so that it is started again with a fresh consumer.
+   */
+  TASKMANAGER_OWNERSHIP_LOST: { retriable: true, exitCode: 3 },
   /** The job did not reach its verified result (counter != N, timeout, TaskManagers gone). */
   JOB_FAILED: { retriable: false, exitCode: 1 },
   /** A long-running job's record in Redis cannot be read or does not fit the job's settings. */

@@ -15,6 +15,7 @@ import type { TaskSlots } from '../plan/task-slots.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
 import { GroupObserver } from './group-observer.js';
 import { slotsOf } from './job-spec.js';
+import { OwnershipWatch } from './ownership-watch.js';
 import type { ClusterView, TopicOffsets } from './rest/cluster-view.js';
 import { registerRestApi } from './rest/rest-routes.js';
 import { isGone, TaskManagerRegistry } from './taskmanager-registry.js';
@@ -44,6 +45,8 @@ export interface JobManagerOptions {
   /** Periodic checkpoints from the moment the group starts; none when absent. */
   checkpointing?: CheckpointingOptions;
   events?: EventLog;
+  /** How long a TaskManager may claim tasks the broker gave to others (default OWNERSHIP_GRACE_MS). */
+  ownershipGraceMs?: number;
 }
 
 export class JobManager implements ClusterView {
@@ -60,6 +63,7 @@ export class JobManager implements ClusterView {
   #url = '';
   #describer: GroupDescriber | undefined;
   #observer: GroupObserver | undefined;
+  readonly #ownership: OwnershipWatch;
   /** The broker's last description of the job's consumer group. */
   brokerView: GroupView | undefined;
   /** Flink's job states, for the REST API: CREATED until the group starts. */
@@ -73,6 +77,7 @@ export class JobManager implements ClusterView {
     this.#options = options;
     this.job = options.job;
     this.slots = slotsOf(options.job);
+    this.#ownership = new OwnershipWatch(options.ownershipGraceMs);
     const cp = options.checkpointing;
     const events = options.events;
     this.checkpoints = cp
@@ -191,6 +196,7 @@ export class JobManager implements ClusterView {
       slotOf: (topic, partition) => this.slots.slotOf(topic, partition),
       onView: (view) => {
         this.brokerView = view;
+        this.#checkOwnership(view);
       },
       onSettled: (member) => {
         const tm = this.#liveByClientId(member.clientId);
@@ -206,6 +212,20 @@ export class JobManager implements ClusterView {
     this.#observer.start();
     this.#liveness = setInterval(() => this.#checkLiveness(), PING_INTERVAL_MS);
     return this.#url;
+  }
+
+  /** TaskManagers that claim tasks the broker has long given to other members are told to exit. */
+  #checkOwnership(view: GroupView): void {
+    const members = view.members.map((m) => ({
+      clientId: m.clientId,
+      tasks: m.partitions.flatMap((p) => this.slots.slotOf(p.topic, p.partition) ?? []),
+    }));
+    for (const conflict of this.#ownership.check(members, this.registry.connected(), Date.now())) {
+      const { taskManagerId, tasks, owners, forMs } = conflict;
+      this.#options.events?.emit({ type: 'jobmanager.ownership_conflict', ...conflict });
+      const socket = this.#sockets.get(taskManagerId);
+      if (socket) send(socket, { type: 'ownership_lost', tasks, owners, forMs });
+    }
   }
 
   #liveByClientId(clientId: string) {

@@ -105,6 +105,8 @@ export type TaskManagerEvent =
       epoch: number;
     }
   | { type: 'taskmanager.source_completed'; taskManagerId: string; consumed: number }
+  /** A task fenced with no new owner (the broker aborted its transaction): taken up again here. */
+  | { type: 'taskmanager.task_revived'; taskManagerId: string; task: string; offset: number }
   /** The link to the JobManager broke; the TaskManager keeps consuming and registers again. */
   | { type: 'taskmanager.jobmanager_disconnected'; taskManagerId: string; reason: string; graceMs: number }
   | { type: 'taskmanager.jobmanager_reconnected'; taskManagerId: string; downMs: number }
@@ -133,6 +135,17 @@ export type JobManagerEvent =
       signal: string | null;
     }
   | { type: 'jobmanager.taskmanager_restarted'; taskManagerId: string; pid: number }
+  /**
+   * A TaskManager kept claiming tasks the broker gives to other members (its consumer missed its
+   * own revocation): it is told to exit, to be started again.
+   */
+  | {
+      type: 'jobmanager.ownership_conflict';
+      taskManagerId: string;
+      tasks: number[];
+      owners: string[];
+      forMs: number;
+    }
   | {
       type: 'jobmanager.distribution_complete';
       elapsedMs: number;
@@ -181,6 +194,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.partition_resumed': 'info',
   'taskmanager.write_fenced': 'warn',
   'taskmanager.source_completed': 'info',
+  'taskmanager.task_revived': 'warn',
   'taskmanager.jobmanager_disconnected': 'warn',
   'taskmanager.jobmanager_reconnected': 'info',
   'taskmanager.jobmanager_lost': 'error',
@@ -190,6 +204,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.taskmanager_registered': 'info',
   'jobmanager.taskmanager_exited': 'info',
   'jobmanager.taskmanager_restarted': 'warn',
+  'jobmanager.ownership_conflict': 'error',
   'jobmanager.distribution_complete': 'info',
   // Every second: the detail is for the JSON log; the summary counts them.
   'checkpoint.completed': 'debug',

@@ -57,6 +57,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🧟 TaskManager ${event.taskManagerId}: write to partition ${event.partition} rejected - it no longer owns it (its epoch ${event.epoch} is not the current one)`;
     case 'taskmanager.source_completed':
       return `🏁 TaskManager ${event.taskManagerId}: Kafka source function completed. Total messages consumed: ${event.consumed}`;
+    case 'taskmanager.task_revived':
+      return `♻️ TaskManager ${event.taskManagerId}: task ${event.task} was fenced with no new owner (the broker aborted its transaction) - taken up again from offset ${event.offset}`;
     case 'taskmanager.jobmanager_disconnected':
       return `📡 TaskManager ${event.taskManagerId}: lost the JobManager (${event.reason}) - consuming on, registering again for up to ${formatDuration(event.graceMs)}`;
     case 'taskmanager.jobmanager_reconnected':
@@ -75,6 +77,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
     case 'jobmanager.taskmanager_restarted':
       return `♻️ JOB MANAGER: TaskManager ${event.taskManagerId} died unexpectedly - started again (PID: ${event.pid})`;
+    case 'jobmanager.ownership_conflict':
+      return `🧟 JOB MANAGER: TaskManager ${event.taskManagerId} still claims tasks ${list(event.tasks)} ${formatDuration(Math.round(event.forMs / 1000) * 1000)} after the broker gave them to ${event.owners.join(', ')} - told to exit and start again`;
     case 'jobmanager.distribution_complete':
       return `✅ JOB MANAGER: all ${event.partitions} partitions assigned after ${event.elapsedMs}ms - ${event.active} TaskManagers ACTIVE, ${event.idle} IDLE`;
     case 'checkpoint.completed':

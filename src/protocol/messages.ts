@@ -221,6 +221,16 @@ export const JobManagerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('checkpoint_aborted'), checkpointId: z.number().int() }),
   /** The broker lists this TaskManager as a group member owning these tasks (slots; settled). */
   z.object({ type: z.literal('membership'), tasks: z.array(z.number().int().nonnegative()) }),
+  /**
+   * The broker has given tasks this TaskManager still claims to other members, for longer than any
+   * handover takes: its consumer missed the revocation. It exits (its writes are fenced already).
+   */
+  z.object({
+    type: z.literal('ownership_lost'),
+    tasks: z.array(z.number().int().nonnegative()),
+    owners: z.array(z.string()),
+    forMs: z.number().int().nonnegative(),
+  }),
 ]);
 export type JobManagerMessage = z.infer<typeof JobManagerMessage>;
 

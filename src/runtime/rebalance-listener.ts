@@ -6,7 +6,11 @@
 import type { RebalanceChange } from '../connectors/kafka/consumer.js';
 import type { Assignment, KafkaConsumer } from '../connectors/kafka/rdkafka.js';
 import type { EventLog } from '../logging/event-log.js';
+import type { Task } from './task.js';
 import type { Handover, TaskRegistry } from './task-registry.js';
+
+/** How long a task fenced without losing its partition waits for a revocation before it is revived. */
+const REVIVE_AFTER_MS = 3000;
 
 /** What the TaskManager does around ownership changes (its load status, the JobManager's view). */
 export interface OwnershipObserver {
@@ -30,6 +34,8 @@ export class RebalanceListener {
   readonly #o: RebalanceListenerOptions;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
+  /** Tasks seen closed dirty while still registered, and since when. */
+  readonly #dirtySince = new Map<Task, number>();
 
   constructor(options: RebalanceListenerOptions) {
     this.#o = options;
@@ -37,20 +43,55 @@ export class RebalanceListener {
 
   /** The consumer's callback; returns at once, the work is queued. */
   readonly onRebalance = (consumer: KafkaConsumer, change: RebalanceChange): void => {
+    this.#queue('rebalance handling', () => this.#handle(consumer, change));
+  };
+
+  /**
+   * Called every second. A fenced task is closed dirty and its revocation (a new owner took it)
+   * follows within a heartbeat; one still registered after REVIVE_AFTER_MS was fenced by the broker
+   * itself and is revived (TaskRegistry.revive), in line with the rebalance changes.
+   */
+  reviveFenced(consumer: KafkaConsumer, now = Date.now()): void {
+    const dirty = new Set(this.#o.registry.tasks().filter((t) => t.state === 'CLOSED_DIRTY'));
+    for (const task of this.#dirtySince.keys()) if (!dirty.has(task)) this.#dirtySince.delete(task);
+    for (const task of dirty) {
+      const since = this.#dirtySince.get(task) ?? now;
+      // Checked again after another wait if it is not revived now (a new owner claimed its lease).
+      this.#dirtySince.set(task, now - since >= REVIVE_AFTER_MS ? now : since);
+      if (now - since >= REVIVE_AFTER_MS)
+        this.#queue('reviving a fenced task', () => this.#revive(consumer, task));
+    }
+  }
+
+  #queue(what: string, work: () => Promise<void>): void {
     this.#pending++;
     this.#chain = this.#chain
-      .then(() => this.#handle(consumer, change))
+      .then(work)
       .catch((error: unknown) => {
         this.#o.events.emit({
           type: 'taskmanager.consume_error',
           taskManagerId: this.#o.taskManagerId,
-          error: `rebalance handling failed: ${error instanceof Error ? error.message : String(error)}`,
+          error: `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
         });
       })
       .finally(() => {
         this.#pending--;
       });
-  };
+  }
+
+  async #revive(consumer: KafkaConsumer, task: Task): Promise<void> {
+    const { registry, events, taskManagerId, observer } = this.#o;
+    const p = { topic: task.topic, partition: task.partition };
+    const assigned = consumer.assignments().some((a) => a.topic === p.topic && a.partition === p.partition);
+    if (!assigned || registry.find(p.topic, p.partition) !== task) return;
+    const revived = await registry.revive(p);
+    if (!revived) return;
+    const { start } = revived;
+    if (start !== undefined) safely(() => consumer.seek({ ...p, offset: start }, 0, () => {}));
+    this.#whileRestoring(consumer, [p]);
+    events.emit({ type: 'taskmanager.task_revived', taskManagerId, task: task.id, offset: start ?? -1 });
+    observer.assigned([task.slot]);
+  }
 
   /** True while a change is being handled or waits to be. */
   get busy(): boolean {

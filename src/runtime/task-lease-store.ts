@@ -19,6 +19,8 @@ interface LeaseCommands {
 
 export interface TaskLeases {
   claim(task: TaskRef): Promise<TaskLease>;
+  /** The task's current epoch (0: never claimed): higher than an owner's own once another claimed it. */
+  epoch(task: TaskRef): Promise<number>;
 }
 
 export class TaskLeaseStore implements TaskLeases {
@@ -39,6 +41,10 @@ export class TaskLeaseStore implements TaskLeases {
       leaseField('c', task.topic, task.partition),
     );
     return { epoch, position, checkpointId };
+  }
+
+  async epoch(task: TaskRef): Promise<number> {
+    return Number((await this.#redis.hget(this.key, leaseField('e', task.topic, task.partition))) ?? 0);
   }
 
   /** A new run: every task starts at the run's start and has no checkpoint yet; epochs are kept. */

@@ -45,4 +45,9 @@ export interface TaskOptions {
   state?: TaskStateBackend;
   /** True when the consumer has read this partition to its end (an idle input may move event time). */
   caughtUp?: () => boolean;
+  /**
+   * Set when this task replaces a fenced one of the same partition in this process: where that one's
+   * reading stood. Records at or past it may still be in flight from before the new task's seek.
+   */
+  fetchedTo?: number;
 }

@@ -103,8 +103,14 @@ export class TaskRegistry {
     return total;
   }
 
-  /** Creates and restores a task per new partition; returns where each must start reading (by slot). */
-  async handleAssignment(partitions: readonly TopicPartition[]): Promise<Map<number, number | undefined>> {
+  /**
+   * Creates and restores a task per new partition; returns where each must start reading (by slot).
+   * `fetchedTo`: the task replaces a fenced one that was handed records up to there (see revive).
+   */
+  async handleAssignment(
+    partitions: readonly TopicPartition[],
+    fetchedTo?: number,
+  ): Promise<Map<number, number | undefined>> {
     const starts = new Map<number, number | undefined>();
     const o = this.#o;
     await Promise.all(
@@ -129,6 +135,7 @@ export class TaskRegistry {
           onError: (what, error, attempt) => o.onError?.(id, what, error, attempt),
           ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
           ...(o.checkpointTimeoutMs ? { checkpointTimeoutMs: o.checkpointTimeoutMs } : {}),
+          ...(fetchedTo !== undefined ? { fetchedTo } : {}),
         });
         this.#tasks.set(slot, task);
         starts.set(slot, await task.restore());
@@ -159,6 +166,25 @@ export class TaskRegistry {
       void task.closeState();
     }
     return this.#handOver(partitions);
+  }
+
+  /**
+   * A task fenced while this process still has its partition, its lease claimed by nobody since:
+   * the broker fenced its producer (a transaction it aborted across its restart), no new owner did,
+   * so no revocation will come and the task would decline every checkpoint. A new task takes its
+   * place, as Kafka Streams takes a migrated task up again: a new producer (fencing the old one's
+   * transactional id), its state restored, reading again from the last checkpoint. Returns where
+   * it starts reading, or undefined when there is nothing to revive (or another owner claimed it).
+   */
+  async revive(partition: TopicPartition): Promise<{ start: number | undefined } | undefined> {
+    const old = this.find(partition.topic, partition.partition);
+    if (old?.state !== 'CLOSED_DIRTY') return undefined;
+    if ((await this.#o.leases.epoch(old.ref)) !== old.epoch) return undefined;
+    if (this.find(partition.topic, partition.partition) !== old) return undefined;
+    await Promise.all(this.#o.connectors.map((c) => c.release(old.ref, false).catch(() => {})));
+    await old.closeState();
+    const starts = await this.handleAssignment([partition], old.readTo);
+    return { start: starts.get(old.slot) };
   }
 
   #select(partitions: readonly TopicPartition[]): Task[] {

@@ -60,7 +60,6 @@ export class Task {
   #ownEnv: StageEnvironment | undefined;
   /** The state's restore, when it runs after restore() returned (see there). */
   #stateRestore: Promise<boolean> | undefined;
-  #readWhileRestoring = false;
   /** How many times the task went back to its committed position (a batch computed before one is void). */
   #rewinds = 0;
   /** The last record processed: time that passes without records is attributed to it. */
@@ -190,6 +189,11 @@ export class Task {
         if (lane.written < carrier.written) lane.written = lane.durable = carrier.written;
     this.#position = this.#lanes.lowestWritten;
     this.#highWater = this.#position;
+    // An earlier task of this partition here was handed records up to fetchedTo: any still in
+    // flight are dropped until the read from this position arrives (as after a rewind).
+    const fetchedTo = this.#o.fetchedTo;
+    if (fetchedTo !== undefined && this.#position >= 0 && this.#position < fetchedTo)
+      this.#rewindFrom = fetchedTo;
     if (state && carrier) {
       // The state comes back after this returns, the partition paused: the TaskManager keeps up
       // with its group meanwhile, so a partition taken away mid-restore (a first rebalance gives
@@ -207,14 +211,6 @@ export class Task {
    */
   get stateRestored(): Promise<boolean> | undefined {
     return this.#stateRestore;
-  }
-
-  /**
-   * Records reached the task while its state restored (before its partition was paused): refused,
-   * to be read again — the resume's seek to the task's position brings them back.
-   */
-  get readWhileRestoring(): boolean {
-    return this.#readWhileRestoring;
   }
 
   async #restoreState(state: TaskStateBackend): Promise<boolean> {
@@ -247,10 +243,8 @@ export class Task {
   async #processNow(records: readonly SourceRecord[]): Promise<BatchResult> {
     const skipped: BatchResult = { consumed: 0, failed: 0, emitted: 0, outcome: 'skipped' };
     // Only a RUNNING task starts a batch; one already writing when the task is suspended finishes.
-    if (this.#state !== 'RUNNING') {
-      if (this.#state === 'RESTORING' && records.length > 0) this.#readWhileRestoring = true;
-      return skipped;
-    }
+    // Records that reach a RESTORING one are read again: the resume's seek to its position.
+    if (this.#state !== 'RUNNING') return skipped;
     let list = records;
     if (this.#rewindFrom !== undefined) {
       const from = this.#rewindFrom;

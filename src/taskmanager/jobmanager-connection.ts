@@ -28,6 +28,8 @@ export interface JobManagerHandlers {
   onStop: (reason: string) => void;
   /** The broker lists this TaskManager as a member owning these tasks (slots). */
   onMembership: (tasks: number[]) => void;
+  /** The broker gave tasks this one claims to others, long ago: its consumer missed the revocation. */
+  onOwnershipLost?: (notice: { tasks: number[]; owners: string[]; forMs: number }) => void;
   onTriggerCheckpoint: (checkpointId: number) => void;
   /** The input ended (`--stop-when-idle`): close every window. */
   onEndOfInput?: () => void;
@@ -235,6 +237,9 @@ export class JobManagerConnection {
         break;
       case 'membership':
         h.onMembership(message.tasks);
+        break;
+      case 'ownership_lost':
+        h.onOwnershipLost?.(message);
         break;
       case 'trigger_checkpoint':
         h.onTriggerCheckpoint(message.checkpointId);

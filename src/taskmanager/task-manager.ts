@@ -9,8 +9,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
 import { ChangelogReader } from '../connectors/kafka/changelog-reader.js';
-import { describeKafkaError } from '../connectors/kafka/client-config.js';
-import { connectConsumer, disconnectConsumer } from '../connectors/kafka/consumer.js';
+import { disconnectConsumer } from '../connectors/kafka/consumer.js';
 import { DeadLetterQueue } from '../connectors/kafka/dead-letter-queue.js';
 import type { KafkaConsumer } from '../connectors/kafka/rdkafka.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
@@ -32,8 +31,10 @@ import { bindSinks } from '../runtime/sink-bindings.js';
 import { TaskStateBackend } from '../runtime/state/task-state-backend.js';
 import { TaskLeaseStore } from '../runtime/task-lease-store.js';
 import { TaskRegistry } from '../runtime/task-registry.js';
+import { connectGroupConsumer } from './group-consumer.js';
 import { type ConnectionTimings, JobManagerConnection } from './jobmanager-connection.js';
 import { LoadStatus } from './load-status.js';
+import { ownershipLostError } from './ownership-lost.js';
 import { WorkReport } from './work-report.js';
 
 export interface TaskManagerOptions {
@@ -61,6 +62,8 @@ export interface TaskManagerOptions {
   kafkaSessions?: TransactionalSessionFactory;
   /** Where this TaskManager keeps its tasks' local state (default .sluice/state under the working directory). */
   stateDir?: string;
+  /** This process cannot go on (see ownership-lost.ts): `run()` rejects with it; the CLI bounds the close. */
+  onFatal?: (error: SluiceError) => void;
 }
 
 export class TaskManager {
@@ -79,6 +82,7 @@ export class TaskManager {
   readonly #report: WorkReport;
   readonly #load: LoadStatus;
   #stopping = false;
+  #fatal: SluiceError | undefined;
   #startSignal: (() => void) | undefined;
   #stopSignal: (() => void) | undefined;
   #lastConsumeError: string | undefined;
@@ -112,6 +116,7 @@ export class TaskManager {
     // Time passes for tasks that keep an event clock: timers fire, idle inputs move their watermark.
     const ticker = setInterval(() => this.#registry?.tick(), 200);
     const heartbeat = setInterval(() => {
+      if (this.#consumer && !this.#stopping) this.#listener?.reviveFenced(this.#consumer);
       this.#reportStalls();
       this.#heartbeat();
       // A progress line when records keep coming but no threshold was crossed for a while.
@@ -132,6 +137,11 @@ export class TaskManager {
       await Promise.race([started, stopRequested]);
       if (!this.#stopping) this.#subscribe(job);
       await this.#loop?.run();
+      if (this.#fatal) {
+        // A consumer that missed its revocation has nothing to hand over: closed, not left gracefully.
+        if (this.#consumer) await disconnectConsumer(this.#consumer, 5000);
+        throw this.#fatal;
+      }
       await this.#leaveGroup();
     } finally {
       clearInterval(heartbeat);
@@ -183,6 +193,12 @@ export class TaskManager {
           if (tasks.length === 0 && this.#registry?.size === 0 && !this.#listener?.busy) {
             this.#load.memberWithoutPartitions();
           }
+        },
+        onOwnershipLost: (notice) => {
+          if (this.#fatal) return;
+          this.#fatal = ownershipLostError(this.#id, notice);
+          this.#o.onFatal?.(this.#fatal);
+          this.stop();
         },
         onDisconnected: (reason, graceMs) =>
           events.emit({
@@ -314,29 +330,15 @@ export class TaskManager {
         nothingAssigned: () => this.#load.memberWithoutPartitions(),
       },
     });
-    this.#consumer = await connectConsumer({
+    this.#consumer = await connectGroupConsumer({
       ...kafka,
       clientId: this.#clientId,
       groupId: job.groupId,
       groupProtocol: job.groupProtocol,
       rebalance: this.#listener.onRebalance,
-      extra: {
-        // Commit results arrive as events; a failed commit is logged, the next checkpoint commits again.
-        offset_commit_cb: true,
-        // Fewer, larger fetches and a deeper local queue: the per-record cost is what limits a
-        // TaskManager, and librdkafka's defaults fetch in small pieces (measured: bench throughput).
-        'queued.min.messages': 200_000,
-        'fetch.message.max.bytes': 4_194_304,
-        'fetch.max.bytes': 52_428_800,
-      },
+      onError: (error, code) => this.#consumeError(error, code),
     });
     const consumer = this.#consumer;
-    consumer.on('offset.commit', (error) => {
-      if (error) this.#consumeError(`offset commit failed: ${describeKafkaError(error)}`);
-    });
-    consumer.setDefaultConsumeTimeout(100);
-    consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
-    consumer.on('event.error', (error) => this.#consumeError(describeKafkaError(error), error.code));
     this.#loop = new ConsumeLoop({
       consumer,
       registry,

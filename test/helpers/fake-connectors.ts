@@ -25,6 +25,10 @@ export class MemoryLeases implements TaskLeases {
     const at = this.positions.get(task.id);
     return { epoch, position: at?.position ?? -1, checkpointId: at?.checkpointId ?? -1 };
   }
+
+  async epoch(task: TaskRef): Promise<number> {
+    return this.epochs.get(task.id) ?? 0;
+  }
 }
 
 export class FakeGuardedConnector implements SinkConnector {

@@ -6,6 +6,9 @@
 //  2. a failed phase two (commit) rewinding the task, with the consumer's seek left to the next
 //     checkpoint: batches fetched meanwhile moved the position past the aborted range, which was
 //     then skipped as already written (seen before the fix: 400 of 3,000 ids lost).
+// And a commit fenced with no new owner (the broker aborted the transaction across its restart,
+// seen in the windows kill case): the task, closed dirty, declined every checkpoint for good until
+// the TaskManager learned to revive it.
 // A read_committed reader independent of Sluice checks every id exactly once.
 
 import assert from 'node:assert/strict';
@@ -21,6 +24,7 @@ import {
   TransactionalProducer,
   type TransactionalSession,
   type TransactionalSessionFactory,
+  TransactionFencedError,
 } from '../../src/connectors/kafka/transactional-producer.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
 import { SluiceError } from '../../src/errors/sluice-error.js';
@@ -41,6 +45,8 @@ interface Faults {
   failSendAt?: number;
   /** The n-th commit fails once, not fenced, as a request timeout would. */
   failCommitAt?: number;
+  /** The n-th commit is fenced once (its transaction aborted), with no other owner anywhere. */
+  fenceCommitAt?: number;
 }
 
 /** Real transactional producers, wrapped to fail on cue; counts what fired. */
@@ -75,6 +81,15 @@ function faultySessions(faults: Faults) {
           throw new SluiceError(
             'KAFKA_PRODUCE_FAILED',
             'Transactional commitTransaction failed: Request timed out (injected).',
+          );
+        }
+        if (real.inTransaction && commits === faults.fenceCommitAt) {
+          fired.commits++;
+          await real.abort();
+          throw new TransactionFencedError(
+            Object.assign(new Error('Local: This instance has been fenced by a newer instance (injected)'), {
+              code: -144,
+            }),
           );
         }
         await real.commit();
@@ -138,6 +153,10 @@ describe('exactly-once Kafka sink under injected failures', { timeout: 300_000 }
     await redis.connect();
     const store = new CheckpointStore(redis, groupId);
     const events = new EventLog(createLogger({ format: 'json', level: 'silent' }));
+    const revived: string[] = [];
+    events.subscribe((e) => {
+      if (e.type === 'taskmanager.task_revived') revived.push(e.task);
+    });
     const cluster = new LocalCluster({
       job: spec,
       security: { kafka: PLAINTEXT, redis: { url: testEnv.redisUrl } },
@@ -194,7 +213,7 @@ describe('exactly-once Kafka sink under injected failures', { timeout: 300_000 }
       await store.clear();
       redis.disconnect();
     }
-    return { verdict: verifier.verdict(), records: verifier.records, fired };
+    return { verdict: verifier.verdict(), records: verifier.records, fired, revived };
   }
 
   it('a send failing mid-batch is never retried into the same transaction: every id once', async (t) => {
@@ -213,6 +232,17 @@ describe('exactly-once Kafka sink under injected failures', { timeout: 300_000 }
       `injected commit failures: ${fired.commits}; ${records} records read, ${verdict.missing.length} ids lost, ${verdict.duplicated.length} duplicated`,
     );
     assert.equal(fired.commits, 1, 'the commit fault fired');
+    assert.deepEqual([verdict.duplicated, verdict.missing], [[], []]);
+    assert.equal(records, N);
+  });
+
+  it('a commit fenced with no new owner: the task is revived, every id once, the end committed', async (t) => {
+    const { verdict, records, fired, revived } = await run('ksf-fence', { fenceCommitAt: 4 });
+    t.diagnostic(
+      `injected fences: ${fired.commits}; revived ${revived.join(', ')}; ${records} records read, ${verdict.missing.length} ids lost, ${verdict.duplicated.length} duplicated`,
+    );
+    assert.equal(fired.commits, 1, 'the fence fired');
+    assert.equal(revived.length, 1, 'the fenced task was taken up again');
     assert.deepEqual([verdict.duplicated, verdict.missing], [[], []]);
     assert.equal(records, N);
   });

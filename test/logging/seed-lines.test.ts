@@ -162,6 +162,20 @@ const golden: [SluiceEvent, string][] = [
     { type: 'taskmanager.jobmanager_reconnected', taskManagerId: 'TM-03', downMs: 4210 },
     '🔗 TaskManager TM-03: registered with the JobManager again after 4210ms',
   ],
+  [
+    { type: 'taskmanager.task_revived', taskManagerId: 'TM-03', task: 'events-3', offset: 1985 },
+    '♻️ TaskManager TM-03: task events-3 was fenced with no new owner (the broker aborted its transaction) - taken up again from offset 1985',
+  ],
+  [
+    {
+      type: 'jobmanager.ownership_conflict',
+      taskManagerId: 'TM-03',
+      tasks: [4, 5],
+      owners: ['sluice-TM-01'],
+      forMs: 45_000,
+    },
+    '🧟 JOB MANAGER: TaskManager TM-03 still claims tasks [4, 5] 45s after the broker gave them to sluice-TM-01 - told to exit and start again',
+  ],
   // Several partitions: the seed's bracketed lists, comma-separated.
   [
     {

@@ -21,12 +21,12 @@ const slots = new TaskSlots([
   { topic: 'u', partitions: 2 },
 ]);
 
-function registry(sink: FakeGuardedConnector) {
+function registry(sink: FakeGuardedConnector, leases = new MemoryLeases()) {
   return new TaskRegistry({
     slots,
     stage,
     connectors: [sink],
-    leases: new MemoryLeases(),
+    leases,
     start: () => -1,
     seek: () => {},
   });
@@ -81,5 +81,40 @@ describe('TaskRegistry', () => {
     assert.deepEqual(handover[0]?.partitions, [3]);
     assert.equal(task?.state, 'CLOSED_DIRTY');
     assert.equal(r.size, 0);
+  });
+
+  it("revives a task fenced while nobody else claimed it: a new epoch, from its sink's end, records from before its seek dropped", async () => {
+    const sink = new FakeGuardedConnector();
+    const r = registry(sink);
+    await r.handleAssignment([{ topic: 't', partition: 0 }]);
+    const old = r.find('t', 0);
+    await old?.process([0, 1, 2, 3, 4].map((o) => record('t', 0, o)));
+    assert.equal(old?.epoch, 1);
+    // The broker fenced its producer, and only what ended at offset 2 is durable in its sink.
+    old?.closeDirty();
+    sink.positions.set('t-0', 2);
+    assert.deepEqual(await r.revive({ topic: 't', partition: 0 }), { start: 2 });
+    const task = r.find('t', 0);
+    assert.notEqual(task, old, 'a new task');
+    assert.equal(task?.state, 'RUNNING');
+    assert.equal(task?.epoch, 2, 'it claimed the lease again: the old epoch is fenced');
+    // Records fetched for the old task before the seek: dropped, not read as if nothing were missing.
+    assert.equal((await task?.process([record('t', 0, 5), record('t', 0, 6)]))?.consumed, 0);
+    const again = await task?.process([2, 3, 4, 5, 6].map((o) => record('t', 0, o)));
+    assert.equal(again?.consumed, 5);
+    assert.deepEqual(sink.applied.at(-1)?.range, [2, 7]);
+  });
+
+  it('leaves a fenced task alone when another owner claimed its lease (its revocation is coming)', async () => {
+    const sink = new FakeGuardedConnector();
+    const leases = new MemoryLeases();
+    const r = registry(sink, leases);
+    await r.handleAssignment([{ topic: 't', partition: 1 }]);
+    const old = r.find('t', 1);
+    assert.equal(await r.revive({ topic: 't', partition: 1 }), undefined, 'a running task is not revived');
+    old?.closeDirty();
+    await leases.claim({ id: 't-1', topic: 't', partition: 1 });
+    assert.equal(await r.revive({ topic: 't', partition: 1 }), undefined);
+    assert.equal(r.find('t', 1), old);
   });
 });
