@@ -36,6 +36,30 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   CKJS_LINKING=dynamic npm ci --no-audit --no-fund
 fi
 
+# 2b. Sluice's patches to the client (patches/*.patch, each says why and what it measured): applied
+# once to the installed package, then the binding is rebuilt (only the changed files compile).
+client=node_modules/@confluentinc/kafka-javascript
+applied=0
+for p in patches/confluent-kafka-javascript-*.patch; do
+  [ -e "$p" ] || continue
+  if ! patch -d "$client" --dry-run -R -p1 -s -f < "$p" >/dev/null 2>&1; then
+    echo "setup: applying $p"
+    patch -d "$client" -p1 -s -f < "$p"
+    applied=1
+  fi
+done
+if [ "$applied" = 1 ]; then
+  echo "setup: rebuilding the client's binding with the patches"
+  node_gyp="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js"
+  log="$(mktemp)"
+  if ! (cd "$client" && CKJS_LINKING=dynamic node "$node_gyp" build >"$log" 2>&1); then
+    cat "$log"
+    echo "setup: rebuilding the client's binding failed (its output is above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+fi
+
 # 3. Compile TypeScript (incremental: quick when nothing changed).
 npm run --silent build
 

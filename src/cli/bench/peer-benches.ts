@@ -156,6 +156,7 @@ export async function windowed(flags: Record<string, unknown>): Promise<number> 
       bootstrapServers: env.bootstrapServers,
       records,
       partitions: config.job.partitions,
+      keys: quick ? 1000 : Number(flags.keys),
       log: env.log,
     });
     const taskManagers = Number(flags.taskmanagers ?? config.job.partitions);
