@@ -59,6 +59,16 @@ export interface KeyedProcessor<T, U, S extends StateSpec> {
   readonly state?: S;
   onRecord(value: T, context: KeyedRecordContext<U, S>): void;
   onTimer?(context: TimerContext<U, S>): void;
+  /**
+   * For a step whose event-time timers follow from one of its states (every window does; a state
+   * without a TTL): the times of the timers a key's entry of that state stands for. Such timers are kept in memory
+   * only, never written to the store or the changelog, and are rebuilt from the state when a task
+   * opens — those after its restored watermark (the others had fired).
+   */
+  readonly eventTimersFrom?: {
+    readonly state: keyof S & string;
+    readonly times: (value: unknown) => number[];
+  };
 }
 
 export interface KeyByOptions {

@@ -183,6 +183,11 @@ function windowProcessor(
       return {
         name,
         state,
+        // A window's timer is its close: one per open window (an entry of the key's map).
+        eventTimersFrom: {
+          state: 'windows',
+          times: (map) => Object.keys(map as Record<string, unknown>).map((start) => closesAt(Number(start))),
+        },
         onRecord(value, ctx: RecordCtx) {
           const t = ctx.timestamp;
           const last = Math.floor(t / advance) * advance;
@@ -219,6 +224,11 @@ function windowProcessor(
       return {
         name,
         state,
+        // Each record time t kept has its timer at t + grace (those before the watermark had fired).
+        eventTimersFrom: {
+          state: 'records',
+          times: (map) => Object.keys(map as Record<string, unknown>).map((time) => Number(time) + grace),
+        },
         onRecord(value, ctx: RecordCtx) {
           const t = ctx.timestamp;
           if (ctx.watermark >= t + grace) return ctx.late();
@@ -250,6 +260,8 @@ function windowProcessor(
       return {
         name,
         state,
+        // One timer per open session: its close.
+        eventTimersFrom: { state: 'sessions', times: (sessions) => (sessions as Session[]).map(closesAt) },
         onRecord(value, ctx: RecordCtx) {
           const t = ctx.timestamp;
           // It could belong to a session that already closed: late once the watermark passed t + grace.

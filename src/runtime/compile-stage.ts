@@ -351,7 +351,7 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
       const time = byTopic.get(topic)?.time;
       return new StageEnvironment(
         store,
-        steps.map((s) => s.name),
+        stage.steps.map((s) => ({ name: s.processor.name, derived: s.processor.eventTimersFrom })),
         {
           outOfOrdernessMs: time?.outOfOrdernessMs ?? 0,
           idleAfterMs: time?.idleAfterMs ?? 0,

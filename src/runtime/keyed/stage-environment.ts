@@ -3,12 +3,18 @@
 // sent to the dead-letter topic leaves no trace in state either. Opening an environment reads the
 // clock and the timers back from the store (after a restore they are the committed ones).
 
-import { clockKey, parseTimerKey, timerKey, timerPrefix } from '../state/state-keys.js';
+import { clockKey, parseTimerKey, stateKey, timerKey, timerPrefix } from '../state/state-keys.js';
 import type { StateStore } from '../state/state-store.js';
 import { type ClockRule, type ClockSnapshot, EventClock } from './event-clock.js';
 import { type Timer, TimerQueue } from './timer-queue.js';
 
 const ABSENT = Symbol('absent');
+
+/** A stateful step of the stage, and how its event-time timers follow from its state, if they do. */
+export interface StepTimers {
+  readonly name: string;
+  readonly derived?: { readonly state: string; readonly times: (value: unknown) => number[] } | undefined;
+}
 
 export class StageEnvironment {
   readonly clock: EventClock;
@@ -21,6 +27,8 @@ export class StageEnvironment {
   late = 0;
   readonly #store: StateStore;
   readonly #steps: readonly string[];
+  /** Per step: its event-time timers live in memory only (rebuilt from its state). */
+  readonly #derived: readonly boolean[];
   /** Per record: the JSON text each written key had before (ABSENT: none), and the timer moves. */
   readonly #undo = new Map<string, string | typeof ABSENT>();
   readonly #timerUndo: (() => void)[] = [];
@@ -28,19 +36,28 @@ export class StageEnvironment {
   #recording = false;
   #clock: EventClock;
 
-  constructor(store: StateStore, steps: readonly string[], rule: ClockRule, now: number) {
+  constructor(store: StateStore, steps: readonly (string | StepTimers)[], rule: ClockRule, now: number) {
     this.#store = store;
-    this.#steps = steps;
-    const first = steps[0];
+    const described = steps.map((s) => (typeof s === 'string' ? { name: s } : s));
+    this.#steps = described.map((s) => s.name);
+    this.#derived = described.map((s) => s.derived !== undefined);
+    const first = this.#steps[0];
     const saved = first === undefined ? undefined : (store.get(clockKey(first)) as ClockSnapshot | undefined);
     this.#clock = new EventClock(rule, now, saved);
     this.clock = this.#clock;
     this.announced = this.#clock.watermark;
-    steps.forEach((step, index) => {
+    described.forEach(({ name: step, derived }, index) => {
       for (const [key] of store.scan(timerPrefix(step))) {
         const parsed = parseTimerKey(step, key);
         if (parsed) this.timers.add({ step: index, ...parsed });
       }
+      if (!derived) return;
+      // Timers at or before the restored watermark had fired when this state was committed.
+      const prefix = stateKey(step, derived.state, '');
+      for (const [entry, value] of store.scan(prefix))
+        for (const time of derived.times(value))
+          if (time > this.#clock.watermark)
+            this.timers.add({ step: index, domain: 'e', time, key: entry.slice(prefix.length) });
     });
   }
 
@@ -64,20 +81,25 @@ export class StageEnvironment {
 
   addTimer(timer: Timer): void {
     if (!this.timers.add(timer)) return;
-    this.put(this.#timerKey(timer), 1);
+    if (!this.#inMemory(timer)) this.put(this.#timerKey(timer), 1);
     this.#timerUndo.push(() => this.timers.cancel(timer));
   }
 
   cancelTimer(timer: Timer): void {
     if (!this.timers.cancel(timer)) return;
-    this.delete(this.#timerKey(timer));
+    if (!this.#inMemory(timer)) this.delete(this.#timerKey(timer));
     this.#timerUndo.push(() => this.timers.add(timer));
   }
 
   /** A timer that fired: it is gone from the store too. */
   firedTimer(timer: Timer): void {
-    this.delete(this.#timerKey(timer));
+    if (!this.#inMemory(timer)) this.delete(this.#timerKey(timer));
     this.#timerUndo.push(() => this.timers.add(timer));
+  }
+
+  /** An event-time timer of a step whose timers follow from its state: never stored. */
+  #inMemory(timer: Timer): boolean {
+    return timer.domain === 'e' && this.#derived[timer.step] === true;
   }
 
   /** Before a record: start remembering what it changes (the same undo structures every record). */
