@@ -89,7 +89,7 @@ export function benchCommand(): Command {
       .description(
         'kill -9 an ACTIVE worker, time until its partition progresses elsewhere (Sluice vs Kafka Streams)',
       )
-      .option('--quick', 'a short form (CI): 2 kills, Sluice KIP-848 and Kafka Streams with a 6 s session')
+      .option('--quick', 'a short form (CI): 1 kill, Sluice KIP-848 and Kafka Streams with a 6 s session')
       .option('--kills <n>', 'kills per peer', '20')
       .option('--peers <list>', `comma-separated, of ${FAILOVER_PEERS.join(', ')}`, FAILOVER_PEERS.join(',')),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],

@@ -8,11 +8,18 @@ import type { LocalCluster } from './local-cluster.js';
 
 export async function takeFinalCheckpoint(
   cluster: LocalCluster,
-  options: { attempts?: number; commitTimeoutMs?: number } = {},
+  options: { attempts?: number; commitTimeoutMs?: number; settleMs?: number } = {},
 ): Promise<CompletedCheckpoint | undefined> {
   const coordinator = cluster.jobManager.checkpoints;
+  if (!coordinator) return undefined;
+  // A task with two owners settles: a handover finishing, or a TaskManager whose consumer missed
+  // its revocation told to go by the ownership watch (OWNERSHIP_GRACE_MS) and started again.
+  const settled = Date.now() + (options.settleMs ?? 30_000);
+  const live = () => cluster.registry.connected().some((t) => t.tasks.length > 0);
+  while (cluster.jobManager.notReadyForCheckpoint() !== undefined && live() && Date.now() < settled)
+    await sleep(250);
   // Nobody to acknowledge it (a service whose TaskManagers are all gone): the last one completed stands.
-  if (!coordinator || cluster.jobManager.notReadyForCheckpoint() !== undefined) return undefined;
+  if (cluster.jobManager.notReadyForCheckpoint() !== undefined) return undefined;
   let checkpoint: CompletedCheckpoint | undefined;
   for (let attempt = 0; attempt < (options.attempts ?? 5) && !checkpoint; attempt++)
     checkpoint = await coordinator.triggerCheckpoint();

@@ -29,10 +29,12 @@ export interface OwnershipConflict {
 }
 
 /**
- * A handover takes the old owner's last checkpoint (a transaction commit: up to 3 × 10 s retried)
- * plus a heartbeat and a describe: 45 s is past any of them, and short against a run.
+ * The broker puts a partition in another member's current assignment only once the old owner
+ * acknowledged its revocation or was expelled (its session expired): from then on the old owner's
+ * claim is stale. What is left is the lag of what the JobManager sees — a heartbeat and a describe,
+ * once a second each, on a loaded host: 10 s is well past it.
  */
-export const OWNERSHIP_GRACE_MS = 45_000;
+export const OWNERSHIP_GRACE_MS = 10_000;
 
 export class OwnershipWatch {
   readonly #graceMs: number;

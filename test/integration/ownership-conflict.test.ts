@@ -136,7 +136,7 @@ describe('a TaskManager claiming tasks the broker gave to another member', { tim
         } else if (message.type === 'heartbeat' && !told) {
           told = true;
           socket.send(
-            JSON.stringify({ type: 'ownership_lost', tasks: [0], owners: ['sluice-TM-02'], forMs: 45_000 }),
+            JSON.stringify({ type: 'ownership_lost', tasks: [0], owners: ['sluice-TM-02'], forMs: 10_000 }),
           );
         }
       });
@@ -160,7 +160,7 @@ describe('a TaskManager claiming tasks the broker gave to another member', { tim
     assert.equal(exit?.code, 3, tm.lines.join('\n'));
     assert.ok(
       tm.lines.some((l) =>
-        /SLUICE_ERR_TASKMANAGER_OWNERSHIP_LOST: TaskManager TM-01 still held tasks 0 45 s after the broker gave them to sluice-TM-02/.test(
+        /SLUICE_ERR_TASKMANAGER_OWNERSHIP_LOST: TaskManager TM-01 still held tasks 0 10 s after the broker gave them to sluice-TM-02/.test(
           l,
         ),
       ),

@@ -172,9 +172,9 @@ const golden: [SluiceEvent, string][] = [
       taskManagerId: 'TM-03',
       tasks: [4, 5],
       owners: ['sluice-TM-01'],
-      forMs: 45_000,
+      forMs: 10_000,
     },
-    '🧟 JOB MANAGER: TaskManager TM-03 still claims tasks [4, 5] 45s after the broker gave them to sluice-TM-01 - told to exit and start again',
+    '🧟 JOB MANAGER: TaskManager TM-03 still claims tasks [4, 5] 10s after the broker gave them to sluice-TM-01 - told to exit and start again',
   ],
   // Several partitions: the seed's bracketed lists, comma-separated.
   [

@@ -14,7 +14,7 @@ import { kafkaStreamsSource, list, machineLine, saveBenchJson, withBenchInfra } 
 
 export async function failover(flags: Record<string, unknown>): Promise<number> {
   const quick = flags.quick === true;
-  const kills = quick ? 2 : Number(flags.kills);
+  const kills = quick ? 1 : Number(flags.kills);
   const peers = (quick ? 'sluice-consumer,kafka-streams-6s' : String(flags.peers))
     .split(',')
     .map((p) => p.trim())
