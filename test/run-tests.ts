@@ -3,14 +3,16 @@
 // no process of that state dir survived. Two runs at once never share a port or a directory.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InfraConfig } from '../src/config/sluice-config.js';
 import { infraDown, infraUp } from '../src/infra/infra.js';
+import { kafkaPaths } from '../src/infra/kafka/kafka-broker.js';
 import { findFreePort } from '../src/infra/ports.js';
 import { findProcesses } from '../src/infra/process-control.js';
+import { redisPaths } from '../src/infra/redis/redis-server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/test
 const root = path.resolve(here, '..', '..');
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
       );
       child.once('close', (c) => resolve(c ?? 1));
     });
+    if (code !== 0) keepServiceLogs(stateDir);
     return interrupted ? 130 : code;
   } finally {
     await cleanup();
@@ -84,6 +87,22 @@ async function main(): Promise<number> {
       process.stderr.write(`test infra: processes of ${stateDir} still running: ${strays.join(', ')}\n`);
       process.exitCode = 1;
     }
+  }
+}
+
+/** A failed run keeps the test broker's and Redis's logs (the state dir is removed): what a restart did. */
+function keepServiceLogs(stateDir: string): void {
+  const dir = path.join(root, 'reports', 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  for (const [name, file] of [
+    ['kafka', kafkaPaths(stateDir).logFile],
+    ['redis', redisPaths(stateDir).logFile],
+  ] as const) {
+    if (!existsSync(file)) continue;
+    const kept = path.join(dir, `test-infra-${stamp}-${name}.log`);
+    copyFileSync(file, kept);
+    process.stdout.write(`test infra: ${name} log kept in ${kept}\n`);
   }
 }
 
