@@ -1,7 +1,8 @@
 // Everything stateful of one task's stage: its state store, its event clock and its timers. Each
 // record is a unit: what it (and the timers it made fire) changed is undone if it fails, so a record
 // sent to the dead-letter topic leaves no trace in state either. Opening an environment reads the
-// clock and the timers back from the store (after a restore they are the committed ones).
+// clock and the timers back from the store (after a restore they are the committed ones); a
+// window's timers, which are never stored, come back from its state.
 
 import { clockKey, parseTimerKey, stateKey, timerKey, timerPrefix } from '../state/state-keys.js';
 import type { StateStore } from '../state/state-store.js';

@@ -1,6 +1,7 @@
 // A task's timers, in firing order: (time, step, key). Each timer is also an entry in the task's
-// state store (state-keys.ts), so it is durable and restored with the state; this queue is the
-// in-memory index over them, rebuilt from the store when a task opens. A timer set twice exists
+// state store (state-keys.ts), so it is durable and restored with the state — except those of a
+// step that derives them from its state (windows) — and this queue is the in-memory index over
+// them, rebuilt from the store when a task opens. A timer set twice exists
 // once; a cancelled one is skipped when it comes up (lazy deletion keeps `cancel` O(1)).
 
 import type { TimerDomain } from '../state/state-keys.js';
