@@ -82,8 +82,9 @@ export class RebalanceListener {
   async #revive(consumer: KafkaConsumer, task: Task): Promise<void> {
     const { registry, events, taskManagerId, observer } = this.#o;
     const p = { topic: task.topic, partition: task.partition };
+    // Revoked meanwhile: the registry has no dirty task left there, or a new one (revive checks).
     const assigned = consumer.assignments().some((a) => a.topic === p.topic && a.partition === p.partition);
-    if (!assigned || registry.find(p.topic, p.partition) !== task) return;
+    if (!assigned) return;
     const revived = await registry.revive(p);
     if (!revived) return;
     const { start } = revived;

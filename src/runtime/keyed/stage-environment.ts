@@ -37,17 +37,16 @@ export class StageEnvironment {
   #recording = false;
   #clock: EventClock;
 
-  constructor(store: StateStore, steps: readonly (string | StepTimers)[], rule: ClockRule, now: number) {
+  constructor(store: StateStore, steps: readonly StepTimers[], rule: ClockRule, now: number) {
     this.#store = store;
-    const described = steps.map((s) => (typeof s === 'string' ? { name: s } : s));
-    this.#steps = described.map((s) => s.name);
-    this.#derived = described.map((s) => s.derived !== undefined);
+    this.#steps = steps.map((s) => s.name);
+    this.#derived = steps.map((s) => s.derived !== undefined);
     const first = this.#steps[0];
     const saved = first === undefined ? undefined : (store.get(clockKey(first)) as ClockSnapshot | undefined);
     this.#clock = new EventClock(rule, now, saved);
     this.clock = this.#clock;
     this.announced = this.#clock.watermark;
-    described.forEach(({ name: step, derived }, index) => {
+    steps.forEach(({ name: step, derived }, index) => {
       for (const [key] of store.scan(timerPrefix(step))) {
         const parsed = parseTimerKey(step, key);
         if (parsed) this.timers.add({ step: index, ...parsed });
