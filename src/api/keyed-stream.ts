@@ -68,6 +68,13 @@ export interface KeyedProcessor<T, U, S extends StateSpec> {
   readonly eventTimersFrom?: {
     readonly state: keyof S & string;
     readonly times: (value: unknown) => number[];
+    /**
+     * true: an entry is dead once all its timers fired (a closed window: tumbling, hopping,
+     * session). Deleting it then writes its changelog tombstone later, or never if the key is
+     * written again first, and a task that restores it drops it. Not for state still read after
+     * its timers (a sliding window's records).
+     */
+    readonly deadAfterTimers?: boolean;
   };
 }
 

@@ -187,6 +187,7 @@ function windowProcessor(
         eventTimersFrom: {
           state: 'windows',
           times: (map) => Object.keys(map as Record<string, unknown>).map((start) => closesAt(Number(start))),
+          deadAfterTimers: true,
         },
         onRecord(value, ctx: RecordCtx) {
           const t = ctx.timestamp;
@@ -261,7 +262,11 @@ function windowProcessor(
         name,
         state,
         // One timer per open session: its close.
-        eventTimersFrom: { state: 'sessions', times: (sessions) => (sessions as Session[]).map(closesAt) },
+        eventTimersFrom: {
+          state: 'sessions',
+          times: (sessions) => (sessions as Session[]).map(closesAt),
+          deadAfterTimers: true,
+        },
         onRecord(value, ctx: RecordCtx) {
           const t = ctx.timestamp;
           // It could belong to a session that already closed: late once the watermark passed t + grace.

@@ -14,7 +14,14 @@ const ABSENT = Symbol('absent');
 /** A stateful step of the stage, and how its event-time timers follow from its state, if they do. */
 export interface StepTimers {
   readonly name: string;
-  readonly derived?: { readonly state: string; readonly times: (value: unknown) => number[] } | undefined;
+  readonly derived?:
+    | {
+        readonly state: string;
+        readonly times: (value: unknown) => number[];
+        /** An entry whose timers all fired is dead (a closed window). */
+        readonly deadAfterTimers?: boolean | undefined;
+      }
+    | undefined;
 }
 
 export class StageEnvironment {
@@ -30,6 +37,8 @@ export class StageEnvironment {
   readonly #steps: readonly string[];
   /** Per step: its event-time timers live in memory only (rebuilt from its state). */
   readonly #derived: readonly boolean[];
+  /** The states dead once their timers fired: their keys' prefix, and the timers of a value. */
+  readonly #mortalStates: { prefix: string; times: (value: unknown) => number[] }[] = [];
   /** Per record: the JSON text each written key had before (ABSENT: none), and the timer moves. */
   readonly #undo = new Map<string, string | typeof ABSENT>();
   readonly #timerUndo: (() => void)[] = [];
@@ -54,10 +63,18 @@ export class StageEnvironment {
       if (!derived) return;
       // Timers at or before the restored watermark had fired when this state was committed.
       const prefix = stateKey(step, derived.state, '');
-      for (const [entry, value] of store.scan(prefix))
-        for (const time of derived.times(value))
-          if (time > this.#clock.watermark)
-            this.timers.add({ step: index, domain: 'e', time, key: entry.slice(prefix.length) });
+      const mortal = derived.deadAfterTimers === true;
+      if (mortal) this.#mortalStates.push({ prefix, times: derived.times });
+      const watermark = this.#clock.watermark;
+      for (const [entry, value] of store.scan(prefix)) {
+        const times = derived.times(value);
+        // Every timer fired: a window closed (and emitted) whose tombstone the changelog did not get.
+        if (mortal && times.every((time) => time <= watermark)) store.forget(entry);
+        else
+          for (const time of times)
+            if (time > watermark)
+              this.timers.add({ step: index, domain: 'e', time, key: entry.slice(prefix.length) });
+      }
     });
   }
 
@@ -76,7 +93,8 @@ export class StageEnvironment {
 
   delete(key: string): void {
     this.#remember(key);
-    this.#store.delete(key);
+    if (this.#dead(key)) this.#store.forget(key);
+    else this.#store.delete(key);
   }
 
   addTimer(timer: Timer): void {
@@ -126,6 +144,16 @@ export class StageEnvironment {
     const first = this.#steps[0];
     if (this.#clock.takeChanged() && first !== undefined)
       this.#store.put(clockKey(first), this.#clock.snapshot());
+  }
+
+  /** The key holds state whose timers follow from it, and all of them are at or before the watermark. */
+  #dead(key: string): boolean {
+    for (const { prefix, times } of this.#mortalStates) {
+      if (!key.startsWith(prefix)) continue;
+      const value = this.#store.get(key);
+      return value !== undefined && times(value).every((time) => time <= this.#clock.watermark);
+    }
+    return false;
   }
 
   #remember(key: string): void {

@@ -8,6 +8,11 @@ export interface StateStore {
   get(key: string): unknown;
   put(key: string, value: unknown): void;
   delete(key: string): void;
+  /**
+   * Deletes a value that is dead by its own meaning (a closed window): its tombstone may reach the
+   * changelog later, and a restore may bring the value back, for the stage to drop again.
+   */
+  forget(key: string): void;
   /** Every entry whose key starts with `prefix`, in key order (opening a task: its timers). */
   scan(prefix: string): Iterable<[string, unknown]>;
   /** The value's JSON text (undefined: none): a record's undo keeps and restores it unparsed. */
@@ -31,6 +36,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   delete(key: string): void {
+    this.#map.delete(key);
+  }
+
+  forget(key: string): void {
     this.#map.delete(key);
   }
 

@@ -7,6 +7,14 @@
 //
 // Reads see, in order: current writes → prepared writes → disk. Values are JSON text everywhere (the
 // same bytes as the changelog), so what a job reads never depends on which layer served it.
+//
+// A key can also be *forgotten*: deleted here at once, its tombstone owed to the changelog for a while
+// (TOMBSTONE_DELAY_MS, at most OWED_TOMBSTONES keys) and dropped when the key is written again first.
+// Only for values that are dead by their own meaning once the clock committed with them has passed
+// (a closed window: the stage drops it again when it finds it restored), so the changelog may hold
+// them; a key that comes back soon (the next window of an active key) costs one changelog record
+// instead of two, which is what Kafka Streams' window stores pay (they drop closed windows by
+// segment, without tombstones).
 
 import { type Database, open, type RootDatabase } from 'lmdb';
 import type { StateStore } from './state-store.js';
@@ -16,11 +24,20 @@ export type Change = readonly [key: string, value: string | null];
 
 const META = '\uffffmeta\u0000';
 
+/** How long a forgotten key's tombstone waits for the key to be written again. */
+export const TOMBSTONE_DELAY_MS = 60_000;
+/** At most this many tombstones are owed (memory); beyond it the oldest are written at once. */
+export const OWED_TOMBSTONES = 100_000;
+
 export class TransactionalStore implements StateStore {
   readonly #root: RootDatabase;
   readonly #db: Database<string, string>;
   #current = new Map<string, string | null>();
   #prepared = new Map<string, string | null>();
+  /** Keys of `current` deleted by forget(): no tombstone for them in this checkpoint. */
+  #quiet = new Set<string>();
+  /** Forgotten keys → when their tombstone is due (insertion order is due order). */
+  readonly #owed = new Map<string, number>();
 
   private constructor(root: RootDatabase) {
     this.#root = root;
@@ -39,10 +56,18 @@ export class TransactionalStore implements StateStore {
 
   put(key: string, value: unknown): void {
     this.#current.set(key, JSON.stringify(value));
+    if (this.#quiet.size !== 0) this.#quiet.delete(key);
   }
 
   delete(key: string): void {
     this.#current.set(key, null);
+    if (this.#quiet.size !== 0) this.#quiet.delete(key);
+  }
+
+  /** Deletes a dead value; its tombstone reaches the changelog later, if the key stays deleted. */
+  forget(key: string): void {
+    this.#current.set(key, null);
+    this.#quiet.add(key);
   }
 
   text(key: string): string | undefined {
@@ -51,6 +76,7 @@ export class TransactionalStore implements StateStore {
 
   putText(key: string, text: string): void {
     this.#current.set(key, text);
+    if (this.#quiet.size !== 0) this.#quiet.delete(key);
   }
 
   *scan(prefix: string): Iterable<[string, unknown]> {
@@ -65,12 +91,39 @@ export class TransactionalStore implements StateStore {
     }
   }
 
-  /** Phase one: the writes since the last call, last value per key; they stay readable as prepared. */
-  takeChanges(): Change[] {
-    const changes: Change[] = [...this.#current];
-    for (const [key, value] of this.#current) this.#prepared.set(key, value);
+  /**
+   * Phase one: the writes since the last call, last value per key (they stay readable as prepared),
+   * and the owed tombstones now due whose keys are still deleted.
+   */
+  takeChanges(now = Date.now()): Change[] {
+    const changes: Change[] = [];
+    const quiet = this.#quiet;
+    const owed = this.#owed;
+    for (const [key, value] of this.#current) {
+      this.#prepared.set(key, value);
+      if (value === null && quiet.has(key)) {
+        owed.delete(key); // to the end of the due order
+        owed.set(key, now + TOMBSTONE_DELAY_MS);
+        continue;
+      }
+      // Written again: the value (or tombstone) written now takes the owed tombstone's place.
+      if (owed.size !== 0) owed.delete(key);
+      changes.push([key, value]);
+    }
     this.#current = new Map();
+    if (quiet.size !== 0) this.#quiet = new Set();
+    for (const [key, due] of owed) {
+      if (due > now && owed.size <= OWED_TOMBSTONES) break;
+      owed.delete(key);
+      const text = this.#text(key);
+      if (text === null || text === undefined) changes.push([key, null]);
+    }
     return changes;
+  }
+
+  /** Tombstones owed to the changelog (the dashboard's and the tests' view). */
+  get owedTombstones(): number {
+    return this.#owed.size;
   }
 
   /** The transaction that carried the prepared writes committed: they go to disk, with the changelog ends. */
@@ -88,10 +141,14 @@ export class TransactionalStore implements StateStore {
     if (this.#prepared === prepared) this.#prepared = new Map();
   }
 
-  /** The transaction was aborted: forget every write that was not committed. */
+  /**
+   * The transaction was aborted: drop every write that was not committed. Owed tombstones stay: each
+   * is written only if its key is still deleted when it is due.
+   */
   abort(): void {
     this.#current = new Map();
     this.#prepared = new Map();
+    this.#quiet = new Set();
   }
 
   /** Applies committed changelog records straight to disk (a restore), with the offset read to. */
@@ -118,6 +175,7 @@ export class TransactionalStore implements StateStore {
 
   async reset(runId: string): Promise<void> {
     this.abort();
+    this.#owed.clear();
     await this.#db.clearAsync();
     await this.#db.put(`${META}run`, runId);
   }
