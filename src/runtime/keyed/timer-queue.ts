@@ -16,7 +16,13 @@ export interface Timer {
 
 const idOf = (t: Timer) => `${t.step}|${t.domain}|${t.time}|${t.key}`;
 
-function before(a: Timer, b: Timer): boolean {
+/** A heap entry: the timer and its id, made once (the top is looked at before every record). */
+interface Entry {
+  readonly timer: Timer;
+  readonly id: string;
+}
+
+function before({ timer: a }: Entry, { timer: b }: Entry): boolean {
   if (a.time !== b.time) return a.time < b.time;
   if (a.step !== b.step) return a.step < b.step;
   return a.key < b.key;
@@ -24,8 +30,8 @@ function before(a: Timer, b: Timer): boolean {
 
 export class TimerQueue {
   /** One heap per clock: event-time timers (event and cleanup) fire on the watermark, processing-time ones on the wall clock. */
-  readonly #event: Timer[] = [];
-  readonly #processing: Timer[] = [];
+  readonly #event: Entry[] = [];
+  readonly #processing: Entry[] = [];
   readonly #live = new Set<string>();
 
   get size(): number {
@@ -41,7 +47,7 @@ export class TimerQueue {
     const id = idOf(timer);
     if (this.#live.has(id)) return false;
     this.#live.add(id);
-    push(timer.domain === 'p' ? this.#processing : this.#event, timer);
+    push(timer.domain === 'p' ? this.#processing : this.#event, { timer, id });
     return true;
   }
 
@@ -61,40 +67,40 @@ export class TimerQueue {
 
   /** The earliest live event-time timer (for "is anything waiting for time to pass"). */
   earliestEvent(): number | undefined {
-    return this.#peek(this.#event)?.time;
+    return this.#peek(this.#event)?.timer.time;
   }
 
-  #nextDue(heap: Timer[], time: number): Timer | undefined {
+  #nextDue(heap: Entry[], time: number): Timer | undefined {
     const top = this.#peek(heap);
-    if (!top || top.time > time) return undefined;
+    if (!top || top.timer.time > time) return undefined;
     pop(heap);
-    this.#live.delete(idOf(top));
-    return top;
+    this.#live.delete(top.id);
+    return top.timer;
   }
 
   /** The first live timer, dropping cancelled ones from the top. */
-  #peek(heap: Timer[]): Timer | undefined {
+  #peek(heap: Entry[]): Entry | undefined {
     while (heap.length > 0) {
-      const top = heap[0] as Timer;
-      if (this.#live.has(idOf(top))) return top;
+      const top = heap[0] as Entry;
+      if (this.#live.has(top.id)) return top;
       pop(heap);
     }
     return undefined;
   }
 }
 
-function push(heap: Timer[], timer: Timer): void {
-  heap.push(timer);
+function push(heap: Entry[], entry: Entry): void {
+  heap.push(entry);
   let i = heap.length - 1;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (!before(heap[i] as Timer, heap[parent] as Timer)) break;
-    [heap[i], heap[parent]] = [heap[parent] as Timer, heap[i] as Timer];
+    if (!before(heap[i] as Entry, heap[parent] as Entry)) break;
+    [heap[i], heap[parent]] = [heap[parent] as Entry, heap[i] as Entry];
     i = parent;
   }
 }
 
-function pop(heap: Timer[]): void {
+function pop(heap: Entry[]): void {
   const last = heap.pop();
   if (heap.length === 0 || !last) return;
   heap[0] = last;
@@ -103,10 +109,10 @@ function pop(heap: Timer[]): void {
     const l = 2 * i + 1;
     const r = l + 1;
     let min = i;
-    if (l < heap.length && before(heap[l] as Timer, heap[min] as Timer)) min = l;
-    if (r < heap.length && before(heap[r] as Timer, heap[min] as Timer)) min = r;
+    if (l < heap.length && before(heap[l] as Entry, heap[min] as Entry)) min = l;
+    if (r < heap.length && before(heap[r] as Entry, heap[min] as Entry)) min = r;
     if (min === i) return;
-    [heap[i], heap[min]] = [heap[min] as Timer, heap[i] as Timer];
+    [heap[i], heap[min]] = [heap[min] as Entry, heap[i] as Entry];
     i = min;
   }
 }

@@ -38,6 +38,11 @@ export class TransactionalStore implements StateStore {
   #quiet = new Set<string>();
   /** Forgotten keys → when their tombstone is due (insertion order is due order). */
   readonly #owed = new Map<string, number>();
+  /**
+   * The last key read from disk and its text: a step reads a key, then writing it reads it again
+   * (the record's undo), so one entry halves the disk reads. Only disk writes make it stale.
+   */
+  #lastRead: { key: string; text: string | undefined } | undefined;
 
   private constructor(root: RootDatabase) {
     this.#root = root;
@@ -137,6 +142,7 @@ export class TransactionalStore implements StateStore {
       }
       for (const [topic, offset] of offsets) void this.#db.put(`${META}offset\u0000${topic}`, String(offset));
     });
+    this.#lastRead = undefined;
     // Writes made while the disk write ran stay in `current`; only what was committed leaves this layer.
     if (this.#prepared === prepared) this.#prepared = new Map();
   }
@@ -160,6 +166,7 @@ export class TransactionalStore implements StateStore {
       }
       void this.#db.put(`${META}offset\u0000${topic}`, String(nextOffset));
     });
+    this.#lastRead = undefined;
   }
 
   /** The changelog offset the disk is durable to (read from here on a restore), if recorded. */
@@ -177,6 +184,7 @@ export class TransactionalStore implements StateStore {
     this.abort();
     this.#owed.clear();
     await this.#db.clearAsync();
+    this.#lastRead = undefined;
     await this.#db.put(`${META}run`, runId);
   }
 
@@ -198,6 +206,10 @@ export class TransactionalStore implements StateStore {
     if (current !== undefined) return current;
     const prepared = this.#prepared.get(key);
     if (prepared !== undefined) return prepared;
-    return this.#db.get(key);
+    const last = this.#lastRead;
+    if (last?.key === key) return last.text;
+    const text = this.#db.get(key);
+    this.#lastRead = { key, text };
+    return text;
   }
 }

@@ -1,7 +1,7 @@
-// A forgotten key (a closed window) is deleted from the store at once, but its tombstone is owed to
+// The task's store on its real disk (LMDB in a temporary directory). A forgotten key (a closed window) is deleted from the store at once, but its tombstone is owed to
 // the changelog: written when due if the key is still deleted, never if the key was written again
-// first, at once when too many are owed; an aborted transaction keeps what is owed. Checked on the
-// real store (LMDB in a temporary directory) through the changes it hands to a transaction.
+// first, at once when too many are owed; an aborted transaction keeps what is owed. And a read
+// never serves a disk value older than the last commit (the store remembers its last disk read).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,6 +79,21 @@ describe('owed tombstones of forgotten keys', () => {
     store.abort(); // y's delete never committed: y is back, and must not get a tombstone
     assert.equal(store.get('y'), 1);
     assert.deepEqual(await checkpoint(store, 3 + TOMBSTONE_DELAY_MS), [['x', null]]);
+  });
+
+  it('reads what the last commit wrote, not the disk value it read before', async () => {
+    const store = await open();
+    store.put('k', 1);
+    await checkpoint(store, 0);
+    assert.equal(store.get('k'), 1, 'read from disk');
+    store.put('k', 2);
+    await checkpoint(store, 1);
+    assert.equal(store.get('k'), 2);
+    store.delete('k');
+    await checkpoint(store, 2);
+    assert.equal(store.get('k'), undefined);
+    await store.restore([['k', '3']], 'changelog', 10);
+    assert.equal(store.get('k'), 3, 'and what a restore wrote');
   });
 
   it('writes the oldest owed tombstones at once beyond the limit', async () => {
