@@ -68,7 +68,7 @@ function gatedReader(batches: number) {
           return { next, records: applied, stopped: true };
         }
         next += 1;
-        await apply([{ key: stateKey('n', `k${b}`, 'n'), value: String(b + 1) }], next);
+        await apply([{ key: stateKey('n', `k${b}`, 'n'), value: Buffer.from(String(b + 1)) }], next);
         applied++;
       }
       return { next, records: applied };

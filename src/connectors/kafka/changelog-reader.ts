@@ -11,8 +11,8 @@ import { KafkaConsumer, type Message } from './rdkafka.js';
 
 export interface ChangelogRecord {
   readonly key: string;
-  /** null: a tombstone. */
-  readonly value: string | null;
+  /** The value's JSON as UTF-8 bytes, as the store keeps it (not decoded: a restore only copies it); null: a tombstone. */
+  readonly value: Buffer | null;
 }
 
 export interface ReadResult {
@@ -135,7 +135,7 @@ export class ChangelogReader {
         for (const m of messages) {
           if (m.topic !== topic || m.partition !== partition) continue;
           const key = m.key === null || m.key === undefined ? '' : m.key.toString();
-          batch.push({ key, value: m.value === null ? null : m.value.toString('utf8') });
+          batch.push({ key, value: m.value ?? null });
           next = m.offset + 1;
         }
         if (batch.length > 0) {
