@@ -99,6 +99,13 @@ export interface SinkConnector {
   prepare?(task: TaskRef, epoch: number, checkpointId: number, position: number): Promise<PhaseOutcome>;
   /** Transactional only: phase two, once the checkpoint completed. */
   commit?(task: TaskRef, epoch: number, checkpointId: number): Promise<PhaseOutcome>;
+  /**
+   * Not transactional: results of time passing (windows the clock closed, processing-time timers),
+   * which have no record position. They were decided once, in a committed Kafka transaction that
+   * holds them in the task's state, and are numbered per task: `seq` comes again after a crash (a
+   * new owner hands over what it restored), and the connector applies each number once.
+   */
+  writeHeld?(task: TaskRef, seq: number, outputs: readonly SinkOutput[]): Promise<'written' | 'duplicate'>;
   /** The carrier of a state changelog, after a commit: per topic, an offset it wrote up to (a lower bound). */
   changelogOffsets?(task: TaskRef): ReadonlyMap<string, number>;
   /** The task is handed over (clean) or lost: drop whatever is staged and not committed. */

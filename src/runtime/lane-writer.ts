@@ -65,9 +65,49 @@ export class LaneWriter {
     return lowestWritten(this.lanes);
   }
 
-  /** True when every lane holds results in a transaction (results of time passing can go there). */
-  get allTransactional(): boolean {
-    return this.lanes.every((l) => l.connector.kind === 'transactional');
+  /**
+   * True when results of time passing (no record of their own) have somewhere exact to go: every
+   * lane holds them in its transaction, or the task keeps state (a transaction carries it) and each
+   * other lane takes them held (`writeHeld`: decided in that transaction, applied once after it).
+   */
+  get takesTimeResults(): boolean {
+    return this.lanes.every(
+      (l) =>
+        l.connector.kind === 'transactional' ||
+        (this.carrier !== undefined && l.connector.writeHeld !== undefined),
+    );
+  }
+
+  /** The results of time passing for lanes outside the transaction (sink → values), if any. */
+  heldPart(out: StageOutputs): Record<number, unknown[]> | undefined {
+    const held: Record<number, unknown[]> = {};
+    let any = false;
+    for (const lane of this.lanes) {
+      if (lane.connector.kind === 'transactional') continue;
+      for (const sink of lane.connector.sinks) {
+        const values = out.values[sink];
+        if (!values || values.length === 0) continue;
+        held[sink] = [...values];
+        any = true;
+      }
+    }
+    return any ? held : undefined;
+  }
+
+  /** Hands held results to the lanes outside the transaction; false when the task closed meanwhile. */
+  async writeHeld(seq: number, results: Readonly<Record<number, readonly unknown[]>>): Promise<boolean> {
+    for (const lane of this.lanes) {
+      const { connector } = lane;
+      if (connector.kind === 'transactional' || !connector.writeHeld) continue;
+      const outputs = connector.sinks.map((sink) => ({ sink, values: results[sink] ?? [], sources: [] }));
+      if (outputs.every((o) => o.values.length === 0)) continue;
+      const outcome = await this.#o.calls.retry(
+        `writing results of time passing #${seq} to sink '${connector.name}'`,
+        () => connector.writeHeld?.(this.#o.task, seq, outputs) ?? Promise.resolve('written' as const),
+      );
+      if (outcome === CLOSED) return false;
+    }
+    return true;
   }
 
   /** Why a connector last refused the task as fenced (for the error report). */
@@ -91,9 +131,10 @@ export class LaneWriter {
     return result;
   }
 
-  /** Results of time passing (no record of their own): into every lane's open transaction. */
+  /** Results of time passing (no record of their own): into every transactional lane's open transaction. */
   async writeTimeResults(out: StageOutputs, position: number, epoch: number): Promise<LaneOutcome> {
     for (const lane of this.lanes) {
+      if (lane.connector.kind !== 'transactional') continue; // held (heldPart)
       const outputs = lane.connector.sinks.map((sink) => ({
         sink,
         values: out.values[sink] ?? [],

@@ -322,7 +322,9 @@ export class Task {
   /**
    * Time passes without records: processing-time timers fire, an idle input's watermark moves on,
    * windows close. Results have no record of their own, so they go only where a transaction holds
-   * them (every lane transactional); otherwise time moves on with the next record.
+   * them: transactional lanes' open transactions, and for a stateful task the other lanes' share is
+   * held in its state, for them once that transaction committed (`writeHeld`). A lane that can do
+   * neither (a user's idempotent sink) keeps time waiting for the next record.
    */
   tick(now = Date.now()): Promise<void> {
     if (!this.#o.stage.timed) return Promise.resolve();
@@ -349,11 +351,14 @@ export class Task {
       value: null,
       timestamp: undefined,
     };
-    if (!this.#lanes.allTransactional) return;
+    if (!this.#lanes.takesTimeResults) return;
     const out = new StageOutputs(this.#o.stage.sinkCount);
     if (finish) this.#o.stage.finish(out, env, at);
     else this.#o.stage.tick(out, env, now, this.#o.caughtUp?.() ?? false, at);
     if (out.total === 0) return;
+    // Sinks outside the transaction get them once it committed (completeCheckpoint).
+    const held = this.#lanes.heldPart(out);
+    if (held) env.hold(held);
     const result = await this.#lanes.writeTimeResults(out, this.#position, this.#epoch);
     if (result === 'fenced') this.closeDirty();
     else if (result === 'rewind') this.#rewind();
@@ -433,7 +438,21 @@ export class Task {
     const result = await this.#lanes.commit(checkpointId, this.#epoch);
     if (result === 'fenced') this.closeDirty();
     else if (result === 'rewind') this.#rewind();
+    else await this.#writeHeld();
     this.#gate.release();
+  }
+
+  /**
+   * After a commit: results of time passing that it made durable (or that a restore brought back,
+   * committed by an earlier owner) go to the sinks outside the transaction, each number once.
+   */
+  async #writeHeld(): Promise<void> {
+    const env = this.#o.state?.env;
+    if (!env) return;
+    for (const [seq, results] of env.heldResults()) {
+      if (!(await this.#lanes.writeHeld(seq, results))) return;
+      env.release(seq);
+    }
   }
 
   /** The checkpoint failed elsewhere: what was prepared stays, a later checkpoint commits it. */

@@ -6,7 +6,14 @@
 import type { Redis } from 'ioredis';
 import type { RedisCounterSink, RedisWriteSink } from '../../api/sinks.js';
 import type { RedisConfig } from '../../config/sluice-config.js';
-import type { ConnectorBatch, SinkConnector, TaskLease, TaskRef, WriteOutcome } from '../sink-connector.js';
+import type {
+  ConnectorBatch,
+  SinkConnector,
+  SinkOutput,
+  TaskLease,
+  TaskRef,
+  WriteOutcome,
+} from '../sink-connector.js';
 import { counterKeys } from './counter-keys.js';
 import { loadLua } from './lua-script.js';
 import { connectRedis, createRedis } from './redis-client.js';
@@ -126,6 +133,33 @@ export class RedisSinkConnector implements SinkConnector {
       if (isPermanentReply(error)) return { status: 'refused', error, offsets: undefined };
       throw error;
     }
+  }
+
+  /**
+   * Results of time passing, numbered per task: the same script and guard, under the task's field
+   * `<topic>:<partition>#time` whose "position" is the next number. Epoch 0: these are fenced by the
+   * Kafka transaction that decided them (a number is only handed over once that committed).
+   */
+  async writeHeld(
+    task: TaskRef,
+    seq: number,
+    outputs: readonly SinkOutput[],
+  ): Promise<'written' | 'duplicate'> {
+    const values = outputs.flatMap((o) => o.values);
+    const ops = redisOps(this.#sink, values);
+    const [status] = await this.#redis.sluiceGuardedWrite(
+      2,
+      this.#keys.positions,
+      this.#keys.epochs,
+      `${guardField(task.topic, task.partition)}#time`,
+      0,
+      seq,
+      seq + 1,
+      ...ops,
+    );
+    if (status === 'APPLIED') return 'written';
+    if (status === 'DUPLICATE') return 'duplicate';
+    throw new Error(`guarded-write.lua answered ${status} to results of time passing #${seq} of ${task.id}`);
   }
 
   /** The at-least-once baseline: the same writes and position, no epoch or position check. */

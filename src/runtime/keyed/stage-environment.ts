@@ -4,7 +4,17 @@
 // clock and the timers back from the store (after a restore they are the committed ones); a
 // window's timers, which are never stored, come back from its state.
 
-import { clockKey, parseTimerKey, stateKey, timerKey, timerPrefix } from '../state/state-keys.js';
+import {
+  clockKey,
+  heldKey,
+  heldPrefix,
+  heldSeqKey,
+  parseHeldKey,
+  parseTimerKey,
+  stateKey,
+  timerKey,
+  timerPrefix,
+} from '../state/state-keys.js';
 import type { StateStore } from '../state/state-store.js';
 import { type ClockRule, type ClockSnapshot, EventClock } from './event-clock.js';
 import { type Timer, TimerQueue } from './timer-queue.js';
@@ -137,6 +147,36 @@ export class StageEnvironment {
     for (let i = this.#timerUndo.length - 1; i >= 0; i--) this.#timerUndo[i]?.();
     this.#timerUndo.length = 0;
     this.#clock.rewindToMark();
+  }
+
+  /**
+   * Keeps results of time passing for sinks outside the task's transaction (sink index → encoded
+   * values) in state, numbered: they become durable with the next checkpoint's transaction, and are
+   * handed to those sinks only after it committed (heldResults, then release).
+   */
+  hold(results: Readonly<Record<number, readonly unknown[]>>): number | undefined {
+    const first = this.#steps[0];
+    if (first === undefined) return undefined;
+    const seq = ((this.#store.get(heldSeqKey(first)) as number | undefined) ?? 0) + 1;
+    this.#store.put(heldSeqKey(first), seq);
+    this.#store.put(heldKey(first, seq), results);
+    return seq;
+  }
+
+  /** The held results, oldest first. */
+  heldResults(): [seq: number, results: Record<number, unknown[]>][] {
+    const first = this.#steps[0];
+    if (first === undefined) return [];
+    return [...this.#store.scan(heldPrefix(first))].map(([key, value]) => [
+      parseHeldKey(first, key),
+      value as Record<number, unknown[]>,
+    ]);
+  }
+
+  /** Their sinks applied them: gone from state with the next checkpoint. */
+  release(seq: number): void {
+    const first = this.#steps[0];
+    if (first !== undefined) this.#store.delete(heldKey(first, seq));
   }
 
   /** Saves the clock when it moved (at a batch's end, after a tick): the state a checkpoint takes. */

@@ -5,6 +5,8 @@
 //   <step>\0<state>\0<key>                    a value-state or map-state entry
 //   <step>\x01T\0<domain>\0<time>\0<key>      a timer (domain e = event, p = processing, c = cleanup)
 //   <step>\x01W                               the task's clock (kept with the stage's first step)
+//   <step>\x01S                               the number of the task's last held time results
+//   <step>\x01R\0<seq>                         time results held for non-transactional sinks
 
 export const SEP = '\u0000';
 const INTERNAL = '\u0001';
@@ -36,6 +38,23 @@ export function parseTimerKey(
 
 export function clockKey(step: string): string {
   return `${step}${INTERNAL}W`;
+}
+
+/** Results of time passing held for sinks outside the transaction (first step of the stage). */
+export function heldSeqKey(step: string): string {
+  return `${step}${INTERNAL}S`;
+}
+
+export function heldPrefix(step: string): string {
+  return `${step}${INTERNAL}R${SEP}`;
+}
+
+export function heldKey(step: string, seq: number): string {
+  return `${heldPrefix(step)}${encodeTime(seq)}`;
+}
+
+export function parseHeldKey(step: string, storeKey: string): number {
+  return decodeTime(storeKey.slice(heldPrefix(step).length));
 }
 
 /** The step a store key belongs to (its changelog). */
