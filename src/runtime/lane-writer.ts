@@ -78,8 +78,8 @@ export class LaneWriter {
     );
   }
 
-  /** The results of time passing for lanes outside the transaction (sink → values), if any. */
-  heldPart(out: StageOutputs): Record<number, unknown[]> | undefined {
+  /** Holds the results of time passing for lanes outside the transaction in the task's state, if any. */
+  hold(out: StageOutputs): void {
     const held: Record<number, unknown[]> = {};
     let any = false;
     for (const lane of this.lanes) {
@@ -91,11 +91,28 @@ export class LaneWriter {
         any = true;
       }
     }
-    return any ? held : undefined;
+    if (any) this.#o.state?.env?.hold(held);
   }
 
-  /** Hands held results to the lanes outside the transaction; false when the task closed meanwhile. */
-  async writeHeld(seq: number, results: Readonly<Record<number, readonly unknown[]>>): Promise<boolean> {
+  /**
+   * After a commit: held results it made durable (or that a restore brought back, committed by an
+   * earlier owner) go to the lanes outside the transaction, each number once, then leave the state.
+   */
+  async writeHeld(): Promise<void> {
+    const env = this.#o.state?.env;
+    if (!env) return;
+    for (const [seq, results] of env.heldResults()) {
+      if (!(await this.#writeHeldTo(seq, results))) return;
+      env.release(seq);
+    }
+  }
+
+  /**
+   * One held result to every lane outside the transaction; false when the task closed meanwhile.
+   * Retried until it lands, also when Redis refuses it (a key of the wrong type): it has no record
+   * to dead-letter, so the task waits, named in its stall report, until the key is fixed.
+   */
+  async #writeHeldTo(seq: number, results: Readonly<Record<number, readonly unknown[]>>): Promise<boolean> {
     for (const lane of this.lanes) {
       const { connector } = lane;
       if (connector.kind === 'transactional' || !connector.writeHeld) continue;

@@ -3,6 +3,7 @@
 // TaskManager's log with what it was ("writing to sink 'kafka:out' has not returned for 12 s").
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
 import { isPermanent, type PhaseOutcome } from '../connectors/sink-connector.js';
 
 /** What a retried call returns when the task closed while it was retrying. */
@@ -107,4 +108,19 @@ export function stalled(
     ? `${running.what} (running for ${Math.round((now - running.since) / 1000)} s)`
     : (gate?.what ?? 'nothing (the chain is idle)');
   return { what: `${queued.what}, queued behind ${behind},`, ms: now - queued.since };
+}
+
+/** Sends records to the dead-letter topic, retried: true once written, false if the task closed meanwhile. */
+export async function sendDeadLetters(
+  calls: TaskCalls,
+  send: ((letters: DeadLetter[]) => Promise<void>) | undefined,
+  letters: DeadLetter[],
+): Promise<boolean> {
+  if (!send) {
+    const first = letters[0];
+    throw new Error(
+      `record ${first?.record.topic}-${first?.record.partition}@${first?.record.offset} failed (${first?.failure.code}: ${first?.failure.message}) and no dead-letter topic is configured`,
+    );
+  }
+  return (await calls.retry('writing dead letters', () => send(letters))) !== CLOSED;
 }

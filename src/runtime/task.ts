@@ -25,7 +25,7 @@ import type { StageEnvironment } from './keyed/stage-environment.js';
 import { LaneWriter } from './lane-writer.js';
 import { MemoryStateStore } from './state/state-store.js';
 import type { RestoreProgress, TaskStateBackend } from './state/task-state-backend.js';
-import { CLOSED, stalled, TaskCalls, type Waiting } from './task-calls.js';
+import { CLOSED, sendDeadLetters, stalled, TaskCalls, type Waiting } from './task-calls.js';
 import type { BatchResult, TaskOptions } from './task-options.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
@@ -79,7 +79,7 @@ export class Task {
       connectors: options.connectors,
       calls: this.#calls,
       state: options.state,
-      deadLetters: (letters) => this.#sendDeadLetters(letters),
+      deadLetters: (letters) => sendDeadLetters(this.#calls, options.deadLetters, letters),
       onRefused: (records) => {
         this.#failed += records;
       },
@@ -292,7 +292,7 @@ export class Task {
     if (this.#state !== 'RUNNING' || rewinds !== this.#rewinds) return skipped;
     this.#late += late.length + out.lateRouted;
     // Dead letters are confirmed before any position moves past them: never lost.
-    if (letters.length > 0 && !(await this.#sendDeadLetters(letters)))
+    if (letters.length > 0 && !(await sendDeadLetters(this.#calls, this.#o.deadLetters, letters)))
       return { ...skipped, outcome: 'fenced' };
 
     const next = last.offset + 1;
@@ -356,9 +356,7 @@ export class Task {
     if (finish) this.#o.stage.finish(out, env, at);
     else this.#o.stage.tick(out, env, now, this.#o.caughtUp?.() ?? false, at);
     if (out.total === 0) return;
-    // Sinks outside the transaction get them once it committed (completeCheckpoint).
-    const held = this.#lanes.heldPart(out);
-    if (held) env.hold(held);
+    this.#lanes.hold(out); // sinks outside the transaction: once it committed (completeCheckpoint)
     const result = await this.#lanes.writeTimeResults(out, this.#position, this.#epoch);
     if (result === 'fenced') this.closeDirty();
     else if (result === 'rewind') this.#rewind();
@@ -438,39 +436,14 @@ export class Task {
     const result = await this.#lanes.commit(checkpointId, this.#epoch);
     if (result === 'fenced') this.closeDirty();
     else if (result === 'rewind') this.#rewind();
-    else await this.#writeHeld();
+    else await this.#lanes.writeHeld();
     this.#gate.release();
-  }
-
-  /**
-   * After a commit: results of time passing that it made durable (or that a restore brought back,
-   * committed by an earlier owner) go to the sinks outside the transaction, each number once.
-   */
-  async #writeHeld(): Promise<void> {
-    const env = this.#o.state?.env;
-    if (!env) return;
-    for (const [seq, results] of env.heldResults()) {
-      if (!(await this.#lanes.writeHeld(seq, results))) return;
-      env.release(seq);
-    }
   }
 
   /** The checkpoint failed elsewhere: what was prepared stays, a later checkpoint commits it. */
   abortCheckpoint(checkpointId: number): void {
     this.#endedUpTo = Math.max(this.#endedUpTo, checkpointId);
     if (this.#gate.preparedFor === checkpointId) this.#gate.release();
-  }
-
-  /** True once written; false if the task was closed while retrying. */
-  async #sendDeadLetters(letters: DeadLetter[]): Promise<boolean> {
-    const send = this.#o.deadLetters;
-    if (!send) {
-      const first = letters[0];
-      throw new Error(
-        `record ${first?.record.topic}-${first?.record.partition}@${first?.record.offset} failed (${first?.failure.code}: ${first?.failure.message}) and no dead-letter topic is configured`,
-      );
-    }
-    return (await this.#calls.retry('writing dead letters', () => send(letters))) !== CLOSED;
   }
 
   /** RUNNING → SUSPENDED, then waits for the batch in flight: after this, nothing more is written. */
