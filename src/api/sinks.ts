@@ -125,6 +125,9 @@ export interface SinkRecord<T> {
   /**
    * Stable across replays: `<topic>-<partition>-<offset>-<n>`, the n-th result of that source
    * record for this sink. Write with it as the key (an upsert) and a replay changes nothing.
+   * Results of time passing (a window the clock closed on a quiet input, a processing-time timer)
+   * have no source record: `<topic>-<partition>-t<k>-<n>`, k numbering the task's ticks (the same
+   * after a crash), with offset -1, key null, timestamp 0, in a batch whose range is [-1, -1).
    */
   readonly id: string;
   /** The source record's key (text) and timestamp. */

@@ -12,6 +12,7 @@ import {
   isPermanent,
   type PhaseOutcome,
   type SinkConnector,
+  type SinkOutput,
   type TaskLease,
   type TaskRef,
   type WriteOutcome,
@@ -71,6 +72,30 @@ export class UserSinkConnector implements SinkConnector {
         ? { status: 'refused', error, offsets: undefined }
         : { status: 'aborted', error };
     }
+  }
+
+  /**
+   * An idempotent sink's results of time passing (transactional ones get them in the transaction):
+   * ids `<topic>-<partition>-t<n>-<i>` from the task's number for them, the same after a crash, so
+   * writing them again changes nothing. No source record: offset -1, key null, timestamp 0, and the
+   * batch's range [-1, -1).
+   */
+  async writeHeld(task: TaskRef, seq: number, outputs: readonly SinkOutput[]): Promise<'written'> {
+    const values = outputs.flatMap((o) => o.values);
+    await this.#sink.spec.write({
+      task,
+      epoch: 0,
+      firstOffset: -1,
+      nextOffset: -1,
+      records: values.map((value, i) => ({
+        value,
+        id: `${task.topic}-${task.partition}-t${seq}-${i}`,
+        key: null,
+        timestamp: 0,
+        offset: -1,
+      })),
+    });
+    return 'written';
   }
 
   async prepare(task: TaskRef, _epoch: number, checkpointId: number): Promise<PhaseOutcome> {

@@ -187,4 +187,23 @@ describe('a user-defined sink', () => {
     await task.completeCheckpoint(2);
     assert.deepEqual(tx.visible, [0, -0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5]);
   });
+
+  it("an idempotent sink's results of time passing: ids from the task's tick number, the same when handed over again", async () => {
+    const store = new Store();
+    const connector = new UserSinkConnector(idempotent(store), 0, { jobName: 'j', taskManagerId: 'TM-01' });
+    const task = { id: 't-3', topic: 't', partition: 3 };
+    const outputs = [{ sink: 0, values: [7, 8], sources: [] }];
+    assert.equal(await connector.writeHeld(task, 1, outputs), 'written');
+    // A crash between the write and dropping it from state: the new owner hands tick 1 over again.
+    await connector.writeHeld(task, 1, outputs);
+    await connector.writeHeld(task, 2, [{ sink: 0, values: [9], sources: [] }]);
+    assert.deepEqual(
+      [...store.rows],
+      [
+        ['t-3-t1-0', 7],
+        ['t-3-t1-1', 8],
+        ['t-3-t2-0', 9],
+      ],
+    );
+  });
 });
