@@ -100,7 +100,8 @@ export class LaneWriter {
    */
   async writeHeld(): Promise<void> {
     const env = this.#o.state?.env;
-    if (!env) return;
+    // A task whose every lane is transactional holds nothing: no scan of its state per checkpoint.
+    if (!env || this.lanes.every((l) => l.connector.kind === 'transactional')) return;
     for (const [seq, results] of env.heldResults()) {
       if (!(await this.#writeHeldTo(seq, results))) return;
       env.release(seq);
@@ -113,14 +114,14 @@ export class LaneWriter {
    * to dead-letter, so the task waits, named in its stall report, until the key is fixed.
    */
   async #writeHeldTo(seq: number, results: Readonly<Record<number, readonly unknown[]>>): Promise<boolean> {
-    for (const lane of this.lanes) {
-      const { connector } = lane;
+    for (const { connector } of this.lanes) {
       if (connector.kind === 'transactional' || !connector.writeHeld) continue;
+      const write = connector.writeHeld.bind(connector);
       const outputs = connector.sinks.map((sink) => ({ sink, values: results[sink] ?? [], sources: [] }));
       if (outputs.every((o) => o.values.length === 0)) continue;
       const outcome = await this.#o.calls.retry(
         `writing results of time passing #${seq} to sink '${connector.name}'`,
-        () => connector.writeHeld?.(this.#o.task, seq, outputs) ?? Promise.resolve('written' as const),
+        () => write(this.#o.task, seq, outputs),
       );
       if (outcome === CLOSED) return false;
     }
@@ -151,7 +152,7 @@ export class LaneWriter {
   /** Results of time passing (no record of their own): into every transactional lane's open transaction. */
   async writeTimeResults(out: StageOutputs, position: number, epoch: number): Promise<LaneOutcome> {
     for (const lane of this.lanes) {
-      if (lane.connector.kind !== 'transactional') continue; // held (heldPart)
+      if (lane.connector.kind !== 'transactional') continue; // held instead (hold)
       const outputs = lane.connector.sinks.map((sink) => ({
         sink,
         values: out.values[sink] ?? [],

@@ -323,8 +323,8 @@ export class Task {
    * Time passes without records: processing-time timers fire, an idle input's watermark moves on,
    * windows close. Results have no record of their own, so they go only where a transaction holds
    * them: transactional lanes' open transactions, and for a stateful task the other lanes' share is
-   * held in its state, for them once that transaction committed (`writeHeld`). A lane that can do
-   * neither (a user's idempotent sink) keeps time waiting for the next record.
+   * held in its state, for them once that transaction committed (`writeHeld`). A stateless stage
+   * with a sink outside a transaction keeps time waiting for the next record.
    */
   tick(now = Date.now()): Promise<void> {
     if (!this.#o.stage.timed) return Promise.resolve();

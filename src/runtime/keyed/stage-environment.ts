@@ -154,13 +154,12 @@ export class StageEnvironment {
    * values) in state, numbered: they become durable with the next checkpoint's transaction, and are
    * handed to those sinks only after it committed (heldResults, then release).
    */
-  hold(results: Readonly<Record<number, readonly unknown[]>>): number | undefined {
+  hold(results: Readonly<Record<number, readonly unknown[]>>): void {
     const first = this.#steps[0];
-    if (first === undefined) return undefined;
+    if (first === undefined) return;
     const seq = ((this.#store.get(heldSeqKey(first)) as number | undefined) ?? 0) + 1;
     this.#store.put(heldSeqKey(first), seq);
     this.#store.put(heldKey(first, seq), results);
-    return seq;
   }
 
   /** The held results, oldest first. */
