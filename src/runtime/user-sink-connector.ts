@@ -129,7 +129,9 @@ function sinkRecords(values: readonly unknown[], sources: readonly SourceRecord[
   let n = 0;
   for (let i = 0; i < values.length; i++) {
     const source = sources[i] as SourceRecord;
-    n = i > 0 && sources[i - 1] === source ? n + 1 : 0;
+    // The same record by position, not identity: a timer that fires after a record (a window it
+    // closed) emits under a copy of it with the timer's key and time.
+    n = i > 0 && sameRecord(sources[i - 1] as SourceRecord, source) ? n + 1 : 0;
     const key = source.key;
     records[i] = {
       value: values[i],
@@ -140,4 +142,8 @@ function sinkRecords(values: readonly unknown[], sources: readonly SourceRecord[
     };
   }
   return records;
+}
+
+function sameRecord(a: SourceRecord, b: SourceRecord): boolean {
+  return a.offset === b.offset && a.partition === b.partition && a.topic === b.topic;
 }

@@ -188,6 +188,28 @@ describe('a user-defined sink', () => {
     assert.deepEqual(tx.visible, [0, -0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5]);
   });
 
+  it('numbers the results of one record apart when they come under copies of it (windows its timers closed)', async () => {
+    const store = new Store();
+    const connector = new UserSinkConnector(idempotent(store), 0, { jobName: 'j', taskManagerId: 'TM-01' });
+    const [a, b] = recs(0, 5, 7);
+    const at = (record: typeof a, key: string) => ({
+      ...(record as NonNullable<typeof a>),
+      key,
+      timestamp: 9,
+    });
+    // Three windows closed by the record at offset 5 (each emitted from its own timer), one by 6.
+    const sources = [at(a, 'k1'), at(a, 'k2'), at(a, 'k3'), at(b, 'k1')];
+    const outcome = await connector.write({
+      task: { id: 't-0', topic: 't', partition: 0 },
+      epoch: 1,
+      firstOffset: 5,
+      nextOffset: 7,
+      outputs: [{ sink: 0, values: [1, 2, 3, 4], sources }],
+    });
+    assert.deepEqual(outcome, { status: 'written' });
+    assert.deepEqual([...store.rows.keys()], ['t-0-5-0', 't-0-5-1', 't-0-5-2', 't-0-6-0']);
+  });
+
   it("an idempotent sink's results of time passing: ids from the task's tick number, the same when handed over again", async () => {
     const store = new Store();
     const connector = new UserSinkConnector(idempotent(store), 0, { jobName: 'j', taskManagerId: 'TM-01' });
