@@ -11,19 +11,30 @@
 //    result of 2 proves the key's state came back (a lost state would say 1).
 //
 // Running it at 1,000 keys as well as at 1,000,000 separates start-up (JVM or Node processes, group
-// join) from the restore itself.
+// join) from the restore itself. The memory of the peer's processes is read from /proc while it
+// restores and once it works again: what holding N keys costs (`--taskmanagers 1`: one Sluice
+// process holding them all, as the one JVM does).
 
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import { PLAINTEXT } from '../connectors/kafka/client-config.js';
+import { isGone } from '../jobmanager/taskmanager-registry.js';
 import { type BenchInput, writeBenchRecords } from './bench-input.js';
 import { measureDrain, type Summary, summarize } from './drain-meter.js';
 import type { KeyedOutputReader } from './keyed-output-reader.js';
 import { buildKafkaStreamsPeer, startKafkaStreams, streamsOutput } from './peers/kafka-streams-peer.js';
 import type { BenchEnvironment } from './peers/peer.js';
 import { startSluice } from './peers/sluice-peer.js';
+import {
+  mib,
+  NO_MEMORY,
+  type ProcessMemory,
+  peakMemory,
+  processMemory,
+  totalMemory,
+} from './process-memory.js';
 
 export const RESTORE_PEERS = ['sluice', 'kafka-streams'] as const;
 export type RestorePeer = (typeof RESTORE_PEERS)[number];
@@ -38,6 +49,18 @@ export interface RestoreRun {
   restartMs: number;
   exact: boolean;
   detail: string;
+  memory: RestoreMemory;
+}
+
+/** The peer's processes' memory (process-memory.ts) during one restart. */
+export interface RestoreMemory {
+  /** All its processes together, once working again. */
+  readonly working: ProcessMemory;
+  /** All together, the largest total sampled from the launch until working again. */
+  readonly peak: ProcessMemory;
+  /** The largest single process once working again (a TaskManager, or the JVM). */
+  readonly largest: ProcessMemory;
+  readonly processes: number;
 }
 
 export interface RestoreFigures {
@@ -45,8 +68,14 @@ export interface RestoreFigures {
   keys: number;
   load: Summary;
   restartMs: Summary;
+  /** Resident MiB of all the peer's processes once working again, and its anonymous part. */
+  rssMiB: Summary;
+  anonMiB: Summary;
+  /** Resident MiB of its largest process then. */
+  largestRssMiB: Summary;
   exact: boolean;
   details: string[];
+  memory: RestoreMemory[];
 }
 
 /** What a peer gives the bench: its output as read, and a restart with something done while it is down. */
@@ -54,6 +83,8 @@ interface RunningPeer {
   reader: KeyedOutputReader;
   /** Stops the job cleanly, runs `between`, starts it again (returns once launched). */
   restart(between: () => Promise<void>): Promise<void>;
+  /** Its processes now (the TaskManagers; the JVM). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -67,6 +98,8 @@ export async function restoreBench(
     markers: number;
     peers: readonly RestorePeer[];
     kafkaStreamsSource: string;
+    /** Sluice's TaskManagers (default one per partition). */
+    taskManagers?: number;
   },
 ): Promise<RestoreFigures[]> {
   const admin = KafkaAdmin.create({
@@ -102,13 +135,14 @@ export async function restoreBench(
               keys,
               perKey: () => 1,
             };
-            const start = peer === 'sluice' ? startSluicePeer : startStreamsPeer;
             const run = await restoreRun(env, input, Math.min(options.markers, keys), () =>
-              start(env, input, options.kafkaStreamsSource),
+              peer === 'sluice'
+                ? startSluicePeer(env, input, options.taskManagers)
+                : startStreamsPeer(env, input, options.kafkaStreamsSource),
             );
             env.log(
               `bench restore: ${peer} run ${i}: state built at ${run.loadRecordsPerSecond.toLocaleString('en-US')} records/s; ` +
-                `working again ${(run.restartMs / 1000).toFixed(2)} s after the restart; ${run.detail}`,
+                `working again ${(run.restartMs / 1000).toFixed(2)} s after the restart, ${describeMemory(run.memory)}; ${run.detail}`,
             );
             runs.push(run);
           } finally {
@@ -120,8 +154,12 @@ export async function restoreBench(
           keys,
           load: summarize(runs.map((r) => r.loadRecordsPerSecond)),
           restartMs: summarize(runs.map((r) => r.restartMs)),
+          rssMiB: summarize(runs.map((r) => mib(r.memory.working.rssBytes))),
+          anonMiB: summarize(runs.map((r) => mib(r.memory.working.anonBytes))),
+          largestRssMiB: summarize(runs.map((r) => mib(r.memory.largest.rssBytes))),
           exact: runs.every((r) => r.exact),
           details: runs.map((r) => r.detail),
+          memory: runs.map((r) => r.memory),
         });
       }
     }
@@ -160,15 +198,25 @@ async function restoreRun(
     });
     const deadline = launchedAt + RESTART_TIMEOUT_MS;
     let lastLog = Date.now();
+    let peak = NO_MEMORY;
+    let sampledAt = 0;
     for (;;) {
       const restored = markerKeys.filter((k) => reader.counts.get(k) === 2).length;
-      if (restored === markers)
+      if (restored === markers) {
+        const restartMs = Date.now() - launchedAt;
         return {
           loadRecordsPerSecond: load.recordsPerSecond,
-          restartMs: Date.now() - launchedAt,
+          restartMs,
           exact: true,
           detail: `all ${markers} keys written after the restart counted on top of their restored state (2)`,
+          memory: memoryNow(peer.pids(), peak),
         };
+      }
+      // Sampled every 250 ms, not on every poll: four /proc reads are cheap, not free.
+      if (Date.now() - sampledAt >= 250) {
+        peak = peakMemory(peak, totalMemory(peer.pids()));
+        sampledAt = Date.now();
+      }
       // As many results as markers arrived, yet not all say 2: a key's state did not come back.
       if (reader.total - before >= markers) {
         await sleep(1000);
@@ -178,6 +226,7 @@ async function restoreRun(
             loadRecordsPerSecond: load.recordsPerSecond,
             restartMs: Date.now() - launchedAt,
             exact: false,
+            memory: memoryNow(peer.pids(), peak),
             detail: `${still.length} of ${markers} keys lost their state (e.g. ${still
               .slice(0, 3)
               .map((k) => `${k} = ${reader.counts.get(k)}`)
@@ -201,18 +250,47 @@ async function restoreRun(
   }
 }
 
-async function startSluicePeer(env: BenchEnvironment, input: BenchInput): Promise<RunningPeer> {
+/** The peer's memory now, with the peak sampled before. */
+function memoryNow(pids: readonly number[], peak: ProcessMemory): RestoreMemory {
+  const each = pids.map(processMemory).filter((m): m is ProcessMemory => m !== undefined);
+  const working = totalMemory(pids);
+  return {
+    working,
+    peak: peakMemory(peak, working),
+    largest: each.reduce(peakMemory, NO_MEMORY),
+    processes: each.length,
+  };
+}
+
+export function describeMemory(m: RestoreMemory): string {
+  return (
+    `${m.processes} process(es) at ${mib(m.working.rssBytes)} MiB resident (${mib(m.working.anonBytes)} anonymous, ` +
+    `${mib(m.working.fileBytes)} file-backed; largest ${mib(m.largest.rssBytes)}, peak ${mib(m.peak.rssBytes)} in all)`
+  );
+}
+
+async function startSluicePeer(
+  env: BenchEnvironment,
+  input: BenchInput,
+  taskManagers: number | undefined,
+): Promise<RunningPeer> {
   // The TaskManagers' own state directory: deleting it is what a worker that never had the state sees.
   const stateDir = path.join(env.workDir, 'restore-state', `${Date.now().toString(36)}`);
   const sluice = await startSluice(env, input, {
     sink: 'kafka',
     keyedCount: true,
     env: { SLUICE_STATE_DIR: stateDir },
+    ...(taskManagers === undefined ? {} : { taskManagers }),
   });
   const reader = sluice.reader;
   if (!reader) throw new Error('the keyed-count job writes to Kafka: its output reader is missing');
   return {
     reader,
+    pids: () =>
+      sluice.cluster.registry
+        .list()
+        .filter((t) => !isGone(t.status))
+        .map((t) => t.pid),
     restart: (between) =>
       sluice.restart(async () => {
         rmSync(stateDir, { recursive: true, force: true });
@@ -244,6 +322,7 @@ async function startStreamsPeer(
   let streams = launch();
   return {
     reader,
+    pids: () => (streams.process.pid === undefined ? [] : [streams.process.pid]),
     restart: async (between) => {
       await streams.stop();
       await between();

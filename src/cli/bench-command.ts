@@ -79,6 +79,10 @@ export function benchCommand(): Command {
       .option('--quick', 'a short form (CI): 2,000 keys, one run, exactness only')
       .option('--keys <list>', 'comma-separated sizes of state, in keys', '1000,1000000')
       .option('--markers <n>', 'records on known keys written while the job is down', '1000')
+      .option(
+        '--taskmanagers <n>',
+        "Sluice's TaskManagers (default: one per partition; 1: one process holds every key, as the one JVM)",
+      )
       .option('--runs <n>', 'runs per peer and size (median, min, max)', '3')
       .option('--peers <list>', `comma-separated, of ${RESTORE_PEERS.join(', ')}`, RESTORE_PEERS.join(',')),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],

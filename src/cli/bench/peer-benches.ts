@@ -194,6 +194,7 @@ export async function restore(flags: Record<string, unknown>): Promise<number> {
       markers,
       peers,
       kafkaStreamsSource: kafkaStreamsSource(),
+      ...(flags.taskmanagers === undefined ? {} : { taskManagers: Number(flags.taskmanagers) }),
     });
     const rows = figures.map((f) => {
       const sluice = figures.find((x) => x.peer === 'sluice' && x.keys === f.keys)?.restartMs.median;
@@ -204,16 +205,19 @@ export async function restore(flags: Record<string, unknown>): Promise<number> {
         (f.restartMs.median / 1000).toFixed(2),
         `${(f.restartMs.min / 1000).toFixed(2)} – ${(f.restartMs.max / 1000).toFixed(2)}`,
         sluice && f.peer !== 'sluice' ? `${(f.restartMs.median / sluice).toFixed(2)}×` : '-',
+        `${f.rssMiB.median} (${f.anonMiB.median})`,
+        String(f.largestRssMiB.median),
         f.exact ? 'yes' : 'NO',
       ];
     });
     const header =
       `bench restore: N keys of state (one record each, ${config.job.partitions} partitions), the job stopped, its local state deleted, ` +
       `${markers} records on known keys written, the job started again: seconds from the launch until those are counted on top of the restored state; ` +
-      `exactly once, ${runs} run(s) per peer and size; ${machineLine()}`;
+      `exactly once, ${runs} run(s) per peer and size, Sluice on ${flags.taskmanagers ?? config.job.partitions} TaskManager(s); ${machineLine()}`;
     process.stdout.write(
       `${header}
-${renderTable(['PEER', 'KEYS', 'STATE BUILT RECORDS/s', 'WORKING AGAIN (s, median)', 'MIN – MAX', 'PEER ÷ SLUICE', 'EXACT'], rows)}
+${renderTable(['PEER', 'KEYS', 'STATE BUILT RECORDS/s', 'WORKING AGAIN (s, median)', 'MIN – MAX', 'PEER ÷ SLUICE', 'RSS MiB, ALL (ANON)', 'LARGEST PROCESS MiB', 'EXACT'], rows)}
+RSS: resident memory of the peer's processes once working again (/proc, median of the runs); ANON: its anonymous part (heaps, client buffers), the rest is file pages mapped in (code, LMDB's memory-mapped store)
 `,
     );
     const file = saveBenchJson('restore', { header, keys, runs, markers, figures });

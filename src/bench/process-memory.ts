@@ -1,0 +1,51 @@
+// A process's memory as the kernel counts it (/proc/<pid>/status): resident in all, split into
+// anonymous memory (heaps, the Kafka client's buffers: what the process itself allocated) and the
+// file pages it has mapped in (code, and a memory-mapped store such as LMDB's: page cache the kernel
+// may drop and read back). The split is why a store's RSS is not all memory the process needs.
+
+import { readFileSync } from 'node:fs';
+
+export interface ProcessMemory {
+  readonly rssBytes: number;
+  readonly anonBytes: number;
+  readonly fileBytes: number;
+}
+
+export const NO_MEMORY: ProcessMemory = { rssBytes: 0, anonBytes: 0, fileBytes: 0 };
+
+/** Undefined when the process is gone (or /proc is not Linux's). */
+export function processMemory(pid: number): ProcessMemory | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  const anon = kib('RssAnon');
+  // Shared memory (RssShmem) is neither the process's heap nor a file it maps: counted with the files.
+  return { rssBytes: kib('VmRSS'), anonBytes: anon, fileBytes: kib('RssFile') + kib('RssShmem') };
+}
+
+/** The memory of several processes together (those still running). */
+export function totalMemory(pids: readonly number[]): ProcessMemory {
+  let total = NO_MEMORY;
+  for (const pid of pids) {
+    const m = processMemory(pid);
+    if (m)
+      total = {
+        rssBytes: total.rssBytes + m.rssBytes,
+        anonBytes: total.anonBytes + m.anonBytes,
+        fileBytes: total.fileBytes + m.fileBytes,
+      };
+  }
+  return total;
+}
+
+/** The sample with the larger resident total (a peak over samples, its split as it was then). */
+export function peakMemory(a: ProcessMemory, b: ProcessMemory): ProcessMemory {
+  return b.rssBytes > a.rssBytes ? b : a;
+}
+
+export const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
