@@ -10,7 +10,7 @@ import type { JobPlan, StagePlan } from '../plan/job-plan.js';
 import { type Encoder, encoderFor, type KafkaEncoded } from '../plan/sink-encoders.js';
 import { partitionForKey } from './keyed/key-partitioner.js';
 import { KeyedStep, type StepCall } from './keyed/keyed-step.js';
-import { StageEnvironment } from './keyed/stage-environment.js';
+import { StageEnvironment, SWEEP_PER_TICK } from './keyed/stage-environment.js';
 import type { Timer } from './keyed/timer-queue.js';
 import { StageContext, StageProcessContext } from './stage-context.js';
 import type { StateStore } from './state/state-store.js';
@@ -351,7 +351,13 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
       const time = byTopic.get(topic)?.time;
       return new StageEnvironment(
         store,
-        stage.steps.map((s) => ({ name: s.processor.name, derived: s.processor.eventTimersFrom })),
+        stage.steps.map((s) => ({
+          name: s.processor.name,
+          derived: s.processor.eventTimersFrom,
+          expiring: Object.entries(s.processor.state ?? {}).flatMap(([state, d]) =>
+            d.ttlMs === undefined ? [] : [{ state, map: d.kind === 'map' }],
+          ),
+        })),
         {
           outOfOrdernessMs: time?.outOfOrdernessMs ?? 0,
           idleAfterMs: time?.idleAfterMs ?? 0,
@@ -386,6 +392,7 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
       env = environment;
       context.set(last);
       announce(environment, last);
+      environment.sweepExpired();
       environment.saveClock();
     },
     tick(outputs, environment, now, caughtUp, at) {
@@ -402,6 +409,7 @@ export function compileStage(plan: JobPlan, stage: StagePlan, options: CompileOp
       environment.clock.onIdle(now, caughtUp);
       fireEventTimers(environment);
       announce(environment, at);
+      environment.sweepExpired(SWEEP_PER_TICK);
       environment.saveClock();
     },
     finish(outputs, environment, at) {

@@ -7,14 +7,8 @@ import type { KeyedProcessor, KeyedRecordContext, TimerContext, Timers } from '.
 import type { RecordContext } from '../../api/records.js';
 import type { MapState, StateDescriptor, StateSpec, ValueState } from '../../api/state.js';
 import { stateKey } from '../state/state-keys.js';
-import type { StageEnvironment } from './stage-environment.js';
+import type { Expiring, StageEnvironment } from './stage-environment.js';
 import type { Timer } from './timer-queue.js';
-
-/** A value kept with an expiry (state with ttlMs): gone once the watermark passes `x`. */
-interface Expiring {
-  readonly v: unknown;
-  readonly x: number;
-}
 
 /** What one call of a step works on: the task's environment, the key, the time, where results go. */
 export interface StepCall {
@@ -34,8 +28,6 @@ export class KeyedStep {
   readonly index: number;
   readonly name: string;
   readonly #processor: KeyedProcessor<unknown, unknown, StateSpec>;
-  /** The step's states with a TTL, and whether each is a map. */
-  readonly #ttl: [string, boolean][];
   #call!: StepCall;
   /** Counts calls of the job's code (records and timers): what a map state read once is good for. */
   #invocation = 0;
@@ -50,9 +42,6 @@ export class KeyedStep {
     this.name = processor.name;
     this.#processor = processor;
     const spec = processor.state ?? {};
-    this.#ttl = Object.entries(spec).flatMap(([name, d]) =>
-      d.ttlMs ? [[name, d.kind === 'map'] as [string, boolean]] : [],
-    );
     for (const [name, descriptor] of Object.entries(spec))
       this.#state[name] = this.#accessor(name, descriptor);
     const step = this;
@@ -107,53 +96,24 @@ export class KeyedStep {
     this.#processor.onRecord(value, this.#recordContext);
   }
 
-  /** A timer of this step fired; `cleanup` timers expire state with a TTL and are not the job's. */
+  /** A timer of this step fired. */
   onTimer(timer: Timer, call: StepCall): void {
+    // A cleanup timer of state with a TTL, restored from a store written before expired state was
+    // swept instead (StageEnvironment.sweepExpired): not the job's, and the sweep does its work.
+    if (timer.domain === 'c') return;
     this.#call = call;
     this.#invocation++;
-    if (timer.domain === 'c') {
-      this.#expire();
-      return;
-    }
     this.#timer = { time: timer.time, domain: timer.domain === 'e' ? 'event' : 'processing' };
     this.#processor.onTimer?.(this.#timerContext);
-  }
-
-  /** Removes this key's entries whose time is up. */
-  #expire(): void {
-    const { env, key } = this.#call;
-    for (const [name, isMap] of this.#ttl) {
-      const storeKey = stateKey(this.name, name, key);
-      const stored = env.get(storeKey);
-      if (stored === undefined) continue;
-      if (!isMap) {
-        if ((stored as Expiring).x <= env.watermark) env.delete(storeKey);
-        continue;
-      }
-      // A map: drop the expired entries, keep the rest.
-      const map = stored as Record<string, Expiring>;
-      let changed = false;
-      for (const [k, entry] of Object.entries(map))
-        if (entry.x <= env.watermark) {
-          delete map[k];
-          changed = true;
-        }
-      if (!changed) continue;
-      if (Object.keys(map).length === 0) env.delete(storeKey);
-      else env.put(storeKey, map);
-    }
   }
 
   #accessor(name: string, descriptor: StateDescriptor): ValueState<unknown> | MapState<unknown> {
     const ttl = descriptor.ttlMs;
     const at = () => stateKey(this.name, name, this.#call.key);
-    // With a TTL each value carries its expiry; the cleanup timer removes it once the watermark passes.
-    const wrap = (value: unknown): unknown => {
-      if (ttl === undefined) return value;
-      const x = this.#call.timestamp + ttl;
-      this.#call.env.addTimer({ time: x, step: this.index, domain: 'c', key: this.#call.key });
-      return { v: value, x } satisfies Expiring;
-    };
+    // With a TTL each value carries its expiry: reads skip it once the watermark passed, and the
+    // environment's sweep removes it from the store (no timer per key: Flink's incremental cleanup).
+    const wrap = (value: unknown): unknown =>
+      ttl === undefined ? value : ({ v: value, x: this.#call.timestamp + ttl } satisfies Expiring);
     const unwrap = (stored: unknown): unknown => {
       if (ttl === undefined || stored === undefined) return stored;
       const e = stored as Expiring;

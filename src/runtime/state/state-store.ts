@@ -15,6 +15,12 @@ export interface StateStore {
   forget(key: string): void;
   /** Every entry whose key starts with `prefix`, in key order (opening a task: its timers). */
   scan(prefix: string): Iterable<[string, unknown]>;
+  /**
+   * Up to `limit` keys under `prefix` that sort after `after`, in key order: a sweep's next page.
+   * The durable store pages its disk only (what was written since the last commit comes up on a
+   * later pass); a sweep reads each key's value through `get`, which sees every layer.
+   */
+  keysAfter(prefix: string, after: string, limit: number): string[];
   /** The value's JSON text (undefined: none): a record's undo keeps and restores it unparsed. */
   text(key: string): string | undefined;
   putText(key: string, text: string): void;
@@ -49,6 +55,14 @@ export class MemoryStateStore implements StateStore {
 
   putText(key: string, text: string): void {
     this.#map.set(key, text);
+  }
+
+  keysAfter(prefix: string, after: string, limit: number): string[] {
+    // Sorts every call: the test driver's state is small; the durable store pages an index instead.
+    return [...this.#map.keys()]
+      .filter((k) => k.startsWith(prefix) && k > after)
+      .sort()
+      .slice(0, limit);
   }
 
   *scan(prefix: string): Iterable<[string, unknown]> {

@@ -99,6 +99,12 @@ export class TransactionalStore implements StateStore {
     }
   }
 
+  keysAfter(prefix: string, after: string, limit: number): string[] {
+    // The range's start is inclusive: `after` plus the lowest character is the first key past it.
+    const start = after === '' ? prefix : `${after}\u0000`;
+    return [...this.#db.getKeys({ start, end: `${prefix}\uffff`, limit })];
+  }
+
   /**
    * Phase one: the writes since the last call, last value per key (they stay readable as prepared),
    * and the owed tombstones now due whose keys are still deleted.
