@@ -7,8 +7,9 @@
 export interface StateOptions {
   /**
    * Event time after which an entry is gone: an entry written while handling event time t is
-   * read as absent (and removed) once the task's watermark has passed t + ttlMs. Event time makes
-   * expiry the same on a replay as in the first run. Default: never.
+   * read as absent once the task's watermark has reached t + ttlMs, and removed from the store by
+   * a sweep soon after (no timer per entry). Event time makes expiry the same on a replay as in
+   * the first run. Default: never.
    */
   readonly ttlMs?: number;
 }
