@@ -106,8 +106,6 @@ export interface SinkConnector {
    * new owner hands over what it restored), and the connector applies each number once.
    */
   writeHeld?(task: TaskRef, seq: number, outputs: readonly SinkOutput[]): Promise<'written' | 'duplicate'>;
-  /** The carrier of a state changelog, after a commit: per topic, an offset it wrote up to (a lower bound). */
-  changelogOffsets?(task: TaskRef): ReadonlyMap<string, number>;
   /** The task is handed over (clean) or lost: drop whatever is staged and not committed. */
   release(task: TaskRef, clean: boolean): Promise<void>;
   close(): Promise<void>;

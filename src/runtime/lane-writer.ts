@@ -230,9 +230,7 @@ export class LaneWriter {
       if (outcome === 'fenced') result = 'fenced';
       else if (outcome === 'done') {
         if (lane === this.carrier)
-          await this.#o.calls.waitOn('writing committed state to disk', () =>
-            this.#o.state?.committed(connector.changelogOffsets?.(this.#o.task) ?? new Map()),
-          );
+          await this.#o.calls.waitOn('writing committed state to disk', () => this.#o.state?.committed());
         lane.durable = upTo.at(-1)?.position ?? lane.durable;
         lane.prepared = lane.prepared.filter((p) => p.checkpointId > checkpointId);
         for (const offset of lane.refused) if (offset < lane.durable) lane.refused.delete(offset);

@@ -29,7 +29,6 @@ export interface SinkBindingContext {
 
 export function bindSinks(plan: JobPlan, context: SinkBindingContext): SinkConnector[] {
   const connectors: SinkConnector[] = [];
-  const stateful = new Set(plan.stages.filter((s) => s.steps.length > 0).flatMap((s) => s.topics));
   const kafka = new Map<number, KafkaSink<unknown>>();
   plan.sinks.forEach((node, index) => {
     const sink = node.sink;
@@ -61,8 +60,6 @@ export function bindSinks(plan: JobPlan, context: SinkBindingContext): SinkConne
         taskManagerId: context.taskManagerId,
         consumer: context.consumer,
         ...(context.kafkaSessions ? { sessions: context.kafkaSessions } : {}),
-        // The tasks of stages with state: their commits report the changelog offsets they wrote.
-        tracksChangelog: (task) => stateful.has(task.topic),
       }),
     );
   }

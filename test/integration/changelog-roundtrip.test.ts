@@ -2,8 +2,9 @@
 // its Kafka transaction, committed, are read back by the restore reader (read_committed) into an
 // empty store that then holds exactly the same entries — keys with NUL and \x01 separators
 // included (librdkafka cuts a string key at its first NUL: seen losing every state key but one),
-// tombstones applied, and nothing of an aborted transaction; and the store records the changelog
-// offset its commits wrote up to, so a restore on the same host reads only what came after.
+// tombstones applied, and nothing of an aborted transaction; and the store records how far the
+// changelog holds its commits — counted from the records each carried, checked against the broker's
+// own end of the partition — so a restore on the same host reads only what came after.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { connectConsumer, disconnectConsumer } from '../../src/connectors/kafka/
 import { KafkaSinkConnector } from '../../src/connectors/kafka/kafka-sink-connector.js';
 import { clockKey, stateKey, timerKey } from '../../src/runtime/state/state-keys.js';
 import { TransactionalStore } from '../../src/runtime/state/transactional-store.js';
-import { testEnv, uniqueName } from '../helpers/test-env.js';
+import { eventually, testEnv, uniqueName } from '../helpers/test-env.js';
 
 describe('state changelog round trip', { timeout: 120_000 }, () => {
   const kafka = { security: PLAINTEXT, bootstrapServers: testEnv.kafkaBootstrap };
@@ -48,7 +49,6 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
       runId: 'r1',
       taskManagerId: 'TM-T',
       consumer: () => consumer,
-      tracksChangelog: () => true,
     });
     const task = { id: `${name}-in-0`, topic: `${name}-in`, partition: 0 };
     const dir = (label: string) => {
@@ -59,8 +59,23 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
     const source = TransactionalStore.open(dir('source'));
     const restored = TransactionalStore.open(dir('restored'));
     const reader = await ChangelogReader.connect({ ...kafka, clientId: `${name}-r` });
+    /**
+     * The broker's own view: the partition's end as a read_committed reader sees it, once it has
+     * reached `atLeast` — a commit returns before the coordinator has written its markers.
+     */
+    const endOfChangelog = (atLeast: number) =>
+      eventually(`the changelog's end to reach ${atLeast}`, async () => {
+        const end = await new Promise<number>((resolve, reject) =>
+          consumer.queryWatermarkOffsets(changelog, 0, 5000, (err, offsets) =>
+            err ? reject(err) : resolve(offsets.highOffset),
+          ),
+        );
+        return end >= atLeast ? end : undefined;
+      });
     try {
       await connector.restore(task, { epoch: 1, position: -1, checkpointId: -1 });
+      // What a restore of the empty changelog records: read to offset 0.
+      await source.restore([], changelog, 0);
       const toRecords = (changes: ReturnType<TransactionalStore['takeChanges']>) =>
         changes.map(([key, value]) => ({
           topic: changelog,
@@ -74,11 +89,17 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
         source.put(timerKey('count', 'e', 1_000_999, user), 1);
       }
       source.put(clockKey('count'), { w: 1_000_500 });
-      assert.equal(await connector.stage(task, 1, toRecords(source.takeChanges())), 'done');
+      const first = source.takeChanges();
+      assert.equal(await connector.stage(task, 1, toRecords(first)), 'done');
       assert.equal(await connector.commit(task, 1), 'done');
-      await source.committed(connector.changelogOffsets(task));
+      await source.committed(new Map([[changelog, first.length]]));
       const afterFirst = source.offset(changelog);
-      assert.ok(afterFirst !== undefined && afterFirst >= 1, `offset after checkpoint 1: ${afterFirst}`);
+      // Nothing else wrote the partition: the count is its end exactly (the records and the marker).
+      assert.equal(
+        afterFirst,
+        await endOfChangelog(afterFirst ?? 1),
+        'the recorded offset is the changelog end',
+      );
       // Checkpoint 2 is aborted: none of it may come back.
       source.put(stateKey('count', 'n', 'zombie'), { n: -1 });
       assert.equal(await connector.stage(task, 1, toRecords(source.takeChanges())), 'done');
@@ -88,13 +109,16 @@ describe('state changelog round trip', { timeout: 120_000 }, () => {
       // Checkpoint 3: b's timer fired (a tombstone), c deleted.
       source.delete(timerKey('count', 'e', 1_000_999, 'b'));
       source.delete(stateKey('count', 'n', 'c'));
-      assert.equal(await connector.stage(task, 2, toRecords(source.takeChanges())), 'done');
+      const third = source.takeChanges();
+      assert.equal(await connector.stage(task, 2, toRecords(third)), 'done');
       assert.equal(await connector.commit(task, 2), 'done');
-      await source.committed(connector.changelogOffsets(task));
-      // The store records how far the changelog holds its writes: a restore on this host reads
-      // from there — at most the last transaction's 2 records again (a confirmation may lag).
+      await source.committed(new Map([[changelog, third.length]]));
+      // The aborted transaction's record and marker lie in between, uncounted: the recorded offset
+      // is a lower bound of the end, and a restore on this host reads from there — at most the
+      // last transaction's 2 records again, never one of its committed records missed.
       const recorded = source.offset(changelog) ?? 0;
-      assert.ok(recorded > afterFirst, `offset after checkpoint 3: ${recorded}`);
+      const end = await endOfChangelog(recorded);
+      assert.ok(recorded > (afterFirst ?? 0) && recorded <= end, `recorded ${recorded}, end ${end}`);
       const again = await reader.read(changelog, 0, recorded, async () => {});
       assert.ok(again.records <= 2, `a restore from the recorded offset read ${again.records} records`);
 

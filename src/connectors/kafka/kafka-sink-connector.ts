@@ -48,8 +48,6 @@ export interface KafkaSinkContext {
   readonly consumer: () => KafkaConsumer;
   /** How producers are made; tests wrap the real one to inject failures. */
   readonly sessions?: TransactionalSessionFactory;
-  /** Tasks whose producer writes a state changelog: their commits report its offsets. */
-  readonly tracksChangelog?: (task: TaskRef) => boolean;
 }
 
 /** librdkafka refuses these records at produce(): sending them again cannot succeed. */
@@ -76,7 +74,6 @@ export class KafkaSinkConnector implements SinkConnector {
   readonly #producers = new Map<string, Producing>();
   readonly #fenced = new Map<string, string>();
   readonly #sessions: TransactionalSessionFactory;
-  readonly #changelogOffsets = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(sinks: ReadonlyMap<number, KafkaSink<unknown>>, context: KafkaSinkContext) {
     this.#topics = sinks;
@@ -196,8 +193,6 @@ export class KafkaSinkConnector implements SinkConnector {
     if (!producing) return 'fenced';
     try {
       await producing.session.commit();
-      const offsets = producing.session.takeOffsets?.();
-      if (offsets && offsets.size > 0) this.#changelogOffsets.set(task.id, offsets);
       return 'done';
     } catch (error) {
       return this.#phaseFailed(task, error);
@@ -279,18 +274,7 @@ export class KafkaSinkConnector implements SinkConnector {
       clientId: `sluice-${this.#context.taskManagerId}-sink-${task.id}`,
       // Stable per task: whoever owns the task next fences this producer.
       transactionalId: `sluice-${this.#context.groupId}-${task.topic}-${task.partition}`,
-      ...(this.#context.tracksChangelog?.(task) ? { trackOffsets: true } : {}),
     });
-  }
-
-  /**
-   * After a commit: per topic the task's producer wrote, an offset its last commit wrote up to
-   * (a lower bound). The state store records it for its changelogs: a restore reads from there.
-   */
-  changelogOffsets(task: TaskRef): ReadonlyMap<string, number> {
-    const offsets = this.#changelogOffsets.get(task.id) ?? new Map<string, number>();
-    this.#changelogOffsets.delete(task.id);
-    return offsets;
   }
 
   #committedOffset(task: TaskRef): Promise<number | undefined> {

@@ -67,23 +67,16 @@ export interface TransactionalSession {
   commit(): Promise<void>;
   abort(): Promise<void>;
   close(): Promise<void>;
-  /**
-   * With `trackOffsets`: per topic, one past the highest offset the broker confirmed for a record
-   * this producer sent since the last call (a lower bound of what the last commit wrote: a
-   * confirmation may still be on its way). Cleared by the call.
-   */
-  takeOffsets?(): ReadonlyMap<string, number>;
 }
 
 export type TransactionalSessionFactory = (
-  options: KafkaClientOptions & { transactionalId: string; trackOffsets?: boolean },
+  options: KafkaClientOptions & { transactionalId: string },
 ) => Promise<TransactionalSession>;
 
 export class TransactionalProducer implements TransactionalSession {
   readonly #producer: Producer;
   readonly transactionalId: string;
   #open = false;
-  readonly #offsets = new Map<string, number>();
 
   private constructor(producer: Producer, transactionalId: string) {
     this.#producer = producer;
@@ -91,7 +84,7 @@ export class TransactionalProducer implements TransactionalSession {
   }
 
   static async create(
-    options: KafkaClientOptions & { transactionalId: string; trackOffsets?: boolean },
+    options: KafkaClientOptions & { transactionalId: string },
   ): Promise<TransactionalProducer> {
     const producer = new Producer({
       ...baseClientConfig(options),
@@ -100,21 +93,15 @@ export class TransactionalProducer implements TransactionalSession {
       'enable.idempotence': true,
       'linger.ms': 5,
       'compression.type': 'lz4',
-      // A delivery report per record costs a call into JS each: only where offsets are wanted
-      // (the producers that write a state changelog).
-      ...(options.trackOffsets ? { dr_cb: true } : {}),
+      // No delivery report per record (a call into JavaScript each): the commit says whether every
+      // record of the transaction was written, and a changelog's offsets are counted instead
+      // (TransactionalStore.committed).
     });
     producer.on('event.error', () => {});
     producer.on('event.log', () => {});
     await call<void>((cb) => producer.connect({ timeout: 10_000 }, (err) => cb(err)), 'connect');
     producer.setPollInterval(50);
     const tp = new TransactionalProducer(producer, options.transactionalId);
-    if (options.trackOffsets)
-      producer.on('delivery-report', (err, report) => {
-        if (err || report.offset === undefined || report.offset < 0) return;
-        if (report.offset >= (tp.#offsets.get(report.topic) ?? 0))
-          tp.#offsets.set(report.topic, report.offset + 1);
-      });
     await call<void>((cb) => producer.initTransactions(30_000, cb), 'initTransactions');
     return tp;
   }
@@ -180,12 +167,6 @@ export class TransactionalProducer implements TransactionalSession {
     if (!this.#open) return;
     this.#open = false;
     await call<void>((cb) => this.#producer.abortTransaction(30_000, cb), 'abortTransaction');
-  }
-
-  takeOffsets(): ReadonlyMap<string, number> {
-    const taken = new Map(this.#offsets);
-    this.#offsets.clear();
-    return taken;
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,8 @@ export class TaskStateBackend {
   #env: StageEnvironment | undefined;
   /** The last restore's progress (while restoring, and after: its totals). */
   progress: RestoreProgress | undefined;
+  /** Changelog records handed to the open transaction, per topic: how far its commit takes each. */
+  readonly #sent = new Map<string, number>();
 
   constructor(options: StateBackendOptions) {
     this.#o = options;
@@ -121,26 +123,33 @@ export class TaskStateBackend {
     const store = this.#store;
     if (!store) return [];
     const o = this.#o;
-    return store.takeChanges().map(([key, value]) => ({
-      topic: o.changelogs.get(stepOf(key)) as string,
-      partition: o.changelogPartition,
-      key,
-      value: value === null ? null : Buffer.from(value),
-    }));
+    return store.takeChanges().map(([key, value]) => {
+      const topic = o.changelogs.get(stepOf(key)) as string;
+      this.#sent.set(topic, (this.#sent.get(topic) ?? 0) + 1);
+      return {
+        topic,
+        partition: o.changelogPartition,
+        key,
+        value: value === null ? null : Buffer.from(value),
+      };
+    });
   }
 
   /**
-   * The transaction committed: its writes go to disk, with the changelog offsets it wrote up to
-   * (a lower bound), so the next restore on this host reads only what came after.
+   * The transaction committed: its writes go to disk, with how far the changelogs hold them (a
+   * lower bound counted from the records it carried), so the next restore on this host reads only
+   * what came after. Counted, not confirmed by a delivery report per record: those cost a call
+   * into JavaScript each, a quarter of a windowed TaskManager's CPU (docs/benchmarks.md).
    */
-  async committed(written: ReadonlyMap<string, number> = new Map()): Promise<void> {
-    const changelogs = new Set(this.#o.changelogs.values());
-    const offsets = new Map([...written].filter(([topic]) => changelogs.has(topic)));
-    await this.#store?.committed(offsets);
+  async committed(): Promise<void> {
+    const sent = new Map(this.#sent);
+    this.#sent.clear();
+    await this.#store?.committed(sent);
   }
 
   /** The transaction was aborted: back to the committed state, clock and timers included. */
   abort(): void {
+    this.#sent.clear();
     this.#store?.abort();
     this.#reopen();
   }

@@ -140,9 +140,21 @@ export class TransactionalStore implements StateStore {
     return this.#owed.size;
   }
 
-  /** The transaction that carried the prepared writes committed: they go to disk, with the changelog ends. */
-  async committed(offsets: ReadonlyMap<string, number>): Promise<void> {
+  /**
+   * The transaction that carried the prepared writes committed: they go to disk, with how far each
+   * changelog now holds them. `sent`: the records that transaction carried, per changelog topic (of
+   * this task's one partition each). Its commit took one more offset there (the commit marker), so
+   * the changelog's end is at least the recorded offset + records + 1 — a lower bound whatever else
+   * reached the partition meanwhile (an aborted transaction's records and marker), and every
+   * committed change before it is on disk now: a restore on this host reads from there.
+   */
+  async committed(sent: ReadonlyMap<string, number> = new Map()): Promise<void> {
     const prepared = this.#prepared;
+    const offsets = new Map<string, number>();
+    for (const [topic, records] of sent) {
+      const before = this.offset(topic);
+      if (records > 0 && before !== undefined) offsets.set(topic, before + records + 1);
+    }
     if (prepared.size === 0 && offsets.size === 0) return;
     await this.#db.transaction(() => {
       for (const [key, value] of prepared) {
