@@ -1,6 +1,8 @@
 // Carries out a fault schedule against a running job: kill -9 or graceful stop of an ACTIVE
 // TaskManager, a broker or Redis restart, a zombie (SIGSTOP until its partitions moved, then
-// SIGCONT). Records what was hit and when, for the takeover measurements that follow.
+// SIGCONT). Records what was hit and when, for the takeover measurements that follow. A fault
+// that needs an ACTIVE TaskManager waits for one (a bounded time); one it still cannot carry out
+// is recorded as missed, and the run's verdict fails on it: a planned fault never just vanishes.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultKind, PlannedFault } from './fault-schedule.js';
@@ -14,6 +16,8 @@ export interface FaultRecord {
   readonly elapsedMs: number;
   /** The TaskManager hit (kill, stop, zombie). */
   readonly target?: string;
+  /** The fault could not be carried out (no ACTIVE TaskManager to hit within the wait). */
+  readonly missed?: boolean;
   /** Partitions whose progress the fault stopped. */
   readonly affected: readonly number[];
   readonly detail: string;
@@ -26,7 +30,11 @@ export interface FaultEnvironment {
   restart: (service: 'kafka' | 'redis') => Promise<void>;
   partitions: number;
   log?: (line: string) => void;
+  /** How long a TaskManager fault waits for an ACTIVE TaskManager it has not hit (default 30 s). */
+  targetWaitMs?: number;
 }
+
+const TARGET_WAIT_MS = 30_000;
 
 export async function injectFaults(
   ctx: RunContext,
@@ -53,12 +61,14 @@ async function inject(
   env: FaultEnvironment,
   hit: Set<number>,
 ): Promise<FaultRecord> {
+  const all = Array.from({ length: env.partitions }, (_, p) => p);
+  const restart = fault.kind === 'broker-restart' || fault.kind === 'redis-restart';
+  // Only a TaskManager fault has a victim: one already killed or stopped (the registry may list it
+  // ACTIVE a moment longer) is never picked again; a zombie woke up and may be hit again.
+  const victim = restart ? undefined : await pickVictim(ctx, fault, hit, env.targetWaitMs ?? TARGET_WAIT_MS);
+  if (victim && fault.kind !== 'zombie') hit.add(victim.pid);
   const at = Date.now();
   const base = { kind: fault.kind, plannedAt: fault.at, at, elapsedMs: ctx.elapsed() };
-  const all = Array.from({ length: env.partitions }, (_, p) => p);
-  const active = ctx.cluster.registry.connected().filter((t) => t.tasks.length > 0 && !hit.has(t.pid));
-  const victim = active[Math.floor(fault.pick * active.length)];
-  if (victim && fault.kind !== 'zombie') hit.add(victim.pid);
   switch (fault.kind) {
     case 'broker-restart':
     case 'redis-restart': {
@@ -78,7 +88,8 @@ async function inject(
         return {
           ...base,
           affected: [],
-          detail: `${fault.kind}: no ACTIVE TaskManager to hit`,
+          missed: true,
+          detail: `${fault.kind}: MISSED - no ACTIVE TaskManager to hit within ${Math.round((env.targetWaitMs ?? TARGET_WAIT_MS) / 1000)} s`,
           durationMs: 0,
         };
       const affected = [...victim.tasks];
@@ -118,5 +129,16 @@ async function inject(
         durationMs: Date.now() - at,
       };
     }
+  }
+}
+
+/** An ACTIVE TaskManager not hit yet, picked by the fault's number; waits for one up to `waitMs`. */
+async function pickVictim(ctx: RunContext, fault: PlannedFault, hit: ReadonlySet<number>, waitMs: number) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const active = ctx.cluster.registry.connected().filter((t) => t.tasks.length > 0 && !hit.has(t.pid));
+    const victim = active[Math.floor(fault.pick * active.length)];
+    if (victim || Date.now() >= deadline) return victim;
+    await sleep(Math.min(200, Math.max(1, deadline - Date.now())));
   }
 }

@@ -9,6 +9,7 @@ import {
   type RunReport,
   resultSection,
 } from '../reports/run-report.js';
+import type { FaultRecord } from './fault-injector.js';
 import type { PlannedFault } from './fault-schedule.js';
 import type { InstrumentedRun } from './instrumented-run.js';
 import {
@@ -91,12 +92,25 @@ export function stressChecks(run: InstrumentedRun, config: SluiceConfig): Check[
   return [...checks, ...exactnessChecks(result)];
 }
 
+/** A planned fault that could not be carried out fails the run: it must not vanish from the count. */
+export function plannedFaultsCheck(faults: readonly FaultRecord[]): Check {
+  const missed = faults.filter((f) => f.missed);
+  return {
+    name: 'every planned fault was carried out',
+    ok: missed.length === 0,
+    detail:
+      missed.length === 0
+        ? `${faults.length} of ${faults.length}`
+        : `${missed.length} of ${faults.length} missed: ${missed.map((f) => `t+${(f.elapsedMs / 1000).toFixed(1)}s ${f.detail}`).join('; ')}`,
+  };
+}
+
 export function reliabilityChecks(
   run: InstrumentedRun,
   takeovers: readonly FaultTakeover[],
   restartEnabled: boolean,
 ): Check[] {
-  const checks: Check[] = [...exactnessChecks(run.result)];
+  const checks: Check[] = [...exactnessChecks(run.result), plannedFaultsCheck(takeovers)];
   const hit = takeovers.filter((f) => f.affected.length > 0);
   const unseen = hit.filter((f) => f.takeoverMs === undefined);
   checks.push({

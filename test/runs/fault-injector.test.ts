@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { injectFaults } from '../../src/runs/fault-injector.js';
+import { plannedFaultsCheck } from '../../src/runs/run-report-builder.js';
 import type { RunContext } from '../../src/runs/seed-run.js';
 
 interface FakeTm {
@@ -55,5 +56,62 @@ describe('injectFaults', () => {
       records.map((r) => r.affected),
       [[0], [1]],
     );
+  });
+
+  // Seen in a 10 M run: after two broker and two Redis restarts every remaining kill found "no
+  // ACTIVE TaskManager to hit" — a restart had counted a TaskManager it never touched as hit.
+  it('a broker or Redis restart hits no TaskManager: the kills after them still find ACTIVE ones', async () => {
+    const tms: FakeTm[] = [
+      { id: 'TM-01', pid: 1, status: 'ACTIVE', tasks: [0] },
+      { id: 'TM-02', pid: 2, status: 'ACTIVE', tasks: [1] },
+      { id: 'TM-03', pid: 3, status: 'IDLE', tasks: [] },
+      { id: 'TM-04', pid: 4, status: 'IDLE', tasks: [] },
+    ];
+    const { ctx, kills } = laggingCluster(tms, (killed) => {
+      const spare = tms.find((t) => t.tasks.length === 0 && !kills.includes(t.id));
+      if (spare) spare.tasks = [...killed.tasks];
+    });
+    const restarts: string[] = [];
+    const records = await injectFaults(
+      ctx,
+      [
+        { at: 0, kind: 'broker-restart', pick: 0 },
+        { at: 0, kind: 'redis-restart', pick: 0.9 },
+        { at: 0, kind: 'broker-restart', pick: 0.5 },
+        { at: 0, kind: 'redis-restart', pick: 0 },
+        { at: 0, kind: 'kill', pick: 0 },
+        { at: 0, kind: 'kill', pick: 0.9 },
+      ],
+      { partitions: 2, restart: async (service) => void restarts.push(service), targetWaitMs: 50 },
+    );
+    assert.deepEqual(restarts, ['kafka', 'redis', 'kafka', 'redis']);
+    assert.equal(kills.length, 2, records.map((r) => r.detail).join('; '));
+    assert.ok(records.every((r) => !r.missed));
+    assert.equal(plannedFaultsCheck(records).ok, true);
+  });
+
+  it('a TaskManager fault waits for an ACTIVE one, and fails the run as missed when none comes', async () => {
+    const tms: FakeTm[] = [{ id: 'TM-01', pid: 1, status: 'IDLE', tasks: [] }];
+    const { ctx, kills } = laggingCluster(tms, () => {});
+    // TM-01 takes a partition 100 ms after the first fault is due: that fault waits for it.
+    setTimeout(() => {
+      (tms[0] as FakeTm).tasks = [0];
+    }, 100);
+    // Then nobody ACTIVE is left (TM-01 was hit): the stop is missed after its wait, and says so.
+    const records = await injectFaults(
+      ctx,
+      [
+        { at: 0, kind: 'kill', pick: 0 },
+        { at: 0, kind: 'stop', pick: 0 },
+      ],
+      { partitions: 1, restart: async () => {}, targetWaitMs: 1_000 },
+    );
+    assert.deepEqual(kills, ['TM-01']);
+    assert.equal(records[0]?.missed, undefined);
+    assert.equal(records[1]?.missed, true);
+    assert.match(records[1]?.detail ?? '', /MISSED/);
+    const check = plannedFaultsCheck(records);
+    assert.equal(check.ok, false);
+    assert.match(check.detail, /1 of 2 missed/);
   });
 });
