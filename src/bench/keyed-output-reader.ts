@@ -2,8 +2,9 @@
 // each key: summing per-batch deltas (Sluice's Kafka sink) or keeping the latest value (a Kafka
 // Streams KTable's updates). Its total is the peer's progress; its per-key counts the exactness check.
 
-import { baseClientConfig, PLAINTEXT } from '../connectors/kafka/client-config.js';
+import { baseClientConfig, describeKafkaError, PLAINTEXT } from '../connectors/kafka/client-config.js';
 import { KafkaConsumer, type Message } from '../connectors/kafka/rdkafka.js';
+import { SluiceError } from '../errors/sluice-error.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
 
 export type OutputMode = 'delta' | 'latest';
@@ -51,7 +52,14 @@ export class KeyedOutputReader {
     consumer.on('event.error', () => {});
     await new Promise<void>((resolve, reject) =>
       consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-    );
+    ).catch((error: unknown) => {
+      throw new SluiceError(
+        'KAFKA_CONSUME_FAILED',
+        `Could not connect the bench's output reader to ${options.bootstrapServers}: ${describeKafkaError(error)}. ` +
+          'Check that the broker is up (`npx sluice infra status`) and run the bench again.',
+        { cause: error },
+      );
+    });
     consumer.assign(
       Array.from({ length: options.partitions }, (_, partition) => ({
         topic: options.topic,

@@ -180,7 +180,12 @@ async function restoreRun(
   try {
     const { reader } = peer;
     // Every key counted once: its result is 1.
-    const load = await measureDrain(async () => reader.counts.size, input.keys, RESTART_TIMEOUT_MS);
+    const load = await measureDrain(
+      async () => reader.counts.size,
+      input.keys,
+      RESTART_TIMEOUT_MS,
+      env.stallMs,
+    );
     const before = reader.total;
     // Markers: ids keys+1 … keys+M, keys already counted (k-1 …, k-0 last when M = keys), each on its key's partition.
     const markerKeys = Array.from({ length: markers }, (_, j) => `k-${(input.keys + j + 1) % input.keys}`);

@@ -98,7 +98,7 @@ export async function windowedBench(
       try {
         const reader = sluice.reader;
         if (!reader) throw new Error('the windowed job writes to Kafka: its output reader is missing');
-        const drain = await measureDrain(async () => progress(reader), target, 600_000);
+        const drain = await measureDrain(async () => progress(reader), target, 600_000, env.stallMs);
         return { peer: 'sluice', drain, ...check(reader.counts) };
       } finally {
         await sluice.stop();

@@ -5,7 +5,9 @@
 import path from 'node:path';
 import type { SluiceConfig } from '../config/sluice-config.js';
 import { waitForKafka } from '../connectors/kafka/readiness.js';
+import { SluiceError } from '../errors/sluice-error.js';
 import { infraDown, infraRestart, type ServiceName } from '../infra/infra.js';
+import { canListen } from '../infra/ports.js';
 import { EventLog } from '../logging/event-log.js';
 import { createLogForwarder } from '../logging/log-forwarder.js';
 import { createLogger } from '../logging/logger.js';
@@ -59,6 +61,7 @@ export async function withJobSession(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    await checkJobManagerPort(config);
     if (options.manageInfra) {
       const statuses = await up(config);
       startedHere.push(...statuses.filter((s) => s.action === 'started').map((s) => s.name));
@@ -102,4 +105,20 @@ export async function withJobSession(
     if (!options.keepInfra && startedHere.length > 0)
       await infraDown(config.infra, { services: startedHere });
   }
+}
+
+/**
+ * Before anything starts: the JobManager's port must be free, or the run would fail half-way with
+ * a raw EADDRINUSE and a verdict about records nobody wrote.
+ */
+async function checkJobManagerPort(config: SluiceConfig): Promise<void> {
+  const { jobManagerPort: port, jobManagerHost: host } = config.runtime;
+  if (port === 0 || (await canListen(port, host))) return;
+  throw new SluiceError(
+    'INFRA_PORT_IN_USE',
+    `Port ${port} on ${host}, where the JobManager listens (dashboard, REST, TaskManagers), is already in use ` +
+      '(another Sluice run, or another program). Fix: stop that process, or choose another port with ' +
+      'SLUICE_JOBMANAGER_PORT or --jobmanager-port (0 picks a free one).',
+    { details: { port, host } },
+  );
 }

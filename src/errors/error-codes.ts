@@ -60,6 +60,8 @@ export const ErrorCodes = {
   INFRA_START_FAILED: { retriable: true, exitCode: 4 },
   /** A service could not be stopped, even with SIGKILL. */
   INFRA_STOP_FAILED: { retriable: false, exitCode: 4 },
+  /** A benchmark's peer stopped making progress (its output did not move for a minute) or did not finish in time. */
+  BENCH_PEER_STALLED: { retriable: true, exitCode: 3 },
 } as const satisfies Record<string, { retriable: boolean; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

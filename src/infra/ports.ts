@@ -30,3 +30,13 @@ export async function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1
     socket.once('error', () => done(false));
   });
 }
+
+/** True when this process could listen on host:port now (nothing else holds it). */
+export async function canListen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}

@@ -10,6 +10,7 @@ import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js'
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import type { KafkaSecurity } from '../connectors/kafka/client-config.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
+import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { TaskSlots } from '../plan/task-slots.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
@@ -180,7 +181,18 @@ export class JobManager implements ClusterView {
     );
     registerRestApi(server, this);
     const host = this.#options.host ?? '127.0.0.1';
-    await server.listen({ port: this.#options.port, host });
+    await server.listen({ port: this.#options.port, host }).catch(async (error: unknown) => {
+      await server.close().catch(() => {});
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      // Said before anything runs: a run that cannot listen must not go on to a verdict.
+      throw new SluiceError(
+        'INFRA_PORT_IN_USE',
+        `The JobManager cannot listen on ${host}:${this.#options.port}: the port is already in use ` +
+          '(another Sluice run, or another program). Fix: stop that process, or choose another port with ' +
+          'SLUICE_JOBMANAGER_PORT (or --jobmanager-port; 0 picks a free one).',
+        { details: { port: this.#options.port, host } },
+      );
+    });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : this.#options.port;
     this.#server = server;

@@ -76,6 +76,8 @@ export interface JobResult {
   distributionMs?: number;
   /** Writing the N input records. */
   produceMs?: number;
+  /** Input records the broker acknowledged (fewer than expected when writing the input failed). */
+  inputAcknowledged?: number;
   /** From the first batch applied to the last (heartbeats; ±1 s): processing throughput is N / drainMs. */
   drainMs?: number;
   /** From the first record written to the counter reaching N. */
@@ -216,7 +218,12 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     let monitorDone = false;
     let produceStart = Date.now();
     // Connected up front, so the input starts the moment it is asked to.
-    producer = await KafkaProducer.connect({ ...kafka, clientId: 'sluice-jobmanager-source' });
+    producer = await KafkaProducer.connect({
+      ...kafka,
+      clientId: 'sluice-jobmanager-source',
+      // A broker that takes nothing for as long as Sluice waits for Kafka fails the run, with a message.
+      queueFullLimitMs: config.kafka.waitTimeoutMs,
+    });
     const source = producer;
     const produce = async (): Promise<void> => {
       produceStart = Date.now();
@@ -255,7 +262,11 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const runStart = Date.now();
 
     const producing = options.backlog ? Promise.resolve() : produce();
-    producing.catch(() => {});
+    // A writer that failed ends the run at once: what it did not write can never be counted.
+    let inputFailure: string | undefined;
+    producing.catch((error: unknown) => {
+      inputFailure = `the input could not be written: ${isSluiceError(error) || error instanceof Error ? error.message : String(error)}`;
+    });
     const activeCluster = cluster;
     let lastCount = 0;
     const faults = options.duringRun?.({
@@ -286,6 +297,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       },
       abortReason: () =>
         options.abortReason?.() ??
+        inputFailure ??
         (activeCluster.registry.connected().length === 0 ? 'every TaskManager has stopped' : undefined),
     });
     monitorDone = true;
@@ -311,6 +323,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     result.failures.push(isSluiceError(error) ? error.message : String(error));
   } finally {
     options.status?.('stopping TaskManagers');
+    result.inputAcknowledged = producer?.delivered ?? 0;
     await producer?.close().catch(() => {});
     await cluster?.shutdown().catch(() => {});
     // Final per-TaskManager totals come with their last heartbeat, sent as they stop.

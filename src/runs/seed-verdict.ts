@@ -8,7 +8,7 @@ import { positionsOf } from '../checkpoint/completed-checkpoint.js';
 import type { SluiceConfig } from '../config/sluice-config.js';
 import type { KafkaAdmin } from '../connectors/kafka/admin.js';
 import type { OutputVerifier } from '../connectors/kafka/output-verifier.js';
-import { describeVerdict, verifyIds } from '../connectors/redis/id-verifier.js';
+import { describeVerdict, type IdVerdict, verifyIds } from '../connectors/redis/id-verifier.js';
 import { takeFinalCheckpoint } from '../jobmanager/final-checkpoint.js';
 import type { LocalCluster } from '../jobmanager/local-cluster.js';
 import type { EventLog } from '../logging/event-log.js';
@@ -43,19 +43,30 @@ export async function verify(o: {
   events: EventLog;
 }): Promise<void> {
   const { result, verifier, redis, config, events } = o;
+  const written = result.inputAcknowledged ?? result.expected;
+  // A run that failed before any input was written has nothing to prove (its failure says why):
+  // listing every id as lost would blame the job for records nobody wrote.
+  const idsWritten = written > 0 || result.failures.length === 0;
+  /** Says, with a failed proof, that part of the input was never written. */
+  const verdictOf = (ids: IdVerdict) =>
+    written < result.expected
+      ? `${describeVerdict(ids)} (the broker acknowledged ${written} of ${result.expected} input records before the run failed)`
+      : describeVerdict(ids);
   if (verifier) {
     await settleVerifier(verifier, result.expected);
     await verifier.stop();
     result.counter = verifier.distinct;
-    result.ids = verifier.verdict();
+    if (idsWritten) {
+      result.ids = verifier.verdict();
+      if (!result.ids.ok) result.failures.push(verdictOf(result.ids));
+    }
     if (verifier.latency.count > 0) result.latency = latencyOf(verifier.latency, 'kafka');
-    if (!result.ids.ok) result.failures.push(describeVerdict(result.ids));
   } else result.counter = Number((await redis.get(config.job.sinkCounterKey).catch(() => null)) ?? 0);
-  if (config.job.trackIds && !verifier) {
+  if (config.job.trackIds && !verifier && idsWritten) {
     const ids = await verifyIds(redis, config.job.sinkCounterKey, result.expected).catch(() => undefined);
     if (ids) {
       result.ids = ids;
-      if (!ids.ok) result.failures.push(describeVerdict(ids));
+      if (!ids.ok) result.failures.push(verdictOf(ids));
     }
   }
   result.verified = result.failures.length === 0 && result.counter === result.expected;

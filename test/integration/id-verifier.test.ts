@@ -84,4 +84,24 @@ describe('id verifier', () => {
     assert.equal(verdict.unexpectedCount, 1);
     assert.deepEqual(verdict.missing, [3]);
   });
+
+  // Seen in a run whose JobManager never started: "2000000 lost; … lost ids 0, 0, 0, …" — BITPOS
+  // on a missing bitmap answers 0. Only ids 1..N may ever be named.
+  it('names the real missing ids when nothing was applied, or the bitmap ends before N', async () => {
+    const k = counterKeys(key);
+    await redis.del(k.appliedIds, k.duplicateIds);
+    const none = await verifyIds(redis, key, 2_000_000, 5);
+    assert.equal(none.missingCount, 2_000_000);
+    assert.deepEqual(none.missing, [1, 2, 3, 4, 5]);
+    assert.equal(describeVerdict(none), '2000000 lost; 0 duplicated; lost ids 1, 2, 3, 4, 5, …');
+
+    // Ids 1..10 applied (a bitmap of 2 bytes), then nothing: the ones past its end are named.
+    await applyIds([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+    const short = await verifyIds(redis, key, 100, 4);
+    assert.equal(short.missingCount, 90);
+    assert.deepEqual(short.missing, [11, 12, 13, 14]);
+    // A gap inside the bitmap and the ids past its end, in order.
+    await applyIds([[1, 2, 4, 5, 6, 7, 8, 9, 10]]);
+    assert.deepEqual((await verifyIds(redis, key, 100, 3)).missing, [3, 11, 12]);
+  });
 });

@@ -178,14 +178,21 @@ export async function streamsOutput(env: BenchEnvironment, input: BenchInput, pr
     bootstrapServers: env.bootstrapServers,
     clientId: 'sluice-bench-streams-admin',
   });
-  await admin.ensureTopic(output, input.partitions);
-  const reader = await KeyedOutputReader.start({
-    bootstrapServers: env.bootstrapServers,
-    topic: output,
-    partitions: input.partitions,
-    mode: 'latest',
-    decode: decodeLong,
-  });
+  let reader: KeyedOutputReader;
+  try {
+    await admin.ensureTopic(output, input.partitions);
+    reader = await KeyedOutputReader.start({
+      bootstrapServers: env.bootstrapServers,
+      topic: output,
+      partitions: input.partitions,
+      mode: 'latest',
+      decode: decodeLong,
+    });
+  } catch (error) {
+    // An open admin client keeps the process alive: the bench would print its error and hang.
+    admin.close();
+    throw error;
+  }
   const close = async () => {
     await reader.stop();
     for (const topic of [output, `${id}-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog`])
@@ -221,10 +228,15 @@ export async function runKafkaStreams(
   });
   try {
     if (windowed) {
-      const drain = await measureDrain(async () => windowed.progress(reader), windowed.records, 600_000);
+      const drain = await measureDrain(
+        async () => windowed.progress(reader),
+        windowed.records,
+        600_000,
+        env.stallMs,
+      );
       return { peer: 'kafka-streams', drain, ...windowed.check(reader.counts) };
     }
-    const drain = await measureDrain(async () => reader.total, input.records, 600_000);
+    const drain = await measureDrain(async () => reader.total, input.records, 600_000, env.stallMs);
     return { peer: 'kafka-streams', drain, ...checkCounts(reader.counts, input.keys, input.perKey) };
   } finally {
     await streams.stop();

@@ -13,6 +13,8 @@ export interface BenchEnvironment {
   /** Where the compiled job files of this checkout are (dist/jobs): the benchmarks run count-per-key.js. */
   jobsDir: string;
   log: (line: string) => void;
+  /** A peer whose output does not move this long has stopped (SLUICE_KAFKA_WAIT_TIMEOUT, 60 s by default). */
+  stallMs: number;
 }
 
 export interface PeerResult {

@@ -37,6 +37,7 @@ export async function runPlainConsumer(env: BenchEnvironment, input: BenchInput)
       async () => Number((await redis.get(counterKey)) ?? 0),
       input.records,
       600_000,
+      env.stallMs,
     );
     const counts = new Map(
       Object.entries(await redis.hgetall(`${counterKey}:by_key`)).map(([k, v]) => [k, Number(v)]),

@@ -192,7 +192,7 @@ export async function runSluice(
 ): Promise<PeerResult> {
   const sluice = await startSluice(env, input, options);
   try {
-    const drain = await measureDrain(sluice.total, input.records, 600_000);
+    const drain = await measureDrain(sluice.total, input.records, 600_000, env.stallMs);
     const check = checkCounts(await sluice.counts(), input.keys, input.perKey);
     return { peer: `sluice-${options.sink}`, drain, ...check };
   } finally {

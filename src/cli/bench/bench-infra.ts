@@ -39,6 +39,8 @@ export async function withBenchInfra<T>(
       taskManagerCommand: taskManagerCommandLine(),
       jobsDir: builtInJobsDir(),
       log: (line) => process.stderr.write(`${line}\n`),
+      // The broker gone (or a peer stuck) shows as output that stopped: as long as Sluice waits for Kafka.
+      stallMs: config.kafka.waitTimeoutMs,
     });
   } finally {
     if (started.length > 0) await infraDown(config.infra, { services: started });

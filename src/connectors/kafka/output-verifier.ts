@@ -2,9 +2,10 @@
 // started, and proves "every id exactly once" from what it sees: ids 1..N each once, nothing else.
 // It is the Kafka sink's counterpart of the Redis id record, and the job monitor's progress source.
 
+import { SluiceError } from '../../errors/sluice-error.js';
 import { LatencyHistogram } from '../../metrics/latency-histogram.js';
 import type { IdVerdict } from '../redis/id-verifier.js';
-import { baseClientConfig, type KafkaConnection } from './client-config.js';
+import { baseClientConfig, describeKafkaError, type KafkaConnection } from './client-config.js';
 import { KafkaConsumer, type Message } from './rdkafka.js';
 
 export interface OutputVerifierOptions extends KafkaConnection {
@@ -56,7 +57,14 @@ export class OutputVerifier {
     consumer.on('event.error', () => {});
     await new Promise<void>((resolve, reject) =>
       consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
-    );
+    ).catch((error: unknown) => {
+      throw new SluiceError(
+        'KAFKA_CONSUME_FAILED',
+        `Could not connect the reader that checks the output topic '${options.topic}': ${describeKafkaError(error)}. ` +
+          'Check that the broker is up (`npx sluice infra status`).',
+        { cause: error },
+      );
+    });
     consumer.assign(
       [...options.startOffsets].map(([partition, offset]) => ({ topic: options.topic, partition, offset })),
     );

@@ -10,16 +10,24 @@ import { type LibrdKafkaError, type MessageHeader, Producer, type ProducerGlobal
 
 /** RD_KAFKA_RESP_ERR__QUEUE_FULL: the local queue is full, poll and try again. */
 const QUEUE_FULL = -184;
+/**
+ * A queue that stays full this long means the broker takes nothing (it is down, or refuses): the
+ * send fails instead of waiting for ever, so the command that writes ends with a message.
+ */
+export const QUEUE_FULL_LIMIT_MS = 60_000;
 
 export interface ProducerOptions extends KafkaClientOptions {
   /** Extra librdkafka settings (they win over Sluice's defaults). */
   extra?: ProducerGlobalConfig;
   connectTimeoutMs?: number;
+  /** How long a send waits on a full local queue before it fails (default QUEUE_FULL_LIMIT_MS). */
+  queueFullLimitMs?: number;
 }
 
 export class KafkaProducer {
   readonly #producer: Producer;
   readonly #bootstrap: string;
+  readonly #queueFullLimitMs: number;
   #queued = 0;
   #delivered = 0;
   #failed = 0;
@@ -27,9 +35,10 @@ export class KafkaProducer {
   /** The client's latest errors (connection, idempotence state): named when a flush times out. */
   #clientErrors: string[] = [];
 
-  private constructor(producer: Producer, bootstrap: string) {
+  private constructor(producer: Producer, bootstrap: string, queueFullLimitMs: number) {
     this.#producer = producer;
     this.#bootstrap = bootstrap;
+    this.#queueFullLimitMs = queueFullLimitMs;
     producer.on('event.error', (err: LibrdKafkaError) => {
       this.#clientErrors.push(describeKafkaError(err));
       if (this.#clientErrors.length > 5) this.#clientErrors.shift();
@@ -70,14 +79,21 @@ export class KafkaProducer {
       );
     });
     producer.setPollInterval(50);
-    return new KafkaProducer(producer, options.bootstrapServers);
+    return new KafkaProducer(
+      producer,
+      options.bootstrapServers,
+      options.queueFullLimitMs ?? QUEUE_FULL_LIMIT_MS,
+    );
   }
 
   get delivered(): number {
     return this.#delivered;
   }
 
-  /** Queues one record; waits (without dropping it) while librdkafka's local queue is full. */
+  /**
+   * Queues one record; waits (without dropping it) while librdkafka's local queue is full, up to
+   * QUEUE_FULL_LIMIT_MS, then fails naming the broker's latest errors.
+   */
   async send(
     topic: string,
     partition: number | null,
@@ -85,6 +101,7 @@ export class KafkaProducer {
     key?: string | Buffer | null,
     headers?: MessageHeader[],
   ): Promise<void> {
+    let fullSince: number | undefined;
     for (;;) {
       try {
         this.#producer.produce(topic, partition, value, key ?? null, Date.now(), undefined, headers);
@@ -96,6 +113,19 @@ export class KafkaProducer {
             'KAFKA_PRODUCE_FAILED',
             `Could not queue a record for '${topic}': ${describeKafkaError(error)}.`,
             { cause: error },
+          );
+        }
+        fullSince ??= Date.now();
+        if (Date.now() - fullSince > this.#queueFullLimitMs) {
+          const recent = this.#clientErrors.length
+            ? ` Latest client errors: ${this.#clientErrors.join('; ')}.`
+            : '';
+          throw new SluiceError(
+            'KAFKA_PRODUCE_FAILED',
+            `The producer's local queue stayed full for ${Math.round(this.#queueFullLimitMs / 1000)} s: ${this.#bootstrap} ` +
+              `is not taking records for '${topic}' (${this.#queued - this.#delivered - this.#failed} waiting).${recent} ` +
+              'Check the broker (`npx sluice infra status`).',
+            { details: { topic } },
           );
         }
         this.#producer.poll();

@@ -30,10 +30,24 @@ export async function verifyIds(
   const inRange =
     expected > 0 ? Number(await redis.call('BITCOUNT', keys.appliedIds, 1, expected, 'BIT')) : 0;
   const missing: number[] = [];
+  // Id n is bit n. Past the bitmap's end every bit is clear, but BITPOS does not say so: on a
+  // missing key it answers 0 whatever the range (listing "lost ids 0, 0, 0…", ids that do not
+  // exist), and beyond the string it answers -1. So look inside the bitmap only, and name the ids
+  // past its end directly.
+  const bits = (await redis.strlen(keys.appliedIds)) * 8;
   let from = 1;
   while (missing.length < listAtMost && from <= expected) {
-    const pos = Number(await redis.call('BITPOS', keys.appliedIds, 0, from, expected, 'BIT'));
-    if (pos < 0 || pos > expected) break;
+    if (from >= bits) {
+      missing.push(from++);
+      continue;
+    }
+    const pos = Number(
+      await redis.call('BITPOS', keys.appliedIds, 0, from, Math.min(expected, bits - 1), 'BIT'),
+    );
+    if (pos < from) {
+      from = bits; // no clear bit inside: what is missing lies past the end
+      continue;
+    }
     missing.push(pos);
     from = pos + 1;
   }
