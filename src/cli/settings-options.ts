@@ -23,6 +23,7 @@ export const CONNECTION_SECURITY_SETTINGS: readonly SettingName[] = [
   'redisUsername',
   'redisPasswordFile',
   'redisTlsCa',
+  'clusterSecretFile',
 ];
 
 /** Adds `--flag <value>` options for the given settings, described from the settings table. */

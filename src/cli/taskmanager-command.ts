@@ -35,7 +35,11 @@ export function taskManagerCommand(): Command {
         jobFile: typeof flags.job === 'string' ? flags.job : undefined,
         events: new EventLog(logger),
         connections: config.runtime.taskManagerConnections,
-        security: { kafka: config.kafka.security, redis: config.redis },
+        security: {
+          kafka: config.kafka.security,
+          redis: config.redis,
+          cluster: config.runtime.clusterSecret,
+        },
         timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
         stateDir: path.join(config.infra.stateDir, 'state'),
         // Whatever a wedged consumer still holds open, the process is gone within 10 s.

@@ -21,6 +21,7 @@ const WRITTEN = [
   'redisPassword',
   'redisPasswordFile',
   'redisTlsCa',
+  'clusterSecretFile',
 ] as const satisfies readonly SettingName[];
 
 /**
@@ -32,6 +33,8 @@ const WRITTEN = [
 export function connectionSecurityEnv(
   kafka: KafkaSecurity,
   redis: RedisConfig,
+  /** The JobManager–TaskManager secret: always from a file, passed on as that file. */
+  cluster?: Secret,
 ): Record<string, string | undefined> {
   const values: Partial<Record<(typeof WRITTEN)[number], string>> = {
     kafkaSecurityProtocol: kafka.protocol,
@@ -50,6 +53,7 @@ export function connectionSecurityEnv(
     ...(redis.username !== undefined ? { redisUsername: redis.username } : {}),
     ...(redis.password ? password(redis.password, 'redisPassword', 'redisPasswordFile') : {}),
     ...(redis.tlsCaLocation ? { redisTlsCa: redis.tlsCaLocation } : {}),
+    ...(cluster?.file ? { clusterSecretFile: cluster.file } : {}),
   };
   return Object.fromEntries(WRITTEN.map((name) => [Settings[name].env, values[name]]));
 }

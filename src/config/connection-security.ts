@@ -23,7 +23,7 @@ type RedisSecurityName = 'redisUsername' | 'redisPassword' | 'redisPasswordFile'
 type Values<N extends SettingName> = { readonly [K in N]: SettingValue<K> | undefined };
 
 /** "SLUICE_X (--x)": the variable, and the flag when there is one, as the user may have used either. */
-function label(name: SettingName): string {
+export function label(name: SettingName): string {
   const s = Settings[name];
   return s.flag ? `${s.env} (${s.flag})` : s.env;
 }
@@ -190,21 +190,31 @@ function secretOf<
   }
   if (value !== undefined) return new Secret(value);
   if (location === undefined) return 'missing';
+  return secretFromFile(file, location, 'password', problems) ?? 'invalid';
+}
+
+/** A secret read now from the file a setting names; undefined after adding the problem found. */
+export function secretFromFile(
+  file: SettingName,
+  location: string,
+  what: string,
+  problems: string[],
+): Secret | undefined {
   const absolute = path.resolve(location);
   let text: string;
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (error) {
     problems.push(
-      `- ${label(file)}: ${JSON.stringify(location)} ${unreadable(error)}. Fix: point it at the file that holds the password.`,
+      `- ${label(file)}: ${JSON.stringify(location)} ${unreadable(error)}. Fix: point it at the file that holds the ${what}.`,
     );
-    return 'invalid';
+    return undefined;
   }
-  // Files written by `echo` or an editor end with a newline that is not part of the password.
+  // Files written by `echo` or an editor end with a newline that is not part of the secret.
   const secret = text.replace(/\r?\n$/, '');
   if (secret === '') {
-    problems.push(`- ${label(file)}: ${JSON.stringify(location)} is empty. Fix: write the password into it.`);
-    return 'invalid';
+    problems.push(`- ${label(file)}: ${JSON.stringify(location)} is empty. Fix: write the ${what} into it.`);
+    return undefined;
   }
   return new Secret(secret, absolute);
 }

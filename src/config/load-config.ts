@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { SluiceError } from '../errors/sluice-error.js';
+import { clusterSecretOf } from './cluster-security.js';
 import { kafkaSecurityOf, redisConfigOf } from './connection-security.js';
 import { type RawSettings, type SettingName, Settings, type SettingValue } from './settings.js';
 import type { SluiceConfig } from './sluice-config.js';
@@ -60,6 +61,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     redisPassword: read('redisPassword'),
     redisPasswordFile: read('redisPasswordFile'),
     redisTlsCa: read('redisTlsCa'),
+    clusterSecretFile: read('clusterSecretFile'),
     kafkaSecurityProtocol: read('kafkaSecurityProtocol'),
     kafkaSaslMechanism: read('kafkaSaslMechanism'),
     kafkaSaslUsername: read('kafkaSaslUsername'),
@@ -104,6 +106,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
   }
 
   const kafkaSecurity = kafkaSecurityOf(v, problems);
+  const clusterSecret = clusterSecretOf(v, problems);
   const redis = redisConfigOf(
     v.redisUrl ?? `redis://${v.infraHost ?? '127.0.0.1'}:${v.redisPort ?? 6379}`,
     v,
@@ -162,6 +165,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       jobManagerPort: need(v.jobManagerPort),
       jobManagerHost: need(v.jobManagerHost),
       jobManagerUrl: v.jobManagerUrl ?? `http://127.0.0.1:${need(v.jobManagerPort) || 8081}`,
+      ...(clusterSecret ? { clusterSecret } : {}),
       taskManagerId: v.taskManagerId ?? defaultTaskManagerId(),
       jobManagerReconnectTimeoutMs: need(v.jobManagerReconnectTimeoutMs),
       taskManagerConnections: {

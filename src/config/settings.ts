@@ -277,6 +277,15 @@ export const Settings = {
     defaultRaw: undefined,
     schema: nonEmpty,
   }),
+  clusterSecretFile: spec({
+    env: 'SLUICE_CLUSTER_SECRET_FILE',
+    flag: '--cluster-secret-file',
+    accepted:
+      'a readable file holding the secret the JobManager and its TaskManagers share (at least 16 characters, e.g. ' +
+      '`openssl rand -hex 32`; one trailing newline is ignored); needed when the JobManager listens beyond loopback',
+    defaultRaw: undefined,
+    schema: nonEmpty,
+  }),
   redisTlsCa: spec({
     env: 'SLUICE_REDIS_TLS_CA',
     flag: '--redis-tls-ca',

@@ -90,6 +90,12 @@ export interface RuntimeConfig {
   readonly jobManagerHost: string;
   /** Where a TaskManager finds its JobManager. */
   readonly jobManagerUrl: string;
+  /**
+   * The secret the JobManager and its TaskManagers prove to each other at registration (HMAC
+   * challenge-response: it never crosses the wire). Required once the JobManager listens beyond
+   * loopback, or a TaskManager's JobManager is on another host.
+   */
+  readonly clusterSecret?: Secret;
   /** Set for a TaskManager process. */
   readonly taskManagerId: string;
   /** How long a TaskManager works on without its JobManager (a restart, a network cut) before it stops. */

@@ -6,7 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
-import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js';
+import type { CompletedCheckpoint, TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
+import type { Secret } from '../config/secret.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import type { KafkaSecurity } from '../connectors/kafka/client-config.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
@@ -16,7 +17,7 @@ import type { TaskSlots } from '../plan/task-slots.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
 import { GroupObserver } from './group-observer.js';
 import { slotsOf } from './job-spec.js';
-import { OwnershipWatch } from './ownership-watch.js';
+import { OWNERSHIP_GRACE_MS, OwnershipWatch } from './ownership-watch.js';
 import type { ClusterView, TopicOffsets } from './rest/cluster-view.js';
 import { registerRestApi } from './rest/rest-routes.js';
 import { isGone, TaskManagerRegistry } from './taskmanager-registry.js';
@@ -48,7 +49,12 @@ export interface JobManagerOptions {
   events?: EventLog;
   /** How long a TaskManager may claim tasks the broker gave to others (default OWNERSHIP_GRACE_MS). */
   ownershipGraceMs?: number;
+  /** TaskManagers register only by proving they hold this secret (protocol/cluster-auth.ts). */
+  clusterSecret?: Secret | undefined;
 }
+
+/** A description of the group read this long after a report reflects it (a describe takes well under). */
+const VIEW_SETTLE_MS = 2_000;
 
 export class JobManager implements ClusterView {
   readonly registry = new TaskManagerRegistry();
@@ -67,6 +73,13 @@ export class JobManager implements ClusterView {
   readonly #ownership: OwnershipWatch;
   /** The broker's last description of the job's consumer group. */
   brokerView: GroupView | undefined;
+  /** Client ids the broker has listed as members of the job's group, ever. */
+  readonly #everMember = new Set<string>();
+  /** When brokerView was read, and when each TaskManager last reported an ownership change (this clock). */
+  #brokerViewAt = 0;
+  readonly #lastReportAt = new Map<string, number>();
+  /** TaskManagers whose unbacked answers were reported already (once each). */
+  readonly #reportedUnbacked = new Set<string>();
   /** Flink's job states, for the REST API: CREATED until the group starts. */
   jobState: 'CREATED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELED' = 'CREATED';
   jobStartedAt: number | undefined;
@@ -141,6 +154,14 @@ export class JobManager implements ClusterView {
         {
           registry: this.registry,
           job: this.job,
+          secret: this.#options.clusterSecret,
+          onRefused: (taskManagerId, address, reason) =>
+            this.#options.events?.emit({
+              type: 'jobmanager.taskmanager_refused',
+              taskManagerId,
+              address,
+              reason,
+            }),
           groupStarted: () => this.#groupStarted,
           onRegistered: (id, s, reconnected) => {
             const old = this.#sockets.get(id);
@@ -166,10 +187,16 @@ export class JobManager implements ClusterView {
             this.checkpoints?.ownershipChanged('lost', `TaskManager ${id} disconnected`);
           },
           onHeard: (id) => this.#lastHeard.set(id, Date.now()),
-          onCheckpointAck: (_id, m) => this.checkpoints?.acknowledge(m.checkpointId, m.snapshots),
-          onCheckpointDecline: (id, m) => this.checkpoints?.decline(m.checkpointId, `${id}: ${m.reason}`),
+          onCheckpointAck: (id, m) => {
+            if (this.#backed(id))
+              this.checkpoints?.acknowledge(m.checkpointId, this.#ownedSnapshots(id, m.snapshots));
+          },
+          onCheckpointDecline: (id, m) => {
+            if (this.#backed(id)) this.checkpoints?.decline(m.checkpointId, `${id}: ${m.reason}`);
+          },
           onOwnership: (id, message) => {
-            if (message.kind !== 'assigned')
+            this.#lastReportAt.set(id, Date.now());
+            if (message.kind !== 'assigned' && this.#backed(id))
               this.checkpoints?.ownershipChanged(
                 message.kind,
                 `${id} ${message.kind === 'lost' ? 'lost' : 'handed over'} tasks ${message.tasks.join(', ')}`,
@@ -208,6 +235,8 @@ export class JobManager implements ClusterView {
       slotOf: (topic, partition) => this.slots.slotOf(topic, partition),
       onView: (view) => {
         this.brokerView = view;
+        this.#brokerViewAt = Date.now();
+        for (const m of view.members) this.#everMember.add(m.clientId);
         this.#checkOwnership(view);
       },
       onSettled: (member) => {
@@ -238,6 +267,52 @@ export class JobManager implements ClusterView {
       const socket = this.#sockets.get(taskManagerId);
       if (socket) send(socket, { type: 'ownership_lost', tasks, owners, forMs });
     }
+  }
+
+  /**
+   * Whether the broker backs what a TaskManager says about checkpoints and partitions: the broker
+   * must have listed it (by its client id) as a member of the job's group. A TaskManager joins
+   * within seconds of the group's start (or of registering, once it runs), and the broker is read
+   * every second, so one it has still never listed OWNERSHIP_GRACE_MS later is no member — an
+   * intruder on an unsecured link: it cannot decline checkpoints or abort them with ownership
+   * reports (the first time, the JobManager says so). Until then nothing is judged: a member that
+   * just joined must not lose its first reports to the lag of a describe.
+   */
+  #backed(id: string): boolean {
+    const tm = this.registry.get(id);
+    if (!tm || this.#everMember.has(tm.clientId)) return true;
+    const since = Math.max(tm.registeredAt, this.jobStartedAt ?? Number.POSITIVE_INFINITY);
+    if (Date.now() - since < (this.#options.ownershipGraceMs ?? OWNERSHIP_GRACE_MS)) return true;
+    if (!this.#reportedUnbacked.has(id)) {
+      this.#reportedUnbacked.add(id);
+      this.#options.events?.emit({
+        type: 'jobmanager.taskmanager_refused',
+        taskManagerId: id,
+        address: tm.address,
+        reason: `its checkpoint answers and partition reports are ignored: the broker lists no member of group '${this.job.groupId}' with its client id '${tm.clientId}'`,
+      });
+    }
+    return false;
+  }
+
+  /**
+   * A TaskManager's snapshots, but those of tasks the broker gives to another member — judged only
+   * on a description read well after the TaskManager's last ownership report (VIEW_SETTLE_MS): an
+   * older one may not know of a hand-over yet, and the new owner's answer must not be lost to it.
+   */
+  #ownedSnapshots(id: string, snapshots: readonly TaskSnapshot[]): TaskSnapshot[] {
+    const clientId = this.registry.get(id)?.clientId;
+    const view = this.brokerView;
+    const reported = this.#lastReportAt.get(id) ?? 0;
+    if (!view || clientId === undefined || this.#brokerViewAt - reported < VIEW_SETTLE_MS)
+      return [...snapshots];
+    const owner = new Map<number, string>();
+    for (const m of view.members)
+      for (const p of m.partitions) {
+        const slot = this.slots.slotOf(p.topic, p.partition);
+        if (slot !== undefined) owner.set(slot, m.clientId);
+      }
+    return snapshots.filter((s) => (owner.get(s.task) ?? clientId) === clientId);
   }
 
   #liveByClientId(clientId: string) {

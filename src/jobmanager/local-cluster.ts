@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { CompletedCheckpoint } from '../checkpoint/completed-checkpoint.js';
 import { connectionSecurityEnv } from '../config/connection-env.js';
+import type { Secret } from '../config/secret.js';
 import type { KafkaSecurity, RedisConfig, SluiceConfig } from '../config/sluice-config.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
@@ -20,9 +21,10 @@ export interface LocalClusterOptions {
   job: JobSpec;
   /**
    * This process's Kafka and Redis security settings: used by the JobManager's own clients, and
-   * handed to the TaskManagers started here through their environment (never their command line).
+   * handed to the TaskManagers started here through their environment (never their command line);
+   * and the cluster secret the JobManager asks of every TaskManager (passed on as its file).
    */
-  security: { kafka: KafkaSecurity; redis: RedisConfig };
+  security: { kafka: KafkaSecurity; redis: RedisConfig; cluster?: Secret | undefined };
   jobManagerPort: number;
   jobManagerHost?: string;
   /** Command that starts one TaskManager (the CLI gives `node bin/sluice.js taskmanager`). */
@@ -51,7 +53,7 @@ export function clusterSettings(
   'security' | 'jobManagerPort' | 'jobManagerHost' | 'restartOnCrash' | 'checkpointing'
 > {
   return {
-    security: { kafka: config.kafka.security, redis: config.redis },
+    security: { kafka: config.kafka.security, redis: config.redis, cluster: config.runtime.clusterSecret },
     jobManagerPort: config.runtime.jobManagerPort,
     jobManagerHost: config.runtime.jobManagerHost,
     restartOnCrash: config.runtime.restartTaskManagers,
@@ -83,6 +85,7 @@ export class LocalCluster {
       ...(options.jobManagerHost ? { host: options.jobManagerHost } : {}),
       events: options.events,
       ...(options.checkpointing ? { checkpointing: options.checkpointing } : {}),
+      clusterSecret: options.security.cluster,
     });
   }
 
@@ -104,7 +107,7 @@ export class LocalCluster {
       logDir: path.join(this.#o.logDir),
       env: {
         ...process.env,
-        ...connectionSecurityEnv(this.#o.security.kafka, this.#o.security.redis),
+        ...connectionSecurityEnv(this.#o.security.kafka, this.#o.security.redis, this.#o.security.cluster),
         ...this.#o.env,
         SLUICE_LOG_FORMAT: 'json',
         SLUICE_JOBMANAGER_RECONNECT_TIMEOUT: `${this.#o.reconnectGraceMs ?? 5000}ms`,

@@ -1,13 +1,21 @@
-// The JobManager's end of the wire: one WebSocket per TaskManager. Registration answers with the
-// job; heartbeats and events update the registry; what a closed socket means is the JobManager's call.
+// The JobManager's end of the wire: one WebSocket per TaskManager. Every connection opens with a
+// challenge; with a cluster secret, only a registration that proves it (cluster-auth.ts) is answered,
+// with the job and the JobManager's own proof. Heartbeats and events update the registry; what a
+// closed socket means is the JobManager's call.
 
 import type { WebSocket } from 'ws';
+import type { Secret } from '../config/secret.js';
+import { newNonce, proofOf, proves } from '../protocol/cluster-auth.js';
 import { type JobManagerMessage, type JobSpec, TaskManagerMessage } from '../protocol/messages.js';
 import type { TaskManagerRegistry } from './taskmanager-registry.js';
 
 export interface SocketContext {
   registry: TaskManagerRegistry;
   job: JobSpec;
+  /** Set: a TaskManager registers only by proving it holds this secret. */
+  secret?: Secret | undefined;
+  /** A registration refused for its proof (who claimed to be whom, from where, why). */
+  onRefused?: (taskManagerId: string, address: string | undefined, reason: string) => void;
   /** True once the group was told to start: late TaskManagers join at once. */
   groupStarted: () => boolean;
   /** `reconnected`: the same process registered again (its old connection may still look open). */
@@ -46,6 +54,9 @@ export function handleTaskManagerSocket(
   remoteAddress?: string,
 ): void {
   let id: string | undefined;
+  const nonce = newNonce();
+  const secret = context.secret?.reveal();
+  send(socket, { type: 'challenge', nonce, secured: secret !== undefined });
   socket.on('message', (data) => {
     let parsed: ReturnType<typeof TaskManagerMessage.safeParse>;
     try {
@@ -56,6 +67,19 @@ export function handleTaskManagerSocket(
     if (!parsed.success) return;
     const message = parsed.data;
     if (message.type === 'register') {
+      if (
+        secret !== undefined &&
+        !proves(secret, 'taskmanager', nonce, message.taskManagerId, message.auth?.proof)
+      ) {
+        const reason = message.auth
+          ? "its cluster secret is not the JobManager's: give both the same SLUICE_CLUSTER_SECRET_FILE"
+          : 'this JobManager takes only TaskManagers that hold its cluster secret: set SLUICE_CLUSTER_SECRET_FILE ' +
+            '(--cluster-secret-file) on the TaskManager to a copy of its secret file';
+        context.onRefused?.(message.taskManagerId, remoteAddress, reason);
+        send(socket, { type: 'rejected', reason });
+        socket.close();
+        return;
+      }
       const mismatch = jobMismatch(context.job, message);
       if (mismatch) {
         send(socket, { type: 'rejected', reason: mismatch });
@@ -70,7 +94,14 @@ export function handleTaskManagerSocket(
       }
       id = message.taskManagerId;
       context.onRegistered(id, socket, result.reconnected);
-      send(socket, { type: 'registered', job: context.job, subscribe: context.groupStarted() });
+      send(socket, {
+        type: 'registered',
+        job: context.job,
+        subscribe: context.groupStarted(),
+        ...(secret !== undefined && message.auth
+          ? { proof: proofOf(secret, 'jobmanager', message.auth.nonce, message.taskManagerId) }
+          : {}),
+      });
       return;
     }
     if (id === undefined) return;

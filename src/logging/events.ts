@@ -147,6 +147,13 @@ export type JobManagerEvent =
       forMs: number;
     }
   | {
+      /** A registration that did not prove the cluster secret, or a checkpoint answer the broker's view does not back. */
+      type: 'jobmanager.taskmanager_refused';
+      taskManagerId: string;
+      address: string | undefined;
+      reason: string;
+    }
+  | {
       type: 'jobmanager.distribution_complete';
       elapsedMs: number;
       active: number;
@@ -205,6 +212,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.taskmanager_exited': 'info',
   'jobmanager.taskmanager_restarted': 'warn',
   'jobmanager.ownership_conflict': 'error',
+  'jobmanager.taskmanager_refused': 'warn',
   'jobmanager.distribution_complete': 'info',
   // Every second: the detail is for the JSON log; the summary counts them.
   'checkpoint.completed': 'debug',

@@ -79,6 +79,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `♻️ JOB MANAGER: TaskManager ${event.taskManagerId} died unexpectedly - started again (PID: ${event.pid})`;
     case 'jobmanager.ownership_conflict':
       return `🧟 JOB MANAGER: TaskManager ${event.taskManagerId} still claims tasks ${list(event.tasks)} ${formatDuration(Math.round(event.forMs / 1000) * 1000)} after the broker gave them to ${event.owners.join(', ')} - told to exit and start again`;
+    case 'jobmanager.taskmanager_refused':
+      return `🚫 JOB MANAGER: refused '${event.taskManagerId}'${event.address ? ` from ${event.address}` : ''}: ${event.reason}`;
     case 'jobmanager.distribution_complete':
       return `✅ JOB MANAGER: all ${event.partitions} partitions assigned after ${event.elapsedMs}ms - ${event.active} TaskManagers ACTIVE, ${event.idle} IDLE`;
     case 'checkpoint.completed':

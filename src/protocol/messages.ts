@@ -130,6 +130,11 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     clientId: z.string(),
     /** The job this TaskManager loaded, and its build's content hash: it must match the JobManager's. */
     job: z.object({ name: z.string(), file: z.string(), buildHash: z.string() }).optional(),
+    /**
+     * With a cluster secret (cluster-auth.ts): its proof for the JobManager's challenge, and a
+     * challenge of its own for the JobManager to answer.
+     */
+    auth: z.object({ proof: z.string(), nonce: z.string() }).optional(),
   }),
   z.object({
     type: z.literal('heartbeat'),
@@ -194,7 +199,15 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
 export type TaskManagerMessage = z.infer<typeof TaskManagerMessage>;
 
 export const JobManagerMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('registered'), job: JobSpec, subscribe: z.boolean() }),
+  /** The first message on every connection: register answering this (secured: with a proof). */
+  z.object({ type: z.literal('challenge'), nonce: z.string(), secured: z.boolean() }),
+  /** `proof`: the JobManager's answer to the TaskManager's own challenge, when secured. */
+  z.object({
+    type: z.literal('registered'),
+    job: JobSpec,
+    subscribe: z.boolean(),
+    proof: z.string().optional(),
+  }),
   z.object({ type: z.literal('rejected'), reason: z.string() }),
   /** All expected TaskManagers are registered: join the consumer group now (together). */
   z.object({ type: z.literal('start') }),

@@ -3,10 +3,14 @@
 // connection does not stop the data flow: the TaskManager keeps consuming and registers again (with
 // a restarted JobManager, or after a network cut). Only a JobManager gone for the whole grace
 // period, or one that now runs another job, stops it: a worker must not linger forever on its own.
+// With a cluster secret, each registration proves it and checks the JobManager's proof
+// (protocol/cluster-auth.ts); a JobManager that cannot prove it is never worked for.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import type { Secret } from '../config/secret.js';
 import { SluiceError } from '../errors/sluice-error.js';
+import { newNonce, proofOf, proves } from '../protocol/cluster-auth.js';
 import {
   JobManagerMessage,
   type JobSpec,
@@ -78,6 +82,7 @@ export class JobManagerConnection {
   readonly #registration: Registration;
   readonly #handlers: JobManagerHandlers;
   readonly #timings: ConnectionTimings;
+  readonly #secret: Secret | undefined;
   #socket: WebSocket | undefined;
   #lastHeardAt = Date.now();
   #closing = false;
@@ -89,7 +94,9 @@ export class JobManagerConnection {
     handlers: JobManagerHandlers,
     timings: ConnectionTimings,
     first: Registered,
+    secret: Secret | undefined,
   ) {
+    this.#secret = secret;
     this.#url = url;
     this.#registration = registration;
     this.#handlers = handlers;
@@ -107,6 +114,8 @@ export class JobManagerConnection {
     registration: Registration,
     handlers: JobManagerHandlers,
     timings: Partial<ConnectionTimings> = {},
+    /** The cluster secret, when the link is authenticated. */
+    secret?: Secret,
   ): Promise<JobManagerConnection> {
     const t = { ...DEFAULT_TIMINGS, ...timings };
     const socketUrl = toSocketUrl(url);
@@ -119,11 +128,16 @@ export class JobManagerConnection {
     let early: JobManagerMessage[] = [];
     while (Date.now() < deadline) {
       try {
-        const first = await register(socketUrl, registration, (m) => {
-          if (connection) connection.#dispatch(m);
-          else early.push(m);
-        });
-        connection = new JobManagerConnection(socketUrl, registration, handlers, t, first);
+        const first = await register(
+          socketUrl,
+          registration,
+          (m) => {
+            if (connection) connection.#dispatch(m);
+            else early.push(m);
+          },
+          secret,
+        );
+        connection = new JobManagerConnection(socketUrl, registration, handlers, t, first, secret);
         for (const message of early) connection.#dispatch(message);
         return connection;
       } catch (error) {
@@ -200,7 +214,7 @@ export class JobManagerConnection {
       await sleep(1000);
       if (this.#closing) return;
       try {
-        const again = await register(this.#url, this.#registration, (m) => this.#dispatch(m));
+        const again = await register(this.#url, this.#registration, (m) => this.#dispatch(m), this.#secret);
         if (this.#closing) {
           again.socket.close(1000, 'TaskManager stopping');
           return;
@@ -260,13 +274,15 @@ export class JobManagerConnection {
 }
 
 /**
- * Opens one socket and registers; resolves with the job once the JobManager accepts. Messages after
- * registration go to `dispatch`. A refusal (duplicate id) rejects with JOBMANAGER_REJECTED.
+ * Opens one socket and registers, answering the JobManager's challenge; resolves with the job once
+ * the JobManager accepts (and, with a secret, proved it holds it). Messages after registration go
+ * to `dispatch`. A refusal (duplicate id, no or another secret) rejects with JOBMANAGER_REJECTED.
  */
 function register(
   url: string,
   registration: Registration,
   dispatch: (message: JobManagerMessage) => void,
+  secret?: Secret,
 ): Promise<Registered> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { handshakeTimeout: 2000 });
@@ -277,7 +293,13 @@ function register(
       socket.terminate();
       reject(new Error('no answer to the registration within 5000ms'));
     }, 5000);
-    socket.once('open', () => send(socket, { type: 'register', ...registration }));
+    /** This end's own challenge to the JobManager (with a secret). */
+    const ownNonce = newNonce();
+    const refuse = (reason: string) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(new SluiceError('JOBMANAGER_REJECTED', `TaskManager ${registration.taskManagerId}: ${reason}`));
+    };
     socket.on('error', (error) => {
       if (!registered) {
         clearTimeout(timer);
@@ -299,7 +321,36 @@ function register(
       }
       if (!parsed.success) return;
       const message = parsed.data;
-      if (message.type === 'registered') {
+      if (message.type === 'challenge') {
+        if (secret === undefined) {
+          send(socket, { type: 'register', ...registration });
+          return;
+        }
+        if (!message.secured) {
+          refuse(
+            `the JobManager at ${url} asks for no cluster secret, but this TaskManager has one ` +
+              '(SLUICE_CLUSTER_SECRET_FILE): it will not work for a JobManager that cannot prove it holds it. ' +
+              'Fix: start the JobManager with the same --cluster-secret-file, or check the address.',
+          );
+          return;
+        }
+        const id = registration.taskManagerId;
+        send(socket, {
+          type: 'register',
+          ...registration,
+          auth: { proof: proofOf(secret.reveal(), 'taskmanager', message.nonce, id), nonce: ownNonce },
+        });
+      } else if (message.type === 'registered') {
+        if (
+          secret !== undefined &&
+          !proves(secret.reveal(), 'jobmanager', ownNonce, registration.taskManagerId, message.proof)
+        ) {
+          refuse(
+            `the JobManager at ${url} could not prove it holds this TaskManager's cluster secret: the two ` +
+              'SLUICE_CLUSTER_SECRET_FILE files differ, or this is not your JobManager.',
+          );
+          return;
+        }
         registered = true;
         clearTimeout(timer);
         resolve({ socket, job: message.job, subscribe: message.subscribe });

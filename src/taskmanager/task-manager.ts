@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import type { Secret } from '../config/secret.js';
 import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
 import { ChangelogReader } from '../connectors/kafka/changelog-reader.js';
 import { disconnectConsumer } from '../connectors/kafka/consumer.js';
@@ -56,7 +57,7 @@ export interface TaskManagerOptions {
    * This process's credentials and TLS settings, from its own environment: the job says where Kafka
    * and Redis are, never how to log in (it travels over a plain WebSocket and shows in the REST API).
    */
-  security: { kafka: KafkaSecurity; redis: Omit<RedisConfig, 'url'> };
+  security: { kafka: KafkaSecurity; redis: Omit<RedisConfig, 'url'>; cluster?: Secret | undefined };
   timings?: Partial<ConnectionTimings>;
   /** How Kafka sinks make transactional producers (tests wrap them to inject failures). */
   kafkaSessions?: TransactionalSessionFactory;
@@ -219,6 +220,7 @@ export class TaskManager {
         },
       },
       this.#o.timings,
+      this.#o.security.cluster,
     );
   }
 

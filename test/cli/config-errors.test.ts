@@ -2,7 +2,10 @@
 // value and the accepted form: no stack trace.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 
 describe('CLI configuration errors', { timeout: 60_000 }, () => {
@@ -39,5 +42,44 @@ describe('CLI configuration errors', { timeout: 60_000 }, () => {
     const result = await runCli(['run', '--messages', '-3']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /flag --messages: got "-3"/);
+  });
+
+  describe('the JobManager–TaskManager link beyond loopback', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-secret-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const short = path.join(dir, 'short.secret');
+    writeFileSync(short, 'abc123\n');
+
+    const cases: [string, string[], RegExp][] = [
+      [
+        'a JobManager bound beyond loopback without a secret',
+        ['run', '--bind', '0.0.0.0'],
+        /SLUICE_JOBMANAGER_HOST \(--bind\) is 0\.0\.0\.0: .*Fix: .*SLUICE_CLUSTER_SECRET_FILE \(--cluster-secret-file\)/,
+      ],
+      [
+        'a TaskManager whose JobManager is on another host, without a secret',
+        ['taskmanager', '--jobmanager', 'http://10.1.2.3:8081'],
+        /SLUICE_JOBMANAGER_URL points at 10\.1\.2\.3, another host: .*SLUICE_CLUSTER_SECRET_FILE/,
+      ],
+      [
+        'a secret file that does not exist',
+        ['run', '--cluster-secret-file', path.join(dir, 'missing.secret')],
+        /SLUICE_CLUSTER_SECRET_FILE \(--cluster-secret-file\): ".*missing\.secret" does not exist/,
+      ],
+      [
+        'a secret too short to be one',
+        ['jobmanager', '--bind', '0.0.0.0', '--cluster-secret-file', short],
+        /the secret in ".*short\.secret" has 6 characters; at least 16 are needed\. Fix: `openssl rand -hex 32/,
+      ],
+    ];
+    for (const [what, args, expected] of cases) {
+      it(`stops ${what} with exit code 2, naming the setting`, async () => {
+        const result = await runCli(args);
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr, /SLUICE_ERR_CONFIG_INVALID/);
+        assert.match(result.stderr, expected);
+        assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+      });
+    }
   });
 });

@@ -2,10 +2,12 @@
 // the JobManager, two TaskManager hosts) joined by veth pairs. One TaskManager host is cut off
 // (link down): its partitions move to the other host within the session timeout; it comes back
 // and rejoins; then one TaskManager is killed (-9) for comparison. Every id is applied exactly once.
+// The JobManager listens beyond loopback, so its TaskManagers prove a shared secret; an intruder on
+// one of the hosts, which does not hold it, is refused (issue 14).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -77,12 +79,25 @@ describe('TaskManagers on several hosts', () => {
       SLUICE_CHECKPOINT_INTERVAL: '500ms',
       SLUICE_STATE_DIR: stateDir,
     };
-    const connection = ['--bootstrap-servers', bootstrap, '--redis', redisUrl];
-    startSluice('jobmanager', ['jobmanager', '--bind', jobManagerHost.address, ...connection], {
-      env,
-      wrap: jobManagerHost.wrap,
-      logFile: path.join(stateDir, 'jobmanager.log'),
-    });
+    const secretFile = path.join(stateDir, 'cluster.secret');
+    writeFileSync(secretFile, `${'5e'.repeat(32)}\n`, { mode: 0o600 });
+    const connection = [
+      '--bootstrap-servers',
+      bootstrap,
+      '--redis',
+      redisUrl,
+      '--cluster-secret-file',
+      secretFile,
+    ];
+    const jobManagerProcess = startSluice(
+      'jobmanager',
+      ['jobmanager', '--bind', jobManagerHost.address, ...connection],
+      {
+        env,
+        wrap: jobManagerHost.wrap,
+        logFile: path.join(stateDir, 'jobmanager.log'),
+      },
+    );
     const taskManagers = new Map<string, SluiceProcess>();
     for (const [id, host] of [
       ['TM-A1', 'host-a'],
@@ -129,6 +144,29 @@ describe('TaskManagers on several hosts', () => {
       'the registry shows the host each TaskManager runs on',
     );
     assert.equal(spread.find((tm) => tm.id === 'TM-B1')?.address, net.host('host-b').address);
+
+    // An intruder on host B, without the secret: refused, never told the job.
+    const rogueArgv = net
+      .host('host-b')
+      .wrap([
+        process.execPath,
+        path.join(projectRoot, 'dist', 'test', 'fixtures', 'rogue-taskmanager.js'),
+        jobManagerUrl,
+        '--seconds',
+        '5',
+      ]);
+    const rogueOutput = execFileSync(rogueArgv[0] ?? 'ip', rogueArgv.slice(1), {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const rogue = JSON.parse(rogueOutput.trim().split('\n').at(-1) ?? '{}') as {
+      registered?: boolean;
+      refused?: string;
+    };
+    assert.equal(rogue.registered, false, rogueOutput);
+    assert.match(rogue.refused ?? '', /SLUICE_CLUSTER_SECRET_FILE/);
+    const refusal = await jobManagerProcess.waitForEvent('jobmanager.taskmanager_refused', undefined, 10_000);
+    assert.deepEqual([refusal.taskManagerId, refusal.address], ['TM-ROGUE', net.host('host-b').address]);
 
     // Ids are unique across hosts: a second TM-B1, on host A, is refused with a clear error.
     const duplicate = startSluice(
