@@ -11,7 +11,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # 1. Debian packages. The librdkafka build links these system libraries dynamically.
 packages=(libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev pkg-config redis-server)
 # Headless Chromium renders and screenshots the HTML reports (tests check them); playwright-core drives it.
-packages+=(chromium fonts-liberation)
+# The report's check names and the seed's log lines carry emoji: without a colour emoji font they render as boxes.
+packages+=(chromium fonts-liberation fonts-noto-color-emoji)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || packages+=(build-essential)

@@ -7,14 +7,31 @@ import { barChart, escapeXml as esc, lineChart, type Marker, timelineChart } fro
 
 const seconds = (ms: number) => ms / 1000;
 
+/** One colour per kind of fault, the same in every chart and in the faults table's legend. */
+const FAULT_COLORS: Record<string, string> = {
+  kill: '#dc2626',
+  stop: '#ea580c',
+  zombie: '#6b7280',
+  'broker-restart': '#7c3aed',
+  'redis-restart': '#0891b2',
+};
+
 export function renderReportHtml(report: RunReport): string {
+  // Each fault is a number at its line (its row in the Faults table), coloured by kind; the whole
+  // description is its tooltip. Labels take as many lanes as they need: 50 faults stay readable.
   const markers: Marker[] = [
-    { x: seconds(report.inputStartMs), label: 'input starts' },
+    { x: seconds(report.inputStartMs), label: 'input starts', short: 'input' },
     ...report.faults.map((f, i) => ({
       x: seconds(f.at),
-      label: `${i + 1}: ${f.kind}${f.target ? ` ${f.target}` : ''}`,
+      label: `${i + 1}: ${f.detail}`,
+      short: String(i + 1),
+      color: FAULT_COLORS[f.kind] ?? '#111827',
     })),
   ];
+  const legend = Object.entries(FAULT_COLORS)
+    .filter(([kind]) => report.faults.some((f) => f.kind === kind))
+    .map(([kind, color]) => `<span style="color:${color}">■ ${esc(kind)}</span>`)
+    .join(' ');
   const durationS = seconds(report.durationMs);
   const charts: string[] = [];
 
@@ -22,7 +39,7 @@ export function renderReportHtml(report: RunReport): string {
   charts.push(
     section(
       'Partition ownership over time',
-      'Which TaskManager owned each partition; dashed lines are faults.',
+      'Which TaskManager owned each partition; dashed lines are faults, numbered as in the Faults table (hover one for what it was).',
       timelineChart({
         title: 'Partition ownership over time',
         rows: partitions.map((p) => `partition ${p}`),
@@ -37,6 +54,7 @@ export function renderReportHtml(report: RunReport): string {
         xLabel: 'seconds since the group started',
         markers,
       }),
+      legend,
     ),
   );
   charts.push(
@@ -167,8 +185,9 @@ ${report.taskManagers.map((t) => `<tr><td>${esc(t.id)}</td><td>${t.pid}</td><td>
 `;
 }
 
-function section(title: string, note: string, chart: string): string {
-  return `<h2>${esc(title)}</h2><p class="note">${esc(note)}</p>${chart}`;
+/** A chart with its title and note; `legendHtml` is markup made here (never of run data unescaped). */
+function section(title: string, note: string, chart: string, legendHtml = ''): string {
+  return `<h2>${esc(title)}</h2><p class="note">${esc(note)}${legendHtml ? ` ${legendHtml}` : ''}</p>${chart}`;
 }
 
 export function figures(report: RunReport): [string, string][] {

@@ -27,7 +27,11 @@ export function escapeXml(text: string): string {
 
 export interface Marker {
   x: number;
+  /** The whole description: the marker's tooltip. */
   label: string;
+  /** What is written at the line (default: the label); a fault's number, so 50 stay readable. */
+  short?: string;
+  color?: string;
 }
 
 interface Frame {
@@ -90,14 +94,49 @@ function axes(f: Frame, xMax: number, yMax: number, xLabel: string, yLabel: stri
   return parts.join('');
 }
 
-function markers(f: Frame, list: readonly Marker[], xMax: number): string {
+const MARKER_LANE_H = 12;
+/** About the width of a 10 px label's character: enough to keep two labels of one lane apart. */
+const MARKER_CHAR_W = 6.2;
+
+/**
+ * Where each marker's label goes: in a band above the plot, in the first lane where it does not
+ * overlap the label before it (greedy, left to right). Returns each marker's lane and the band's height.
+ */
+function markerLanes(f: Frame, list: readonly Marker[], xMax: number): { lanes: number[]; height: number } {
   const plotW = f.width - f.left - f.right;
+  const ends: number[] = [];
+  const order = list.map((m, i) => ({ i, x: f.left + (plotW * Math.min(m.x, xMax)) / xMax }));
+  order.sort((a, b) => a.x - b.x);
+  const lanes = new Array<number>(list.length).fill(0);
+  for (const { i, x } of order) {
+    const text = list[i]?.short ?? list[i]?.label ?? '';
+    let lane = ends.findIndex((end) => end < x - 1);
+    if (lane < 0) lane = ends.push(0) - 1;
+    ends[lane] = x + 3 + text.length * MARKER_CHAR_W;
+    lanes[i] = lane;
+  }
+  return { lanes, height: ends.length * MARKER_LANE_H };
+}
+
+/** Dashed lines across the plot, their labels in lanes in the band above it (f.top includes the band). */
+function markers(
+  f: Frame,
+  list: readonly Marker[],
+  xMax: number,
+  band: { lanes: number[]; height: number },
+): string {
+  const plotW = f.width - f.left - f.right;
+  const plotTop = f.top;
+  const bandTop = plotTop - band.height;
   return list
     .map((m, i) => {
       const x = f.left + (plotW * Math.min(m.x, xMax)) / xMax;
+      const color = m.color ?? '#111827';
+      const y = bandTop + ((band.lanes[i] ?? 0) + 1) * MARKER_LANE_H - 2;
       return (
-        `<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.height - f.bottom}" stroke="#111827" stroke-dasharray="4 3"/>` +
-        `<text x="${x + 3}" y="${f.top + 10 + (i % 3) * 11}" class="marker">${escapeXml(m.label)}</text>`
+        `<g><title>${escapeXml(m.label)}</title>` +
+        `<line x1="${x}" y1="${y + 2}" x2="${x}" y2="${f.height - f.bottom}" stroke="${color}" stroke-dasharray="4 3"/>` +
+        `<text x="${x + 3}" y="${y}" class="marker" style="fill:${color}">${escapeXml(m.short ?? m.label)}</text></g>`
       );
     })
     .join('');
@@ -124,10 +163,13 @@ export function lineChart(options: {
   width?: number;
   height?: number;
 }): string {
-  const f = frame(options.width ?? 900, options.height ?? 300);
+  const base = frame(options.width ?? 900, options.height ?? 300);
   const all = options.series.flatMap((s) => s.points);
   const xMax = niceMax(Math.max(1, ...all.map((p) => p.x)));
   const yMax = niceMax(Math.max(1, ...all.map((p) => p.y)));
+  // The markers' labels get a band of their own above the plot, as many lanes as they need.
+  const band = markerLanes(base, options.markers ?? [], xMax);
+  const f = { ...base, top: base.top + band.height, height: base.height + band.height };
   const plotW = f.width - f.left - f.right;
   const plotH = f.height - f.top - f.bottom;
   const lines = options.series
@@ -147,8 +189,8 @@ export function lineChart(options: {
   const body =
     axes(f, xMax, yMax, options.xLabel, options.yLabel) +
     lines +
-    markers(f, options.markers ?? [], xMax) +
-    `<text x="${f.width - f.right}" y="${f.top - 2}" text-anchor="end" class="legend">${legend}</text>`;
+    markers(f, options.markers ?? [], xMax, band) +
+    `<text x="${f.width - f.right}" y="${base.top - 2}" text-anchor="end" class="legend">${legend}</text>`;
   return svg(f, body, options.title);
 }
 
@@ -171,9 +213,11 @@ export function timelineChart(options: {
   width?: number;
 }): string {
   const rowH = 26;
-  const f = { ...frame(options.width ?? 900, 56 + options.rows.length * rowH, 96), top: 24 };
-  const plotW = f.width - f.left - f.right;
+  const base = { ...frame(options.width ?? 900, 56 + options.rows.length * rowH, 96), top: 12 };
   const xMax = niceMax(Math.max(1, options.xMax));
+  const band = markerLanes(base, options.markers ?? [], xMax);
+  const f = { ...base, top: base.top + band.height, height: base.height + band.height };
+  const plotW = f.width - f.left - f.right;
   const keys = [...new Set(options.segments.map((s) => s.key))].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }),
   );
@@ -206,7 +250,7 @@ export function timelineChart(options: {
     bars +
     ticks +
     `<text x="${f.left + plotW / 2}" y="${f.height - 4}" text-anchor="middle" class="label">${escapeXml(options.xLabel)}</text>` +
-    markers(f, options.markers ?? [], xMax);
+    markers(f, options.markers ?? [], xMax, band);
   return svg(f, body, options.title);
 }
 

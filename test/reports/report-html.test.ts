@@ -2,13 +2,14 @@
 // playwright-core) opens it, no console errors, every chart drawn.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writeReport } from '../../src/reports/report-files.js';
 import type { RunReport } from '../../src/reports/run-report.js';
-import { CHROMIUM_PATH, launchChromium } from '../helpers/browser.js';
+import { CHROMIUM_PATH, launchChromium, screenshotPath } from '../helpers/browser.js';
 
 function sampleReport(): RunReport {
   const points = (base: number) =>
@@ -113,6 +114,56 @@ describe('report.html', () => {
       const box = await charts.nth(0).boundingBox();
       assert.ok(box && box.width > 300 && box.height > 50, 'the ownership chart has a size');
       assert.match((await page.locator('body').textContent()) ?? '', /kill -9 TM-02 \(partitions 1\)/);
+      // Check names and hand-over lines carry emoji (📤 📉): without a colour emoji font Chromium
+      // draws empty boxes, as it did before setup installed one.
+      assert.match(
+        execFileSync('fc-list', [':family=Noto Color Emoji'], { encoding: 'utf8' }),
+        /NotoColorEmoji/,
+        '`npm run setup` installs fonts-noto-color-emoji',
+      );
+    } finally {
+      await browser.close();
+    }
+  });
+
+  // Seen at 27 faults: their labels overlapped into an unreadable band. Now each fault is its number,
+  // in as many lanes as the labels need, coloured by kind; 50 must stay apart.
+  it('keeps the labels of 50 faults apart on every chart', async () => {
+    const report = sampleReport();
+    const kinds = ['kill', 'stop', 'broker-restart', 'redis-restart', 'zombie'] as const;
+    const base = report.faults[0] as RunReport['faults'][number];
+    report.faults = Array.from({ length: 50 }, (_, i) => ({
+      ...base,
+      kind: kinds[i % kinds.length] as (typeof kinds)[number],
+      at: 2500 + i * 380,
+      elapsedMs: 500 + i * 380,
+      detail: `fault ${i + 1}`,
+    }));
+    const files = writeReport(report, path.join(dir, 'many'));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+      await page.goto(`file://${files.html}`);
+      await page.screenshot({ path: screenshotPath('report-50-faults.png'), fullPage: true });
+      for (const chart of [0, 1, 2]) {
+        const labels = page.locator('svg.chart').nth(chart).locator('text.marker');
+        assert.equal(await labels.count(), 51, 'input starts, and one per fault');
+        const boxes = await labels.evaluateAll((nodes) =>
+          nodes.map((n) => {
+            const b = (
+              n as unknown as { getBBox(): { x: number; y: number; width: number; height: number } }
+            ).getBBox();
+            return { x: b.x, y: b.y, w: b.width, h: b.height, text: n.textContent };
+          }),
+        );
+        for (let i = 0; i < boxes.length; i++)
+          for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i] as (typeof boxes)[number];
+            const b = boxes[j] as (typeof boxes)[number];
+            const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+            assert.ok(!overlap, `chart ${chart}: labels '${a.text}' and '${b.text}' overlap`);
+          }
+      }
     } finally {
       await browser.close();
     }
