@@ -68,7 +68,7 @@ export async function prepareJobTopics(
   for (const topic of new Set(outputs)) await ready(admin, topic, policy);
   // The dead-letter topic is Sluice's own: always created when missing.
   if ((await admin.partitionCount(deadLetterTopic)) === undefined)
-    await admin.createTopic(deadLetterTopic, policy.partitions);
+    await admin.createDeadLetterTopic(deadLetterTopic, policy.partitions);
   return { sources, outputs, changelogs };
 }
 

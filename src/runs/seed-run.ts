@@ -163,7 +163,7 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
     const prepared = await prepareJob(options.jobFile, seedParameters(config));
     await connectRedis(redis, config.redis, 'the JobManager');
     await admin.ensureTopic(topic, partitions);
-    await admin.createTopic(deadLetterTopic, partitions);
+    await admin.createDeadLetterTopic(deadLetterTopic, partitions);
     await waitForKafka({ ...kafka, timeoutMs: config.kafka.waitTimeoutMs, topic, events });
 
     // The run reads what is written after this point, and counts from zero.

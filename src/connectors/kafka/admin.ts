@@ -35,6 +35,9 @@ const UNKNOWN_TOPIC = 3;
 /** librdkafka's RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS. */
 const TOPIC_ALREADY_EXISTS = 36;
 
+/** The largest dead letter a dead-letter topic Sluice creates takes (its max.message.bytes). */
+export const DEAD_LETTER_MAX_BYTES = 16 * 2 ** 20;
+
 export interface TopicView {
   name: string;
   partitions: { id: number; leader: number }[];
@@ -68,11 +71,20 @@ export class KafkaAdmin {
     return new KafkaAdmin(admin, options, timeoutMs, refusals);
   }
 
+  /**
+   * Creates a dead-letter topic: a dead letter is a source record (its bytes, key and headers) plus
+   * Sluice's headers, so its limit is DEAD_LETTER_MAX_BYTES, above the broker's 1 MiB default, or a
+   * large record the source took could not be dead-lettered and would hold its partition back.
+   */
+  createDeadLetterTopic(topic: string, partitions: number): Promise<'created' | 'exists'> {
+    return this.createTopic(topic, partitions, { 'max.message.bytes': String(DEAD_LETTER_MAX_BYTES) });
+  }
+
   /** Creates the topic; 'exists' when it was already there (its partition count is not checked). */
   async createTopic(
     topic: string,
     partitions: number,
-    config?: { 'cleanup.policy'?: 'compact' | 'delete' },
+    config?: { 'cleanup.policy'?: 'compact' | 'delete'; 'max.message.bytes'?: string },
   ): Promise<'created' | 'exists'> {
     try {
       await new Promise<void>((resolve, reject) =>

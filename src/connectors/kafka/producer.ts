@@ -97,7 +97,8 @@ export class KafkaProducer {
   async send(
     topic: string,
     partition: number | null,
-    value: Buffer,
+    /** null: a tombstone. */
+    value: Buffer | null,
     key?: string | Buffer | null,
     headers?: MessageHeader[],
   ): Promise<void> {
