@@ -128,6 +128,8 @@ describe('a TaskManager claiming tasks the broker gave to another member', { tim
     const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     closers.push(() => new Promise((resolve) => server.close(resolve)));
     server.on('connection', (socket) => {
+      // Every connection opens with the JobManager's challenge (unsecured here): then the registration.
+      socket.send(JSON.stringify({ type: 'challenge', nonce: '00', secured: false }));
       let told = false;
       socket.on('message', (data) => {
         const message = JSON.parse(String(data)) as { type: string };

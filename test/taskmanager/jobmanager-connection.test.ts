@@ -38,6 +38,8 @@ function fakeJobManager(job: JobSpec, port = 0, options: { ping?: boolean; thenS
   const server = new WebSocketServer({ port, host: '127.0.0.1' });
   const registrations: string[] = [];
   server.on('connection', (socket) => {
+    // A JobManager opens every connection with its challenge (unsecured here).
+    socket.send(JSON.stringify({ type: 'challenge', nonce: '00', secured: false }));
     const pinger = setInterval(() => {
       if (options.ping !== false) socket.ping();
     }, 100);
