@@ -81,6 +81,15 @@ function drawTaskManagers(list, partitions) {
         ),
       );
       card.append(el('div', {}, `${fmt(t.rate)} rec/s · ${fmt(t.messagesConsumed)} total`));
+      // Records its tasks could not process went to the dead-letter topic: the error rate, in red.
+      if (t.deadLettered > 0)
+        card.append(
+          el(
+            'div',
+            { class: 'errors', 'data-dead-letters': String(t.deadLettered) },
+            `${fmt(t.deadLetterRate)} dead letters/s · ${fmt(t.deadLettered)} in all`,
+          ),
+        );
       card.append(
         el(
           'div',

@@ -27,6 +27,8 @@ export interface TaskManagerView {
   readonly taskTotals: readonly { task: number; consumed: number; emitted: number; deadLettered: number }[];
   /** Records per second between its last two heartbeats. */
   readonly rate: number;
+  /** Records sent to the dead-letter topic per second between its last two heartbeats: the error rate. */
+  readonly deadLetterRate: number;
   readonly rssBytes: number;
   readonly lastCommittedCheckpoint: number;
   /** Latency buckets of its last heartbeat (cumulative since the process started). */
@@ -127,6 +129,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       emitted: existing?.emitted ?? 0,
       taskTotals: [],
       rate: 0,
+      deadLetterRate: 0,
       rssBytes: 0,
       lastCommittedCheckpoint: 0,
       latency: {},
@@ -174,6 +177,12 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
         report.consumed >= entry.consumed
           ? ((report.consumed - entry.consumed) * 1000) / (this.#now() - entry.lastHeartbeatAt)
           : 0,
+      deadLetterRate:
+        entry.lastHeartbeatAt !== undefined &&
+        this.#now() > entry.lastHeartbeatAt &&
+        report.deadLettered >= entry.deadLettered
+          ? ((report.deadLettered - entry.deadLettered) * 1000) / (this.#now() - entry.lastHeartbeatAt)
+          : 0,
       rssBytes: report.rssBytes,
       lastCommittedCheckpoint: report.lastCommittedCheckpoint,
       latency: report.latency,
@@ -204,6 +213,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       ...entry,
       status: 'DISCONNECTED',
       rate: 0,
+      deadLetterRate: 0,
       tasks: [],
       taskReports: [],
     });
@@ -218,6 +228,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       ...entry,
       status: expected ? 'STOPPED' : 'LOST',
       rate: 0,
+      deadLetterRate: 0,
       tasks: [],
       taskReports: [],
     });

@@ -65,6 +65,7 @@ export function taskManagerInfo(t: TaskManagerView, now = Date.now()): TaskManag
     rssBytes: t.rssBytes,
     fencedWrites: t.fencedWrites,
     deadLettered: t.deadLettered,
+    deadLetterRate: Math.round(t.deadLetterRate * 10) / 10,
     clientId: t.clientId,
   };
 }

@@ -4,6 +4,7 @@
 
 import { Gauge, Registry } from 'prom-client';
 import type { TaskReport } from '../../protocol/messages.js';
+import { isGone } from '../taskmanager-registry.js';
 import { type ClusterView, SLUICE_VERSION } from './cluster-view.js';
 
 export function createMetrics(view: ClusterView): Registry {
@@ -193,6 +194,15 @@ export function createMetrics(view: ClusterView): Registry {
   });
   checkpointGauge('sluice_dead_letters_total', 'Records sent to the dead-letter topic', () =>
     view.registry.list().reduce((n, t) => n + t.deadLettered, 0),
+  );
+  checkpointGauge(
+    'sluice_dead_letters_per_second',
+    "Records sent to the dead-letter topic per second, over the live TaskManagers' last heartbeats (the error rate)",
+    () =>
+      view.registry
+        .list()
+        .filter((t) => !isGone(t.status))
+        .reduce((n, t) => n + t.deadLetterRate, 0),
   );
   checkpointGauge(
     'sluice_rejected_zombie_writes_total',

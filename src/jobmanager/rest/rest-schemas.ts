@@ -49,6 +49,11 @@ export const TaskManagerInfo = z.object({
   rssBytes: z.number().int(),
   fencedWrites: z.number().int(),
   deadLettered: z.number().int(),
+  deadLetterRate: z
+    .number()
+    .describe(
+      'Records sent to the dead-letter topic per second between its last two heartbeats (the error rate)',
+    ),
   clientId: z.string(),
 });
 
