@@ -20,7 +20,7 @@ import { readPid } from '../../src/infra/process-control.js';
 import { runCli } from '../helpers/cli.js';
 import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 
-/** How long a command may take to end once its broker is gone (the settings below: 10 s waits). */
+/** How long a command may take to end once its broker is gone (the settings below: 5 s waits). */
 const END_BOUND_MS = 120_000;
 
 describe('every command ends', { timeout: 600_000 }, () => {
@@ -52,7 +52,7 @@ describe('every command ends', { timeout: 600_000 }, () => {
       SLUICE_REDIS_URL: testEnv.redisUrl,
       // How long Sluice waits on Kafka: the bound of a send to a broker that takes nothing and of a
       // bench peer whose output stopped (60 s by default).
-      SLUICE_KAFKA_WAIT_TIMEOUT: '10s',
+      SLUICE_KAFKA_WAIT_TIMEOUT: '5s',
       SLUICE_JOBMANAGER_PORT: '0',
       SIMULATOR_KAFKA_TOPIC: name,
       SIMULATOR_KAFKA_CONSUMER_GROUP: `${name}-group`,
