@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -37,11 +37,18 @@ describe('TaskManagers on several hosts', () => {
   let network: TestNetwork | undefined;
   let stopInfra: (() => void) | undefined;
   let redis: ReturnType<typeof createRedis> | undefined;
+  let passed = false;
   after(async () => {
     await stopAllSluice();
     redis?.disconnect();
     stopInfra?.();
     network?.destroy();
+    // A failed run keeps the processes' logs (it has failed now and then: read why next time).
+    if (!passed)
+      cpSync(stateDir, path.dirname(screenshotPath(`multi-host-${Date.now().toString(36)}/x`)), {
+        recursive: true,
+        filter: (src) => src === stateDir || (path.dirname(src) === stateDir && src.endsWith('.log')),
+      });
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -121,11 +128,13 @@ describe('TaskManagers on several hosts', () => {
         }
       ).taskmanagers;
     /** Every partition owned once by a connected TaskManager among `ids`, loads differing by one at most. */
+    let lastSeen: RestTaskManager[] = [];
     const distributedOver = (ids: string[]) =>
       eventually(
         `the partitions spread over ${ids.join(', ')}`,
         async () => {
-          const live = (await registry()).filter((tm) => ids.includes(tm.id));
+          lastSeen = await registry();
+          const live = lastSeen.filter((tm) => ids.includes(tm.id));
           if (live.length !== ids.length || !live.every((tm) => tm.state === 'ACTIVE' || tm.state === 'IDLE'))
             return undefined;
           const owned = live.flatMap((tm) => tm.partitions).sort();
@@ -134,7 +143,11 @@ describe('TaskManagers on several hosts', () => {
           return Math.max(...loads) - Math.min(...loads) <= 1 ? live : undefined;
         },
         { timeoutMs: 90_000 },
-      );
+      ).catch((error: unknown) => {
+        throw new Error(
+          `${String(error)}; the registry last said ${JSON.stringify(lastSeen.map(({ id, state, partitions }) => ({ id, state, partitions })))}`,
+        );
+      });
 
     const all = [...taskManagers.keys()];
     const spread = await distributedOver(all);
@@ -306,5 +319,6 @@ describe('TaskManagers on several hosts', () => {
     const verdict = await verifyIds(activeRedis, counterKey, total);
     assert.equal(verdict.ok, true, JSON.stringify(verdict));
     assert.equal(await counter(), total);
+    passed = true;
   });
 });
