@@ -5,6 +5,8 @@
 
 import path from 'node:path';
 import { Command } from 'commander';
+import { SluiceError } from '../errors/sluice-error.js';
+import { freezeService, starveRedis } from '../infra/service-faults.js';
 import { writeReport } from '../reports/report-files.js';
 import { describeFault, type FaultKind, planFaults } from '../runs/fault-schedule.js';
 import { instrumentedRun } from '../runs/instrumented-run.js';
@@ -25,6 +27,17 @@ const count = (value: unknown, fallback: number): number => {
   return n;
 };
 
+const seconds = (flag: string, value: unknown): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 600)
+    throw new SluiceError(
+      'CONFIG_INVALID',
+      `${flag} ${String(value)}: expected a number of seconds between 0 and 600. Fix: e.g. ${flag} 10`,
+      { details: { flag, value: String(value) } },
+    );
+  return Math.round(n * 1000);
+};
+
 export function reliabilityCommand(): Command {
   return addSettingFlags(
     new Command('reliability')
@@ -37,6 +50,16 @@ export function reliabilityCommand(): Command {
       .option('--broker-restarts <n>', 'restarts of the Kafka broker', '1')
       .option('--redis-restarts <n>', 'restarts of Redis', '1')
       .option('--zombies <n>', 'SIGSTOP past the session timeout, then SIGCONT', '1')
+      .option('--broker-freezes <n>', 'the broker frozen (SIGSTOP), then resumed', '0')
+      .option('--redis-freezes <n>', 'Redis frozen (SIGSTOP), then resumed', '0')
+      .option(
+        '--redis-ooms <n>',
+        'Redis out of memory (maxmemory, noeviction: writes refused) for a while',
+        '0',
+      )
+      .option('--broker-freeze-seconds <s>', 'how long the broker stays frozen', '20')
+      .option('--redis-freeze-seconds <s>', 'how long Redis stays frozen', '10')
+      .option('--redis-oom-seconds <s>', 'how long Redis refuses writes', '10')
       .option('--no-restart', 'do not start killed TaskManagers again')
       .option('--reports-dir <dir>', 'where reports go', path.join(projectRoot(), 'reports')),
     JOB_SETTINGS,
@@ -57,6 +80,14 @@ export function reliabilityCommand(): Command {
         'broker-restart': count(flags.brokerRestarts, 1),
         'redis-restart': count(flags.redisRestarts, 1),
         zombie: count(flags.zombies, 1),
+        'broker-freeze': count(flags.brokerFreezes, 0),
+        'redis-freeze': count(flags.redisFreezes, 0),
+        'redis-oom': count(flags.redisOoms, 0),
+      };
+      const durations = {
+        'broker-freeze': seconds('--broker-freeze-seconds', flags.brokerFreezeSeconds ?? 20),
+        'redis-freeze': seconds('--redis-freeze-seconds', flags.redisFreezeSeconds ?? 10),
+        'redis-oom': seconds('--redis-oom-seconds', flags.redisOomSeconds ?? 10),
       };
       const rate = config.runtime.produceRate;
       const durationMs = rate > 0 ? (config.job.numMessages / rate) * 1000 : 60_000;
@@ -76,6 +107,11 @@ export function reliabilityCommand(): Command {
             plan,
             faultEnvironment: {
               restart: session.restart,
+              freeze: (service, ms) => freezeService(config.infra, service, ms),
+              starveRedis: async (ms) => {
+                await starveRedis(config.redis, ms);
+              },
+              durations,
               partitions: config.job.partitions,
               log: (line) => session.line.print(`${line}\n`),
             },
@@ -92,6 +128,11 @@ export function reliabilityCommand(): Command {
                 seed,
                 restartKilled: restart,
                 ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`faults.${k}`, v ?? 0])),
+                ...Object.fromEntries(
+                  Object.entries(durations)
+                    .filter(([kind]) => (counts[kind as FaultKind] ?? 0) > 0)
+                    .map(([kind, ms]) => [`faults.${kind}.seconds`, ms / 1000]),
+                ),
               },
               plan,
             },

@@ -136,6 +136,12 @@ function restoreTitle(p) {
   return p.restore.done ? `restored ${took}` : `restoring: ${took} so far`;
 }
 
+/** "⛔ partition 2 (TM-03): writing to sink 'redis' failing for 12 s: OOM … - retrying". */
+function blockedText(data, p) {
+  const b = p.blocked;
+  return `⛔ partition ${taskLabel(data, p)} (${p.owner ?? '–'}): ${b.what} failing for ${Math.round(b.ms / 1000)} s, ${fmt(b.attempts)} attempts: ${b.error} - retrying, records wait`;
+}
+
 function drawPartitions(data) {
   const table = document.getElementById('partitions');
   // Watermark, state and late columns only for jobs with event time or state.
@@ -146,7 +152,11 @@ function drawPartitions(data) {
   const body = table.querySelector('tbody');
   body.replaceChildren(
     ...data.partitions.map((p) => {
-      const row = el('tr', { 'data-partition': p.partition, 'data-owner': p.owner ?? '' });
+      const row = el('tr', {
+        'data-partition': p.partition,
+        'data-owner': p.owner ?? '',
+        ...(p.blocked ? { class: 'blocked', title: blockedText(data, p) } : {}),
+      });
       for (const v of [
         taskLabel(data, p),
         p.owner ?? '–',
@@ -166,6 +176,11 @@ function drawPartitions(data) {
       return row;
     }),
   );
+  // Tasks that cannot move on: one line each, in red, with the error their call keeps getting.
+  const blocked = data.partitions.filter((p) => p.blocked);
+  const banner = document.getElementById('blocked');
+  banner.hidden = blocked.length === 0;
+  banner.replaceChildren(...blocked.map((p) => el('div', {}, blockedText(data, p))));
   const svg = document.getElementById('lag');
   const max = Math.max(1, ...data.partitions.map((p) => p.lag ?? 0));
   const names = data.partitions.map((p) =>

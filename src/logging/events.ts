@@ -107,6 +107,17 @@ export type TaskManagerEvent =
   | { type: 'taskmanager.source_completed'; taskManagerId: string; consumed: number }
   /** A task fenced with no new owner (the broker aborted its transaction): taken up again here. */
   | { type: 'taskmanager.task_revived'; taskManagerId: string; task: string; offset: number }
+  /** A call the task needs keeps failing (a sink refusing writes): the task holds its records and retries. */
+  | {
+      type: 'taskmanager.task_blocked';
+      taskManagerId: string;
+      task: string;
+      what: string;
+      error: string;
+      ms: number;
+    }
+  /** The call that blocked the task landed: it moves on. */
+  | { type: 'taskmanager.task_unblocked'; taskManagerId: string; task: string; what: string; ms: number }
   /** The link to the JobManager broke; the TaskManager keeps consuming and registers again. */
   | { type: 'taskmanager.jobmanager_disconnected'; taskManagerId: string; reason: string; graceMs: number }
   | { type: 'taskmanager.jobmanager_reconnected'; taskManagerId: string; downMs: number }
@@ -172,7 +183,9 @@ export type JobManagerEvent =
   | { type: 'checkpoint.completed'; checkpointId: number; durationMs: number; positions: number[] }
   | { type: 'checkpoint.aborted'; checkpointId: number; reason: string; detail: string }
   | { type: 'job.completed'; count: number; elapsedSeconds: number }
-  | { type: 'job.failed'; reason: string; count: number; total: number };
+  | { type: 'job.failed'; reason: string; count: number; total: number }
+  /** The run's input writer waited on Redis (its sequence refused) or got going again. */
+  | { type: 'job.input_waiting'; detail: string; resumed: boolean };
 
 export type SluiceEvent = KafkaWaitEvent | TaskManagerEvent | JobManagerEvent;
 
@@ -202,6 +215,8 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.write_fenced': 'warn',
   'taskmanager.source_completed': 'info',
   'taskmanager.task_revived': 'warn',
+  'taskmanager.task_blocked': 'error',
+  'taskmanager.task_unblocked': 'info',
   'taskmanager.jobmanager_disconnected': 'warn',
   'taskmanager.jobmanager_reconnected': 'info',
   'taskmanager.jobmanager_lost': 'error',
@@ -220,4 +235,5 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'job.monitor': 'info',
   'job.completed': 'info',
   'job.failed': 'error',
+  'job.input_waiting': 'warn',
 };

@@ -59,6 +59,10 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🏁 TaskManager ${event.taskManagerId}: Kafka source function completed. Total messages consumed: ${event.consumed}`;
     case 'taskmanager.task_revived':
       return `♻️ TaskManager ${event.taskManagerId}: task ${event.task} was fenced with no new owner (the broker aborted its transaction) - taken up again from offset ${event.offset}`;
+    case 'taskmanager.task_blocked':
+      return `⛔ TaskManager ${event.taskManagerId}: task ${event.task} cannot move on - ${event.what} has failed for ${formatDuration(event.ms)}: ${event.error} (retrying; its records wait, none is skipped)`;
+    case 'taskmanager.task_unblocked':
+      return `✅ TaskManager ${event.taskManagerId}: task ${event.task} moves on - ${event.what} landed after ${formatDuration(event.ms)}`;
     case 'taskmanager.jobmanager_disconnected':
       return `📡 TaskManager ${event.taskManagerId}: lost the JobManager (${event.reason}) - consuming on, registering again for up to ${formatDuration(event.graceMs)}`;
     case 'taskmanager.jobmanager_reconnected':
@@ -91,6 +95,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `📊 JOB MONITOR: ${event.elapsedSeconds.toFixed(1)}s - ${event.source === 'kafka' ? 'output topic' : 'Redis counter'} '${event.key}': ${event.count}/${event.total} (${percent(event.count, event.total)}%)`;
     case 'job.completed':
       return `✅ JOB MONITOR: Job completed - processed ${event.count} messages in ${event.elapsedSeconds.toFixed(1)}s`;
+    case 'job.input_waiting':
+      return `${event.resumed ? '▶️' : '⏳'} INPUT: ${event.detail}`;
     case 'job.failed':
       return `❌ JOB MONITOR: Job failed - ${event.reason} (counter ${event.count}/${event.total})`;
   }

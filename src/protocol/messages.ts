@@ -109,6 +109,10 @@ export const TaskReport = z.object({
   restore: z
     .object({ records: z.number().int().nonnegative(), ms: z.number().nonnegative(), done: z.boolean() })
     .optional(),
+  /** A call the task keeps retrying because it fails (a sink refusing writes): what, the last error, for how long. */
+  blocked: z
+    .object({ what: z.string(), error: z.string(), ms: z.number().nonnegative(), attempts: z.number().int() })
+    .optional(),
 });
 export type TaskReport = z.infer<typeof TaskReport>;
 

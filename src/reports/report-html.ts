@@ -14,6 +14,9 @@ const FAULT_COLORS: Record<string, string> = {
   zombie: '#6b7280',
   'broker-restart': '#7c3aed',
   'redis-restart': '#0891b2',
+  'broker-freeze': '#a21caf',
+  'redis-freeze': '#0d9488',
+  'redis-oom': '#ca8a04',
 };
 
 export function renderReportHtml(report: RunReport): string {

@@ -1,6 +1,6 @@
 // Carries out a fault schedule against a running job: kill -9 or graceful stop of an ACTIVE
 // TaskManager, a broker or Redis restart, a zombie (SIGSTOP until its partitions moved, then
-// SIGCONT). Records what was hit and when, for the takeover measurements that follow. A fault
+// SIGCONT), the broker or Redis frozen (SIGSTOP for a while), Redis out of memory for a while. Records what was hit and when, for the takeover measurements that follow. A fault
 // that needs an ACTIVE TaskManager waits for one (a bounded time); one it still cannot carry out
 // is recorded as missed, and the run's verdict fails on it: a planned fault never just vanishes.
 
@@ -28,6 +28,12 @@ export interface FaultRecord {
 export interface FaultEnvironment {
   /** Restarts Kafka or Redis, keeping their data (the project's own infra code). */
   restart: (service: 'kafka' | 'redis') => Promise<void>;
+  /** Freezes Kafka or Redis (SIGSTOP) for `ms`, then resumes it. */
+  freeze?: (service: 'kafka' | 'redis', ms: number) => Promise<void>;
+  /** Redis refuses every write (out of memory) for `ms`, then has its memory back. */
+  starveRedis?: (ms: number) => Promise<void>;
+  /** How long each service fault lasts (defaults: broker frozen 20 s, Redis frozen 10 s, out of memory 10 s). */
+  durations?: Partial<Record<'broker-freeze' | 'redis-freeze' | 'redis-oom', number>>;
   partitions: number;
   log?: (line: string) => void;
   /** How long a TaskManager fault waits for an ACTIVE TaskManager it has not hit (default 30 s). */
@@ -35,6 +41,7 @@ export interface FaultEnvironment {
 }
 
 const TARGET_WAIT_MS = 30_000;
+const SERVICE_FAULT_MS = { 'broker-freeze': 20_000, 'redis-freeze': 10_000, 'redis-oom': 10_000 };
 
 export async function injectFaults(
   ctx: RunContext,
@@ -62,10 +69,12 @@ async function inject(
   hit: Set<number>,
 ): Promise<FaultRecord> {
   const all = Array.from({ length: env.partitions }, (_, p) => p);
-  const restart = fault.kind === 'broker-restart' || fault.kind === 'redis-restart';
+  const onService = fault.kind !== 'kill' && fault.kind !== 'stop' && fault.kind !== 'zombie';
   // Only a TaskManager fault has a victim: one already killed or stopped (the registry may list it
   // ACTIVE a moment longer) is never picked again; a zombie woke up and may be hit again.
-  const victim = restart ? undefined : await pickVictim(ctx, fault, hit, env.targetWaitMs ?? TARGET_WAIT_MS);
+  const victim = onService
+    ? undefined
+    : await pickVictim(ctx, fault, hit, env.targetWaitMs ?? TARGET_WAIT_MS);
   if (victim && fault.kind !== 'zombie') hit.add(victim.pid);
   const at = Date.now();
   const base = { kind: fault.kind, plannedAt: fault.at, at, elapsedMs: ctx.elapsed() };
@@ -78,6 +87,30 @@ async function inject(
         ...base,
         affected: all,
         detail: `${service === 'kafka' ? 'broker' : 'Redis'} restarted`,
+        durationMs: Date.now() - at,
+      };
+    }
+    case 'broker-freeze':
+    case 'redis-freeze': {
+      const service = fault.kind === 'broker-freeze' ? 'kafka' : 'redis';
+      const ms = env.durations?.[fault.kind] ?? SERVICE_FAULT_MS[fault.kind];
+      if (!env.freeze) throw new Error(`fault ${fault.kind}: this run cannot freeze ${service}`);
+      await env.freeze(service, ms);
+      return {
+        ...base,
+        affected: all,
+        detail: `${service === 'kafka' ? 'broker' : 'Redis'} frozen (SIGSTOP) for ${ms / 1000} s, then SIGCONT`,
+        durationMs: Date.now() - at,
+      };
+    }
+    case 'redis-oom': {
+      const ms = env.durations?.['redis-oom'] ?? SERVICE_FAULT_MS['redis-oom'];
+      if (!env.starveRedis) throw new Error('fault redis-oom: this run cannot change Redis settings');
+      await env.starveRedis(ms);
+      return {
+        ...base,
+        affected: all,
+        detail: `Redis out of memory (maxmemory 1 byte, noeviction: writes refused) for ${ms / 1000} s`,
         durationMs: Date.now() - at,
       };
     }

@@ -4,7 +4,16 @@
 import { SluiceError } from '../errors/sluice-error.js';
 import { seededRandom } from './seeded-random.js';
 
-export const FAULT_KINDS = ['kill', 'stop', 'broker-restart', 'redis-restart', 'zombie'] as const;
+export const FAULT_KINDS = [
+  'kill',
+  'stop',
+  'broker-restart',
+  'redis-restart',
+  'zombie',
+  'broker-freeze',
+  'redis-freeze',
+  'redis-oom',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface PlannedFault {

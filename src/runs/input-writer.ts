@@ -51,15 +51,49 @@ export interface RedisModeOptions extends GeneratorOptions {
   sequenceKey: string;
   /** Ids taken from the sequence per round trip. */
   blockSize?: number;
+  /** How long a refused INCRBY (Redis out of memory, restarting, frozen) is retried before the run fails. */
+  retryForMs?: number;
+  /** Told once when the sequence is refused, and once when it answers again. */
+  onRetry?: (detail: string, resumed: boolean) => void;
+}
+
+/**
+ * Draws a block from the sequence, retried while Redis refuses it (out of memory, loading its AOF
+ * after a restart): the input is the outside world's, and a producer keeps trying. A refused INCRBY
+ * was not applied; one lost with its connection may have been, and leaves a gap in the sequence,
+ * which nobody counts on (ids are the records' own numbers).
+ */
+async function drawBlock(options: RedisModeOptions, blockSize: number): Promise<number> {
+  const deadline = Date.now() + (options.retryForMs ?? 60_000);
+  let since: number | undefined;
+  for (;;) {
+    try {
+      const end = await options.redis.incrby(options.sequenceKey, blockSize);
+      if (since !== undefined)
+        options.onRetry?.(`the Redis sequence answers again after ${Date.now() - since} ms`, true);
+      return end;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (Date.now() >= deadline)
+        throw new Error(
+          `the Redis sequence '${options.sequenceKey}' refused INCRBY for ${options.retryForMs ?? 60_000} ms: ${message}`,
+        );
+      if (since === undefined) {
+        since = Date.now();
+        options.onRetry?.(`the Redis sequence refused INCRBY (${message}) - retrying`, false);
+      }
+      await sleep(200);
+    }
+  }
 }
 
 export async function produceRedisMode(options: RedisModeOptions): Promise<void> {
-  const { producer, topic, partitions, total, redis, sequenceKey } = options;
+  const { producer, topic, partitions, total } = options;
   const blockSize = options.blockSize ?? 1000;
   const started = Date.now();
   let produced = 0;
   while (produced < total) {
-    const end = await redis.incrby(sequenceKey, blockSize);
+    const end = await drawBlock(options, blockSize);
     for (let sequence = end - blockSize + 1; sequence <= end && produced < total; sequence++) {
       produced++;
       await producer.send(

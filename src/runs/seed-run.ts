@@ -237,7 +237,13 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
       };
       await (mode === 'kafka'
         ? produceKafkaMode(common)
-        : produceRedisMode({ ...common, redis, sequenceKey: config.job.globalSequenceKey }));
+        : produceRedisMode({
+            ...common,
+            redis,
+            sequenceKey: config.job.globalSequenceKey,
+            retryForMs: config.kafka.waitTimeoutMs,
+            onRetry: (detail, resumed) => options.events.emit({ type: 'job.input_waiting', detail, resumed }),
+          }));
       result.produceMs = Date.now() - produceStart;
     };
     // Backlog: the whole input is written before the group starts, so draining it measures processing alone.

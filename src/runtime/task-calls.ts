@@ -23,10 +23,22 @@ export interface Waiting {
   readonly since: number;
 }
 
+/** A retried call that keeps failing: the task cannot move on until it lands. */
+export interface Blocked {
+  readonly what: string;
+  /** When its first attempt failed. */
+  readonly since: number;
+  /** The last attempt's error. */
+  readonly error: string;
+  readonly attempts: number;
+}
+
 export class TaskCalls {
   readonly #o: TaskCallOptions;
   /** The calls in progress, and since when. */
   readonly #waits = new Set<Waiting>();
+  /** Retried calls whose last attempt failed. */
+  readonly #failing = new Set<{ what: string; since: number; error: string; attempts: number }>();
 
   constructor(options: TaskCallOptions) {
     this.#o = options;
@@ -37,6 +49,13 @@ export class TaskCalls {
     let oldest: Waiting | undefined;
     for (const wait of this.#waits) if (!oldest || wait.since < oldest.since) oldest = wait;
     return oldest;
+  }
+
+  /** The retried call that has been failing longest (a sink refusing writes, a store out of memory). */
+  blocked(): Blocked | undefined {
+    let oldest: Blocked | undefined;
+    for (const f of this.#failing) if (!oldest || f.since < oldest.since) oldest = f;
+    return oldest && { ...oldest };
   }
 
   async waitOn<T>(what: string, call: () => Promise<T> | T): Promise<T> {
@@ -58,15 +77,28 @@ export class TaskCalls {
     call: () => Promise<T>,
     permanent?: (error: unknown) => T,
   ): Promise<T | typeof CLOSED> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.waitOn(what, call);
-      } catch (error) {
-        if (this.#o.closed()) return CLOSED;
-        if (permanent && isPermanent(error)) return permanent(error);
-        this.#o.onError?.(what, error, attempt);
-        await sleep(this.#o.backoffMs?.(attempt) ?? Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+    let failing: { what: string; since: number; error: string; attempts: number } | undefined;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.waitOn(what, call);
+        } catch (error) {
+          if (this.#o.closed()) return CLOSED;
+          if (permanent && isPermanent(error)) return permanent(error);
+          this.#o.onError?.(what, error, attempt);
+          const message = error instanceof Error ? error.message : String(error);
+          if (!failing) {
+            failing = { what, since: Date.now(), error: message, attempts: attempt };
+            this.#failing.add(failing);
+          } else {
+            failing.error = message;
+            failing.attempts = attempt;
+          }
+          await sleep(this.#o.backoffMs?.(attempt) ?? Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+        }
       }
+    } finally {
+      if (failing) this.#failing.delete(failing);
     }
   }
 

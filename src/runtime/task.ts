@@ -25,7 +25,7 @@ import type { StageEnvironment } from './keyed/stage-environment.js';
 import { LaneWriter } from './lane-writer.js';
 import { MemoryStateStore } from './state/state-store.js';
 import type { RestoreProgress, TaskStateBackend } from './state/task-state-backend.js';
-import { CLOSED, sendDeadLetters, stalled, TaskCalls, type Waiting } from './task-calls.js';
+import { type Blocked, CLOSED, sendDeadLetters, stalled, TaskCalls, type Waiting } from './task-calls.js';
 import type { BatchResult, TaskOptions } from './task-options.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
 
@@ -138,6 +138,10 @@ export class Task {
   waitingLongerThan(ms: number, now = Date.now()): { what: string; ms: number } | undefined {
     const waits = { call: this.#calls.oldest(), gate: this.#gate.waiting, running: this.#running };
     return stalled({ ...waits, queued: this.#queuedSnapshot }, ms, now);
+  }
+  /** A call the task keeps retrying because it fails (a sink refusing writes): it cannot move on. */
+  blocked(): Blocked | undefined {
+    return this.#calls.blocked();
   }
   /** The task's watermark (stages that keep an event clock). */
   get watermark(): number | undefined {

@@ -113,6 +113,7 @@ export class WorkReport {
 
 /** A task as the JobManager sees it; time and state only for the tasks that keep them. */
 function taskReport(t: Task): TaskReport {
+  const blocked = t.blocked();
   const watermark = t.watermark;
   const size = t.stateSize;
   const restore = t.restoreProgress;
@@ -131,5 +132,15 @@ function taskReport(t: Task): TaskReport {
     ...(size ? { stateEntries: size.entries, statePending: size.pending } : {}),
     ...(t.late > 0 ? { late: t.late } : {}),
     ...(restore ? { restore: { records: restore.records, ms: restore.ms, done: restore.done } } : {}),
+    ...(blocked
+      ? {
+          blocked: {
+            what: blocked.what,
+            error: blocked.error.slice(0, 300),
+            ms: Math.max(0, Date.now() - blocked.since),
+            attempts: blocked.attempts,
+          },
+        }
+      : {}),
   };
 }

@@ -3,76 +3,18 @@
 // must end with counter == N and every id applied exactly once (the sink's own id record).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../src/config/load-config.js';
-import type { RawSettings } from '../../src/config/settings.js';
-import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
-import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import { infraRestart } from '../../src/infra/infra.js';
-import { EventLog } from '../../src/logging/event-log.js';
-import { createLogger } from '../../src/logging/logger.js';
-import { type JobResult, type RunContext, runJob } from '../../src/runs/seed-run.js';
-import { seedJobFile } from '../helpers/cluster.js';
-import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
-
-interface FaultRun {
-  result: JobResult;
-  lines: string[];
-}
-
-const topics: string[] = [];
-
-async function faultRun(
-  messages: number,
-  rate: number,
-  duringRun: (ctx: RunContext) => Promise<void>,
-  extra: Record<string, string> = {},
-): Promise<FaultRun> {
-  const name = uniqueName('faults');
-  topics.push(name);
-  const raw: RawSettings = Object.fromEntries(
-    Object.entries({
-      topic: name,
-      consumerGroup: `${name}-group`,
-      sinkCounterKey: `${name}:counter`,
-      globalSequenceKey: `${name}:sequence`,
-      numMessages: String(messages),
-      produceRate: String(rate),
-      useKafkaSource: 'true',
-      ci: 'true',
-      kafkaBootstrap: testEnv.kafkaBootstrap,
-      redisUrl: testEnv.redisUrl,
-      jobManagerPort: '0',
-      jobTimeoutMs: '150s',
-      checkpointIntervalMs: '500ms',
-      ...extra,
-    }).map(([k, v]) => [k, { value: v, source: 'env' as const }]),
-  );
-  const config = loadConfig(raw, { projectRoot });
-  const lines: string[] = [];
-  const result = await runJob({
-    jobFile: seedJobFile,
-    config,
-    events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
-    forwardLine: (line) => lines.push(line),
-    taskManagerCommand: [process.execPath, path.join(projectRoot, 'bin', 'sluice.js'), 'taskmanager'],
-    runsDir: mkdtempSync(path.join(os.tmpdir(), 'sluice-faults-')),
-    duringRun,
-  });
-  return { result, lines };
-}
-
-function assertExactlyOnce(run: FaultRun, n: number): void {
-  const { result } = run;
-  assert.deepEqual(result.failures, [], `run ${result.runId} failed; logs in ${result.logDir}`);
-  assert.equal(result.counter, n);
-  assert.equal(result.ids?.ok, true, 'every id exactly once');
-  assert.equal(result.ids?.distinct, n);
-}
+import {
+  activeIds,
+  assertExactlyOnce,
+  deleteFaultRunTopics,
+  deleteWithFaultRuns,
+  faultRun,
+  until,
+} from '../helpers/fault-run.js';
+import { testEnv, uniqueName } from '../helpers/test-env.js';
 
 /** A small seeded generator, so a failing schedule can be replayed. */
 function random(seed: number): () => number {
@@ -85,27 +27,8 @@ function random(seed: number): () => number {
   };
 }
 
-async function until(ctx: RunContext, ms: number): Promise<void> {
-  while (ctx.elapsed() < ms) await sleep(20);
-}
-
-function activeIds(ctx: RunContext): string[] {
-  return ctx.cluster.registry
-    .connected()
-    .filter((t) => t.tasks.length > 0)
-    .map((t) => t.id);
-}
-
 describe('exactly once under faults', { timeout: 600_000 }, () => {
-  after(async () => {
-    const admin = KafkaAdmin.create({
-      security: PLAINTEXT,
-      bootstrapServers: testEnv.kafkaBootstrap,
-      clientId: 'test-faults-cleanup',
-    });
-    for (const t of topics) await admin.deleteTopic(t).catch(() => {});
-    admin.close();
-  });
+  after(deleteFaultRunTopics);
 
   it('survives three kill -9 of ACTIVE TaskManagers at random moments of a 200,000-message run', async (t) => {
     const seed = Number(process.env.SLUICE_TEST_SEED ?? Date.now() % 100_000);
@@ -154,7 +77,7 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
   it('Kafka sink: a read_committed reader of the output topic sees each id once after kill -9s', async () => {
     const killed: string[] = [];
     const output = `${uniqueName('faults-out')}`;
-    topics.push(output);
+    deleteWithFaultRuns(output);
     const run = await faultRun(
       100_000,
       20_000,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { stalled } from '../../src/runtime/task-calls.js';
+import { stalled, TaskCalls } from '../../src/runtime/task-calls.js';
 
 describe('stall reports', () => {
   it('names the oldest slow call or gate, else a snapshot queued behind the chain and behind what', () => {
@@ -28,5 +28,28 @@ describe('stall reports', () => {
         ms: 11_000,
       },
     );
+  });
+});
+
+describe('blocked tasks', () => {
+  it('says which retried call keeps failing, with its last error, until it lands', async () => {
+    let failures = 3;
+    const seen: (ReturnType<TaskCalls['blocked']> | undefined)[] = [];
+    const calls = new TaskCalls({ closed: () => false, backoffMs: () => 0 });
+    assert.equal(calls.blocked(), undefined);
+    const result = await calls.retry('writing to sink', async () => {
+      seen.push(calls.blocked());
+      if (failures-- > 0) throw new Error(`OOM command not allowed (${failures} left)`);
+      return 'landed';
+    });
+    assert.equal(result, 'landed');
+    // The first attempt had not failed yet; the later ones see the failure before them.
+    assert.equal(seen[0], undefined);
+    assert.equal(seen[1]?.what, 'writing to sink');
+    assert.equal(seen[1]?.attempts, 1);
+    assert.equal(seen[3]?.attempts, 3);
+    assert.match(seen[3]?.error ?? '', /\(0 left\)/);
+    assert.equal(seen[1]?.since, seen[3]?.since, 'blocked since the first failure');
+    assert.equal(calls.blocked(), undefined, 'no longer blocked once the call landed');
   });
 });

@@ -203,6 +203,7 @@ export async function partitionsOf(view: ClusterView): Promise<Partitions> {
         stateEntries: report?.stateEntries ?? null,
         late: report?.late ?? 0,
         restore: report?.restore ?? null,
+        blocked: report?.blocked ?? null,
         history: timeline
           .filter((c) => c.tasks.includes(slot.slot))
           .map((c) => ({ at: c.at, taskmanager: c.taskManagerId, kind: c.kind })),

@@ -135,6 +135,11 @@ export function createMetrics(view: ClusterView): Registry {
     "Duration of the task's last restore (so far, while restoring)",
     (r) => (r.restore === undefined ? undefined : r.restore.ms / 1000),
   );
+  taskGauge(
+    'sluice_task_blocked_seconds',
+    'How long a call the task needs has kept failing (a sink refusing writes); 0 while the task moves',
+    (r) => (r.blocked ? r.blocked.ms / 1000 : 0),
+  );
   taskGauge('sluice_state_restoring', '1 while the task restores its state from the changelog', (r) =>
     r.restore === undefined ? undefined : r.restore.done ? 0 : 1,
   );

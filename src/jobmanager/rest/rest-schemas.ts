@@ -152,6 +152,13 @@ export const PartitionInfo = z.object({
     .object({ records: z.number().int(), ms: z.number(), done: z.boolean() })
     .nullable()
     .describe("Stateful tasks: the owner's last restore from the changelog (records read, ms, finished)"),
+  blocked: z
+    .object({ what: z.string(), error: z.string(), ms: z.number(), attempts: z.number().int() })
+    .nullable()
+    .describe(
+      'A call the task keeps retrying because it fails (a sink refusing writes, Redis out of memory): ' +
+        'the task holds its records until it lands. null when the task moves',
+    ),
   history: z.array(PartitionMove),
 });
 
