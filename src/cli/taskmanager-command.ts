@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { EventLog } from '../logging/event-log.js';
 import { createLogger } from '../logging/logger.js';
+import { LoopWatchdog } from '../taskmanager/loop-watchdog.js';
 import { TaskManager } from '../taskmanager/task-manager.js';
 import { runAction } from './fail.js';
 import { addSettingFlags, CONNECTION_SECURITY_SETTINGS, configFromCli } from './settings-options.js';
@@ -22,6 +23,7 @@ export function taskManagerCommand(): Command {
       'redisUrl',
       ...CONNECTION_SECURITY_SETTINGS,
       'jobManagerReconnectTimeoutMs',
+      'taskManagerStallTimeoutMs',
       'logFormat',
       'logLevel',
     ],
@@ -29,6 +31,11 @@ export function taskManagerCommand(): Command {
     runAction(async () => {
       const config = configFromCli(flags);
       const logger = createLogger(config.logging).child({ taskManagerId: config.runtime.taskManagerId });
+      const watchdog = new LoopWatchdog({
+        taskManagerId: config.runtime.taskManagerId,
+        stallTimeoutMs: config.runtime.taskManagerStallTimeoutMs,
+        logging: config.logging,
+      });
       const taskManager = new TaskManager({
         taskManagerId: config.runtime.taskManagerId,
         jobManagerUrl: config.runtime.jobManagerUrl,
@@ -42,6 +49,7 @@ export function taskManagerCommand(): Command {
         },
         timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
         stateDir: path.join(config.infra.stateDir, 'state'),
+        watchdog,
         // Whatever a wedged consumer still holds open, the process is gone within 10 s.
         onFatal: (error) =>
           setTimeout(() => {
@@ -54,7 +62,11 @@ export function taskManagerCommand(): Command {
       const stop = () => taskManager.stop();
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
-      await taskManager.run();
+      try {
+        await taskManager.run();
+      } finally {
+        await watchdog.stop();
+      }
       return 0;
     }),
   );

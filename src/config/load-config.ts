@@ -74,6 +74,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     cacheDir: read('cacheDir'),
     taskManagers: read('taskManagers'),
     jobManagerReconnectTimeoutMs: read('jobManagerReconnectTimeoutMs'),
+    taskManagerStallTimeoutMs: read('taskManagerStallTimeoutMs'),
     startFrom: read('startFrom'),
     groupProtocol: read('groupProtocol'),
     jobManagerPort: read('jobManagerPort'),
@@ -168,6 +169,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       ...(clusterSecret ? { clusterSecret } : {}),
       taskManagerId: v.taskManagerId ?? defaultTaskManagerId(),
       jobManagerReconnectTimeoutMs: need(v.jobManagerReconnectTimeoutMs),
+      taskManagerStallTimeoutMs: need(v.taskManagerStallTimeoutMs),
       taskManagerConnections: {
         ...(v.kafkaBootstrap === undefined ? {} : { bootstrapServers: v.kafkaBootstrap }),
         // Without the credentials a given URL may hold: they are in `redis`, like the job's own.

@@ -350,6 +350,14 @@ export const Settings = {
     defaultRaw: '60s',
     schema: duration,
   }),
+  taskManagerStallTimeoutMs: spec({
+    env: 'SLUICE_TASKMANAGER_STALL_TIMEOUT',
+    flag: '--stall-timeout',
+    accepted:
+      "a duration such as 30s: how long a TaskManager's event loop may stay stuck (job code that never returns) before the process kills itself so its partitions move",
+    defaultRaw: '30s',
+    schema: duration,
+  }),
   startFrom: spec({
     env: 'SLUICE_START_FROM',
     flag: '--start-from',

@@ -100,6 +100,8 @@ export interface RuntimeConfig {
   readonly taskManagerId: string;
   /** How long a TaskManager works on without its JobManager (a restart, a network cut) before it stops. */
   readonly jobManagerReconnectTimeoutMs: number;
+  /** How long a TaskManager's event loop may stay stuck before the process kills itself (loop-watchdog.ts). */
+  readonly taskManagerStallTimeoutMs: number;
   /**
    * Kafka and Redis addresses given explicitly to this process: a TaskManager uses them instead of
    * the job's (the JobManager may see the servers under other names than this host does).

@@ -322,8 +322,15 @@ export class JobManager implements ClusterView {
   #checkLiveness(): void {
     const now = Date.now();
     for (const [id, socket] of this.#sockets) {
-      if (now - (this.#lastHeard.get(id) ?? now) > HEARTBEAT_TIMEOUT_MS) socket.terminate();
-      else socket.ping();
+      const silentMs = now - (this.#lastHeard.get(id) ?? now);
+      if (silentMs > HEARTBEAT_TIMEOUT_MS) {
+        this.#options.events?.emit({
+          type: 'jobmanager.taskmanager_unresponsive',
+          taskManagerId: id,
+          silentMs,
+        });
+        socket.terminate();
+      } else socket.ping();
     }
   }
 

@@ -191,6 +191,10 @@ export class LocalCluster {
   async shutdown(graceMs = 20_000, options: { keepRemote?: boolean } = {}): Promise<void> {
     this.#shuttingDown = true;
     if (this.#launcher) {
+      // One that stopped answering (its event loop stuck in job code) cannot hear "stop": ended now,
+      // not after the grace (which may outlast the caller's patience and leave it orphaned).
+      for (const id of this.#launcher.runningIds())
+        if (this.registry.get(id)?.status === 'DISCONNECTED') this.#launcher.signal(id, 'SIGKILL');
       if (options.keepRemote) {
         for (const id of this.#launcher.runningIds())
           this.jobManager.stopTaskManager(id, 'JobManager stopping');

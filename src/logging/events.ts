@@ -122,7 +122,15 @@ export type TaskManagerEvent =
   | { type: 'taskmanager.jobmanager_disconnected'; taskManagerId: string; reason: string; graceMs: number }
   | { type: 'taskmanager.jobmanager_reconnected'; taskManagerId: string; downMs: number }
   /** No JobManager for the whole grace period (or it runs another job): the TaskManager stops. */
-  | { type: 'taskmanager.jobmanager_lost'; taskManagerId: string; reason: string };
+  | { type: 'taskmanager.jobmanager_lost'; taskManagerId: string; reason: string }
+  /** The event loop did not turn for the stall timeout (user code that never returns): the process kills itself. */
+  | {
+      type: 'taskmanager.loop_stalled';
+      taskManagerId: string;
+      stalledMs: number;
+      /** The batch the job's code was running over (the record that never returns is in it). */
+      batch?: { task: number; firstOffset: number; lastOffset: number };
+    };
 
 /** The JobManager's view: TaskManagers coming and going, and the job's progress. */
 export type JobManagerEvent =
@@ -157,6 +165,8 @@ export type JobManagerEvent =
       owners: string[];
       forMs: number;
     }
+  /** A TaskManager silent past the heartbeat timeout: its connection is closed (DISCONNECTED). */
+  | { type: 'jobmanager.taskmanager_unresponsive'; taskManagerId: string; silentMs: number }
   | {
       /** A registration that did not prove the cluster secret, or a checkpoint answer the broker's view does not back. */
       type: 'jobmanager.taskmanager_refused';
@@ -220,6 +230,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.jobmanager_disconnected': 'warn',
   'taskmanager.jobmanager_reconnected': 'info',
   'taskmanager.jobmanager_lost': 'error',
+  'taskmanager.loop_stalled': 'error',
   'jobmanager.started': 'info',
   'jobmanager.job_created': 'info',
   'jobmanager.job_attached': 'info',
@@ -228,6 +239,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.taskmanager_restarted': 'warn',
   'jobmanager.ownership_conflict': 'error',
   'jobmanager.taskmanager_refused': 'warn',
+  'jobmanager.taskmanager_unresponsive': 'warn',
   'jobmanager.distribution_complete': 'info',
   // Every second: the detail is for the JSON log; the summary counts them.
   'checkpoint.completed': 'debug',

@@ -67,6 +67,12 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `📡 TaskManager ${event.taskManagerId}: lost the JobManager (${event.reason}) - consuming on, registering again for up to ${formatDuration(event.graceMs)}`;
     case 'taskmanager.jobmanager_reconnected':
       return `🔗 TaskManager ${event.taskManagerId}: registered with the JobManager again after ${event.downMs}ms`;
+    case 'taskmanager.loop_stalled':
+      return (
+        `🧊 TaskManager ${event.taskManagerId}: event loop stuck for ${formatDuration(Math.round(event.stalledMs / 1000) * 1000)} ` +
+        `(job code that never returns?${event.batch ? `; stuck in the batch of task ${event.batch.task}, offsets ${event.batch.firstOffset}-${event.batch.lastOffset}` : ''}) - ` +
+        'killing this process so that its partitions move (SLUICE_TASKMANAGER_STALL_TIMEOUT)'
+      );
     case 'taskmanager.jobmanager_lost':
       return `🛑 TaskManager ${event.taskManagerId}: stopping - ${event.reason}`;
     case 'jobmanager.started':
@@ -83,6 +89,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `♻️ JOB MANAGER: TaskManager ${event.taskManagerId} died unexpectedly - started again (PID: ${event.pid})`;
     case 'jobmanager.ownership_conflict':
       return `🧟 JOB MANAGER: TaskManager ${event.taskManagerId} still claims tasks ${list(event.tasks)} ${formatDuration(Math.round(event.forMs / 1000) * 1000)} after the broker gave them to ${event.owners.join(', ')} - told to exit and start again`;
+    case 'jobmanager.taskmanager_unresponsive':
+      return `🧊 JOB MANAGER: TaskManager ${event.taskManagerId} has not answered for ${formatDuration(Math.round(event.silentMs / 1000) * 1000)} (its event loop stuck in job code, or the network cut) - marked DISCONNECTED; its partitions move once the broker drops it or its watchdog ends it`;
     case 'jobmanager.taskmanager_refused':
       return `🚫 JOB MANAGER: refused '${event.taskManagerId}'${event.address ? ` from ${event.address}` : ''}: ${event.reason}`;
     case 'jobmanager.distribution_complete':

@@ -38,6 +38,8 @@ export interface TaskOptions {
   checkpointTimeoutMs?: number;
   /** Wait before retry `attempt` (tests pass 0). */
   backoffMs?: (attempt: number) => number;
+  /** Just before the job's code runs over a batch (the TaskManager's watchdog names it if it never returns). */
+  onRunning?: (firstOffset: number, lastOffset: number) => void;
   /**
    * The task's keyed state (a stage with stateful steps): restored before the first record, its
    * changes written to the changelog in the Kafka transaction, kept on disk once committed.

@@ -41,6 +41,8 @@ export interface TaskRegistryOptions {
   onError?: (task: string, what: string, error: unknown, attempt: number) => void;
   seek: (topic: string, partition: number, offset: number) => void;
   checkpointTimeoutMs?: number;
+  /** Just before a task's job code runs over a batch (see TaskOptions.onRunning). */
+  onRunning?: (slot: number, firstOffset: number, lastOffset: number) => void;
 }
 
 export class TaskRegistry {
@@ -136,6 +138,7 @@ export class TaskRegistry {
           ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
           ...(o.checkpointTimeoutMs ? { checkpointTimeoutMs: o.checkpointTimeoutMs } : {}),
           ...(fetchedTo !== undefined ? { fetchedTo } : {}),
+          ...(o.onRunning ? { onRunning: (first, last) => o.onRunning?.(slot, first, last) } : {}),
         });
         this.#tasks.set(slot, task);
         starts.set(slot, await task.restore());

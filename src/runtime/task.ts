@@ -274,6 +274,7 @@ export class Task {
     const env = this.#env;
     const now = Date.now();
     this.#lastRecord = last;
+    this.#o.onRunning?.(first.offset, last.offset);
     for (const record of fresh) {
       out.begin();
       try {

@@ -35,6 +35,7 @@ import { TaskRegistry } from '../runtime/task-registry.js';
 import { connectGroupConsumer } from './group-consumer.js';
 import { type ConnectionTimings, JobManagerConnection } from './jobmanager-connection.js';
 import { LoadStatus } from './load-status.js';
+import type { LoopWatchdog } from './loop-watchdog.js';
 import { ownershipLostError } from './ownership-lost.js';
 import { WorkReport } from './work-report.js';
 
@@ -63,6 +64,8 @@ export interface TaskManagerOptions {
   kafkaSessions?: TransactionalSessionFactory;
   /** Where this TaskManager keeps its tasks' local state (default .sluice/state under the working directory). */
   stateDir?: string;
+  /** Told of each batch handed to a task, to name it if the event loop stalls in it (loop-watchdog.ts). */
+  watchdog?: Pick<LoopWatchdog, 'running'> | undefined;
   /** This process cannot go on (see ownership-lost.ts): `run()` rejects with it; the CLI bounds the close. */
   onFatal?: (error: SluiceError) => void;
 }
@@ -302,6 +305,7 @@ export class TaskManager {
       deadLetters: (letters) => dlq.send(letters),
       seek: (topic, partition, offset) => this.#consumer?.seek({ topic, partition, offset }, 0, () => {}),
       checkpointTimeoutMs: job.checkpointTimeoutMs,
+      ...(this.#o.watchdog ? { onRunning: this.#o.watchdog.running.bind(this.#o.watchdog) } : {}),
       onError: (task, what, error, attempt) => {
         if (attempt === 1 || attempt % 10 === 0) {
           events.emit({
