@@ -1,28 +1,42 @@
 // The watchdog's thread (loop-watchdog.ts): reads the main thread's last tick; past the stall
-// timeout it writes one log line straight to fd 1 and kills its own process with SIGKILL.
+// timeout it writes one log line straight to fd 1 and kills its own process with SIGKILL. Kept to
+// node: built-ins and the seed's line renderer: every import here costs each TaskManager memory.
 
+import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
-import { pino } from 'pino';
-import type { LoggingConfig } from '../config/sluice-config.js';
-import { EventLog } from '../logging/event-log.js';
-import { createLogger } from '../logging/logger.js';
+import type { SluiceEvent } from '../logging/events.js';
+import { renderSeedLine } from '../logging/seed-lines.js';
 
-const { cells, taskManagerId, stallTimeoutMs, logging } = workerData as {
+const { cells, taskManagerId, stallTimeoutMs, format } = workerData as {
   cells: BigInt64Array;
   taskManagerId: string;
   stallTimeoutMs: number;
-  logging: LoggingConfig;
+  format: 'json' | 'pretty';
 };
 
-const out = pino.destination({ dest: 1, sync: true }) as unknown as NodeJS.WritableStream;
-const events = new EventLog(createLogger(logging, out).child({ taskManagerId }));
+/** The record as the TaskManager's logger writes it (pino's JSON, or its pretty form's time and level). */
+function write(event: Extract<SluiceEvent, { type: 'taskmanager.loop_stalled' }>): void {
+  const { type, ...fields } = event;
+  const msg = renderSeedLine(event);
+  const now = new Date();
+  const line =
+    format === 'json'
+      ? JSON.stringify({ level: 50, time: now.getTime(), pid: process.pid, event: type, ...fields, msg })
+      : `[${now.toISOString().slice(11, 23)}] ERROR: ${msg}`;
+  try {
+    writeSync(1, `${line}\n`);
+  } catch {
+    // Nobody reads the output any more (its JobManager is gone: EPIPE), or the pipe is full (EAGAIN):
+    // the kill below must happen all the same.
+  }
+}
 
 setInterval(
   () => {
     const stalledMs = Date.now() - Number(Atomics.load(cells, 0));
     if (stalledMs < stallTimeoutMs) return;
     const slot = Number(cells[1]);
-    events.emit({
+    write({
       type: 'taskmanager.loop_stalled',
       taskManagerId,
       stalledMs,

@@ -20,18 +20,40 @@ export interface LoopWatchdogOptions {
 
 export class LoopWatchdog {
   readonly #cells = new BigInt64Array(new SharedArrayBuffer(CELLS * 8));
-  readonly #timer: NodeJS.Timeout;
-  readonly #worker: Worker;
+  readonly #o: LoopWatchdogOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #worker: Worker | undefined;
 
   constructor(options: LoopWatchdogOptions) {
-    this.#tick();
+    this.#o = options;
     this.#cells[1] = -1n;
+  }
+
+  /**
+   * Watches while the process owns tasks (only they run job code): a thread costs ~9 MiB of
+   * resident memory, which the IDLE TaskManagers of a large group do not pay.
+   */
+  watch(on: boolean): void {
+    if (on === (this.#worker !== undefined)) return;
+    if (!on) {
+      void this.stop();
+      return;
+    }
+    this.#tick();
     // A tick four times per timeout: a stall is seen within a quarter of it.
-    this.#timer = setInterval(() => this.#tick(), Math.max(50, Math.min(1000, options.stallTimeoutMs / 4)));
+    const every = Math.max(50, Math.min(1000, this.#o.stallTimeoutMs / 4));
+    this.#timer = setInterval(() => this.#tick(), every);
     this.#timer.unref();
     this.#worker = new Worker(new URL('./loop-watchdog-worker.js', import.meta.url), {
-      workerData: { cells: this.#cells, ...options },
-      // Its own output goes straight to fd 1 (the main thread, which relays a worker's stdout, is the one stuck).
+      workerData: {
+        cells: this.#cells,
+        taskManagerId: this.#o.taskManagerId,
+        stallTimeoutMs: this.#o.stallTimeoutMs,
+        format: this.#o.logging.format,
+      },
+      // A small heap: it reads a clock and, once, writes a line.
+      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 },
+      // Its line goes straight to fd 1 (the main thread, which relays a worker's stdout, is the one stuck).
       stdout: false,
     });
     this.#worker.unref();
@@ -46,7 +68,9 @@ export class LoopWatchdog {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#worker.terminate();
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
   }
 
   #tick(): void {

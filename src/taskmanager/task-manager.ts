@@ -65,7 +65,7 @@ export interface TaskManagerOptions {
   /** Where this TaskManager keeps its tasks' local state (default .sluice/state under the working directory). */
   stateDir?: string;
   /** Told of each batch handed to a task, to name it if the event loop stalls in it (loop-watchdog.ts). */
-  watchdog?: Pick<LoopWatchdog, 'running'> | undefined;
+  watchdog?: Pick<LoopWatchdog, 'running' | 'watch'> | undefined;
   /** This process cannot go on (see ownership-lost.ts): `run()` rejects with it; the CLI bounds the close. */
   onFatal?: (error: SluiceError) => void;
 }
@@ -327,11 +327,13 @@ export class TaskManager {
       observer: {
         assigned: (tasks) => {
           this.#load.owned(registry.size);
+          this.#o.watchdog?.watch(registry.size > 0);
           this.#jm?.send({ type: 'ownership', at: Date.now(), kind: 'assigned', tasks: [...tasks] });
           this.#heartbeat();
         },
         released: (kind, tasks) => {
           this.#load.owned(registry.size);
+          this.#o.watchdog?.watch(registry.size > 0);
           this.#jm?.send({ type: 'ownership', at: Date.now(), kind, tasks: [...tasks] });
           this.#heartbeat();
         },
