@@ -9,6 +9,13 @@ import type { RecordContext } from './records.js';
 import { StreamGraph } from './stream-graph.js';
 
 export interface SourceOptions<T> {
+  /**
+   * The partitions each topic must have. A job designed for 4 (its parallelism, its keys' spread)
+   * must not run half-way on a topic that has 64: Sluice stops it at start with
+   * KAFKA_TOPIC_PARTITION_MISMATCH instead (and creates a missing topic with this many on the
+   * cluster it manages). Default: any count, each partition a task.
+   */
+  readonly partitions?: number;
   /** A value's event time (epoch ms); default: the Kafka record's timestamp. */
   readonly timestamp?: (value: T, context: RecordContext) => number;
   /**
@@ -44,6 +51,11 @@ export class JobBuilder {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0))
         throw new TypeError(`${name} must be a whole number of milliseconds ≥ 0, got ${String(value)}`);
     }
+    if (
+      options.partitions !== undefined &&
+      !(Number.isSafeInteger(options.partitions) && options.partitions >= 1)
+    )
+      throw new TypeError(`partitions must be a whole number ≥ 1, got ${String(options.partitions)}`);
     const source = this.graph.add((id) => ({
       id,
       kind: 'source',
@@ -54,6 +66,7 @@ export class JobBuilder {
         outOfOrdernessMs: options.outOfOrdernessMs ?? 0,
         idleAfterMs: options.idleAfterMs ?? 5000,
       },
+      ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
       children: [],
     }));
     return new DataStream<T>(this.graph, source);

@@ -32,6 +32,8 @@ export interface SourceNode extends NodeBase {
   readonly topics: readonly string[];
   readonly deserializer: Deserializer<unknown>;
   readonly time: EventTime;
+  /** The partitions each of its topics must have (the job was designed for them); undefined: any. */
+  readonly partitions?: number;
 }
 
 /** How a source's records get their event time and its watermark advances (Flink's WatermarkStrategy). */

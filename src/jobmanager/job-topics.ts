@@ -34,8 +34,20 @@ export async function prepareJobTopics(
   policy: TopicPolicy,
 ): Promise<JobTopics> {
   const sources: { topic: string; partitions: number; internal: boolean }[] = [];
-  for (const topic of plan.sourceTopics)
-    sources.push({ topic, partitions: await ready(admin, topic, policy), internal: false });
+  for (const topic of plan.sourceTopics) {
+    const expected = plan.expectedPartitions.get(topic);
+    const partitions = await ready(admin, topic, policy, expected);
+    if (expected !== undefined && partitions !== expected)
+      throw new SluiceError(
+        'KAFKA_TOPIC_PARTITION_MISMATCH',
+        `Topic '${topic}' has ${partitions} partitions, but job '${plan.name}' was written for ${expected} ` +
+          `(fromKafka(..., { partitions: ${expected} })): it would run ${partitions} tasks with its keys spread ` +
+          `differently. Nothing was started. Fix: read a topic with ${expected} partitions, or change the job's ` +
+          `partitions to ${partitions} if it is meant to run that wide.`,
+        { details: { topic, existing: partitions, wanted: expected } },
+      );
+    sources.push({ topic, partitions, internal: false });
+  }
   const countOf = (topic: string) => sources.find((s) => s.topic === topic)?.partitions ?? 0;
   const tasksOf = (stage: number) => (plan.stages[stage]?.topics ?? []).reduce((n, t) => n + countOf(t), 0);
   for (const r of plan.repartitions) {
@@ -82,7 +94,12 @@ async function create(
   return partitions;
 }
 
-async function ready(admin: KafkaAdmin, topic: string, policy: TopicPolicy): Promise<number> {
+async function ready(
+  admin: KafkaAdmin,
+  topic: string,
+  policy: TopicPolicy,
+  partitions = policy.partitions,
+): Promise<number> {
   const existing = await admin.partitionCount(topic);
   if (existing !== undefined) return existing;
   if (!policy.create) {
@@ -93,6 +110,6 @@ async function ready(admin: KafkaAdmin, topic: string, policy: TopicPolicy): Pro
       { details: { topic } },
     );
   }
-  await admin.createTopic(topic, policy.partitions);
-  return policy.partitions;
+  await admin.createTopic(topic, partitions);
+  return partitions;
 }

@@ -53,6 +53,8 @@ export interface JobPlan {
   readonly graph: StreamGraph;
   /** Every topic the job reads, in the order its sources name them. */
   readonly sourceTopics: readonly string[];
+  /** Source topics whose partition count the job fixed (`fromKafka(..., { partitions })`). */
+  readonly expectedPartitions: ReadonlyMap<string, number>;
   /** The job's sinks, then one per repartition topic; a sink's index here is how batches address it. */
   readonly sinks: readonly SinkNode[];
   readonly stages: readonly StagePlan[];
@@ -90,6 +92,19 @@ export function buildPlan(definition: JobDefinition, parameters: Record<string, 
   }
   const sources = graph.sources;
   const sourceTopics = sources.flatMap((s) => s.topics);
+  const expectedPartitions = new Map<string, number>();
+  for (const source of sources)
+    for (const topic of source.topics) {
+      if (source.partitions === undefined) continue;
+      const earlier = expectedPartitions.get(topic);
+      if (earlier !== undefined && earlier !== source.partitions)
+        throw new SluiceError(
+          'JOB_DEFINITION_INVALID',
+          `Job '${definition.name}' expects topic '${topic}' to have ${earlier} partitions in one source and ${source.partitions} in another. Fix: give both the same count.`,
+          { details: { topic } },
+        );
+      expectedPartitions.set(topic, source.partitions);
+    }
   const { stages, repartitions, sinks } = splitStages(definition.name, graph);
   const stepProblems = checkSteps(stages);
   if (stepProblems.length > 0) {
@@ -104,6 +119,7 @@ export function buildPlan(definition: JobDefinition, parameters: Record<string, 
     parameters,
     graph,
     sourceTopics,
+    expectedPartitions,
     sinks,
     stages,
     repartitions,
