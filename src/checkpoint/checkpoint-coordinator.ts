@@ -26,6 +26,8 @@ export interface CheckpointCoordinatorOptions {
    */
   notReady?: () => string | undefined;
   onCompleted?: (checkpoint: CompletedCheckpoint) => void;
+  /** After the store took it, before the announcement (the gap a JobManager crash may fall into). */
+  onStored?: (checkpoint: CompletedCheckpoint) => void;
   onAborted?: (checkpointId: number, reason: CheckpointFailureReason, detail: string) => void;
   /** The last completed checkpoint in the store: ids continue after it, and, if it is of this job run, positions may not go below it. */
   previous?: CompletedCheckpoint;
@@ -183,6 +185,7 @@ export class CheckpointCoordinator {
       this.#aborted(pending.id, 'STORE_FAILED', String(error));
       return;
     }
+    this.#o.onStored?.(checkpoint);
     this.#stats.completed++;
     this.#stats.lastCompleted = checkpoint;
     this.#stats.lastDurationMs = checkpoint.completedAt - checkpoint.triggeredAt;

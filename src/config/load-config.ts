@@ -75,6 +75,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     taskManagers: read('taskManagers'),
     jobManagerReconnectTimeoutMs: read('jobManagerReconnectTimeoutMs'),
     taskManagerStallTimeoutMs: read('taskManagerStallTimeoutMs'),
+    failPoint: read('failPoint'),
     startFrom: read('startFrom'),
     groupProtocol: read('groupProtocol'),
     jobManagerPort: read('jobManagerPort'),
@@ -170,6 +171,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       taskManagerId: v.taskManagerId ?? defaultTaskManagerId(),
       jobManagerReconnectTimeoutMs: need(v.jobManagerReconnectTimeoutMs),
       taskManagerStallTimeoutMs: need(v.taskManagerStallTimeoutMs),
+      ...(v.failPoint ? { failPoint: v.failPoint } : {}),
       taskManagerConnections: {
         ...(v.kafkaBootstrap === undefined ? {} : { bootstrapServers: v.kafkaBootstrap }),
         // Without the credentials a given URL may hold: they are in `redis`, like the job's own.

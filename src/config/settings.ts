@@ -350,6 +350,17 @@ export const Settings = {
     defaultRaw: '60s',
     schema: duration,
   }),
+  failPoint: spec({
+    env: 'SLUICE_FAIL_POINT',
+    flag: '--fail-point',
+    accepted:
+      'checkpoint-stored:<n> (fault tests: the JobManager kills itself with SIGKILL right after storing checkpoint n, before announcing it)',
+    defaultRaw: undefined,
+    schema: trimmed.regex(/^checkpoint-stored:\d+$/).transform((v) => ({
+      at: 'checkpoint-stored' as const,
+      checkpoint: Number(v.split(':')[1]),
+    })),
+  }),
   taskManagerStallTimeoutMs: spec({
     env: 'SLUICE_TASKMANAGER_STALL_TIMEOUT',
     flag: '--stall-timeout',

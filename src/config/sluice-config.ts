@@ -102,6 +102,8 @@ export interface RuntimeConfig {
   readonly jobManagerReconnectTimeoutMs: number;
   /** How long a TaskManager's event loop may stay stuck before the process kills itself (loop-watchdog.ts). */
   readonly taskManagerStallTimeoutMs: number;
+  /** A fault a test asks for at an exact moment (SLUICE_FAIL_POINT); never set in normal use. */
+  readonly failPoint?: { readonly at: 'checkpoint-stored'; readonly checkpoint: number };
   /**
    * Kafka and Redis addresses given explicitly to this process: a TaskManager uses them instead of
    * the job's (the JobManager may see the servers under other names than this host does).

@@ -36,6 +36,8 @@ export interface CheckpointingOptions {
   timeoutMs: number;
   store: CheckpointStore;
   previous?: CompletedCheckpoint;
+  /** After a checkpoint is stored, before it is announced (fault tests kill the process here). */
+  onStored?: (checkpoint: CompletedCheckpoint) => void;
 }
 
 export interface JobManagerOptions {
@@ -102,6 +104,7 @@ export class JobManager implements ClusterView {
           timeoutMs: cp.timeoutMs,
           store: cp.store,
           ...(cp.previous ? { previous: cp.previous } : {}),
+          ...(cp.onStored ? { onStored: cp.onStored } : {}),
           trigger: (checkpointId) => this.#broadcast({ type: 'trigger_checkpoint', checkpointId }),
           notReady: () => this.notReadyForCheckpoint(),
           notifyComplete: (checkpoint) =>

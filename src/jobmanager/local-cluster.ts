@@ -62,7 +62,25 @@ export function clusterSettings(
       timeoutMs: config.runtime.checkpointTimeoutMs,
       store,
       ...(previous ? { previous } : {}),
+      ...(config.runtime.failPoint
+        ? { onStored: failPointAfterStored(config.runtime.failPoint.checkpoint) }
+        : {}),
     },
+  };
+}
+
+/**
+ * SLUICE_FAIL_POINT=checkpoint-stored:<n>: the process dies (SIGKILL, no clean-up) once checkpoint n
+ * or a later one is stored and before it is announced: the TaskManagers never hear of it, the store
+ * has it. What a restarted JobManager must cope with (a crash at the worst moment, on purpose).
+ */
+function failPointAfterStored(checkpoint: number): (stored: CompletedCheckpoint) => void {
+  return (stored) => {
+    if (stored.id < checkpoint) return;
+    process.stderr.write(
+      `fail point checkpoint-stored:${checkpoint}: checkpoint ${stored.id} stored, not announced - SIGKILL\n`,
+    );
+    process.kill(process.pid, 'SIGKILL');
   };
 }
 

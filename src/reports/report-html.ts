@@ -94,6 +94,23 @@ export function renderReportHtml(report: RunReport): string {
       }),
     ),
   );
+  if (report.memoryPerTaskManager && report.memoryPerTaskManager.length > 0)
+    charts.push(
+      section(
+        'Memory per TaskManager',
+        'Resident memory (RSS) of each TaskManager process at its heartbeats: a leak is a line that keeps rising.',
+        lineChart({
+          title: 'Memory per TaskManager',
+          series: report.memoryPerTaskManager.map((s) => ({
+            name: s.name,
+            points: s.points.map((p) => ({ x: seconds(p.at), y: p.value })),
+          })),
+          xLabel: 'seconds since the group started',
+          yLabel: 'MiB',
+          markers,
+        }),
+      ),
+    );
   if (report.faults.length > 0) {
     charts.push(
       section(

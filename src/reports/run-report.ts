@@ -52,6 +52,8 @@ export interface RunReport {
   resumed: { at: number; taskManagerId: string; partition: number }[];
   throughputPerTaskManager: Series[];
   throughputOverall: Series;
+  /** Resident memory of each TaskManager over time (MiB); absent in reports written before it. */
+  memoryPerTaskManager?: Series[];
   partitionRecords: { partition: number; records: number }[];
   /** Milliseconds from the group's start (the charts' origin) to the first input record. */
   inputStartMs: number;

@@ -148,6 +148,28 @@ export function throughputPerTaskManager(samples: readonly RunSample[]): Series[
     .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
 }
 
+/**
+ * Resident memory (MiB) of each TaskManager process at each of its heartbeats: a leak shows as a
+ * line that keeps rising. A restarted process (same id) continues the same line.
+ */
+export function memoryPerTaskManager(samples: readonly RunSample[]): Series[] {
+  const series = new Map<string, Series>();
+  const last = new Map<string, number>();
+  for (const sample of samples) {
+    for (const tm of sample.taskManagers) {
+      if (tm.heartbeatAt === undefined || tm.rssBytes <= 0 || tm.heartbeatAt === last.get(tm.id)) continue;
+      last.set(tm.id, tm.heartbeatAt);
+      let s = series.get(tm.id);
+      if (!s) {
+        s = { name: tm.id, points: [] };
+        series.set(tm.id, s);
+      }
+      s.points.push({ at: tm.heartbeatAt, value: tm.rssBytes / 2 ** 20 });
+    }
+  }
+  return [...series.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
 /** The job's overall result rate (counter or output ids) between samples. */
 export function overallThroughput(samples: readonly RunSample[]): Series {
   const points: Series['points'] = [];

@@ -15,6 +15,7 @@ import type { InstrumentedRun } from './instrumented-run.js';
 import {
   type FaultTakeover,
   measureTakeovers,
+  memoryPerTaskManager,
   overallThroughput,
   ownershipSegments,
   percentile,
@@ -224,6 +225,10 @@ export function buildRunReport(
       const o = overallThroughput(run.samples);
       return { ...o, points: relative(o.points, origin) };
     })(),
+    memoryPerTaskManager: memoryPerTaskManager(run.samples).map((s) => ({
+      ...s,
+      points: relative(s.points, origin),
+    })),
     partitionRecords: partitionRecords(run),
     resumed: relative(
       run.resumed.map((r) => ({ at: r.at, taskManagerId: r.taskManagerId, partition: r.task })),

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { FaultRecord } from '../../src/runs/fault-injector.js';
 import {
   measureTakeovers,
+  memoryPerTaskManager,
   ownershipSegments,
   throughputPerTaskManager,
 } from '../../src/runs/run-analysis.js';
@@ -127,6 +128,39 @@ describe('throughputPerTaskManager', () => {
     assert.deepEqual(
       series?.points.map((p) => p.value),
       [1000, 300],
+    );
+  });
+});
+
+describe('memoryPerTaskManager', () => {
+  it('takes each heartbeat once, in MiB, one line per TaskManager', () => {
+    const s = (at: number, id: string, mib: number, heartbeatAt: number | undefined): RunSample => ({
+      at,
+      count: 0,
+      positions: {},
+      taskManagers: [
+        { id, status: 'ACTIVE', partitions: [0], consumed: 0, rssBytes: mib * 2 ** 20, heartbeatAt },
+      ],
+    });
+    const series = memoryPerTaskManager([
+      s(0, 'TM-02', 50, undefined),
+      s(500, 'TM-02', 60, 400),
+      s(900, 'TM-02', 60, 400),
+      s(1500, 'TM-02', 64, 1400),
+      s(1500, 'TM-01', 70, 1450),
+    ]);
+    assert.deepEqual(
+      series.map((x) => [x.name, x.points.map((p) => [p.at, p.value])]),
+      [
+        ['TM-01', [[1450, 70]]],
+        [
+          'TM-02',
+          [
+            [400, 60],
+            [1400, 64],
+          ],
+        ],
+      ],
     );
   });
 });
