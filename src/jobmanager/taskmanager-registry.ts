@@ -30,6 +30,8 @@ export interface TaskManagerView {
   /** Records sent to the dead-letter topic per second between its last two heartbeats: the error rate. */
   readonly deadLetterRate: number;
   readonly rssBytes: number;
+  /** File descriptors it holds open, as its last heartbeat said (Linux). */
+  readonly openFds: number | undefined;
   readonly lastCommittedCheckpoint: number;
   /** Latency buckets of its last heartbeat (cumulative since the process started). */
   readonly latency: Readonly<Record<string, number>>;
@@ -131,6 +133,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       rate: 0,
       deadLetterRate: 0,
       rssBytes: 0,
+      openFds: undefined,
       lastCommittedCheckpoint: 0,
       latency: {},
       fencedWrites: existing?.fencedWrites ?? 0,
@@ -153,6 +156,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       emitted: number;
       taskTotals: { task: number; consumed: number; emitted: number; deadLettered: number }[];
       rssBytes: number;
+      openFds?: number | undefined;
       lastCommittedCheckpoint: number;
       latency: Record<string, number>;
       fencedWrites: number;
@@ -184,6 +188,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
           ? ((report.deadLettered - entry.deadLettered) * 1000) / (this.#now() - entry.lastHeartbeatAt)
           : 0,
       rssBytes: report.rssBytes,
+      openFds: report.openFds,
       lastCommittedCheckpoint: report.lastCommittedCheckpoint,
       latency: report.latency,
       fencedWrites: report.fencedWrites,

@@ -157,6 +157,8 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
       }),
     ),
     rssBytes: z.number().int().nonnegative(),
+    /** File descriptors the process holds open (Linux; absent elsewhere): a leak shows here. */
+    openFds: z.number().int().nonnegative().optional(),
     /** The last checkpoint whose offsets this TaskManager committed to Kafka. */
     lastCommittedCheckpoint: z.number().int().nonnegative(),
     /** End-to-end latency of every record this TaskManager applied (sparse log buckets, cumulative). */

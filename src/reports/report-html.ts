@@ -2,6 +2,7 @@
 // partition ownership over time (faults marked), throughput per TaskManager, takeover times and
 // latency percentiles. No scripts, no external files: it opens anywhere, offline.
 
+import type { Series } from '../runs/run-analysis.js';
 import type { RunReport } from './run-report.js';
 import { barChart, escapeXml as esc, lineChart, type Marker, timelineChart } from './svg-charts.js';
 
@@ -94,23 +95,45 @@ export function renderReportHtml(report: RunReport): string {
       }),
     ),
   );
-  if (report.memoryPerTaskManager && report.memoryPerTaskManager.length > 0)
+  const perProcess: [string, string, Series[] | undefined, string][] = [
+    [
+      'Memory per TaskManager',
+      'Resident memory (RSS) of each TaskManager process at its heartbeats: a leak is a line that keeps rising.',
+      report.memoryPerTaskManager,
+      'MiB',
+    ],
+    [
+      'Open file descriptors per TaskManager',
+      'Descriptors each TaskManager process holds open (sockets, LMDB files, pipes): a leak keeps rising.',
+      report.fdsPerTaskManager,
+      'fds',
+    ],
+    [
+      'Latency p99 per TaskManager',
+      'End-to-end latency p99 of the records each TaskManager applied, per 10 s window.',
+      report.latencyP99PerTaskManager,
+      'ms',
+    ],
+  ];
+  for (const [title, caption, series, unit] of perProcess) {
+    if (!series || series.length === 0) continue;
     charts.push(
       section(
-        'Memory per TaskManager',
-        'Resident memory (RSS) of each TaskManager process at its heartbeats: a leak is a line that keeps rising.',
+        title,
+        caption,
         lineChart({
-          title: 'Memory per TaskManager',
-          series: report.memoryPerTaskManager.map((s) => ({
+          title,
+          series: series.map((s) => ({
             name: s.name,
             points: s.points.map((p) => ({ x: seconds(p.at), y: p.value })),
           })),
           xLabel: 'seconds since the group started',
-          yLabel: 'MiB',
+          yLabel: unit,
           markers,
         }),
       ),
     );
+  }
   if (report.faults.length > 0) {
     charts.push(
       section(

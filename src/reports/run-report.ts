@@ -54,6 +54,10 @@ export interface RunReport {
   throughputOverall: Series;
   /** Resident memory of each TaskManager over time (MiB); absent in reports written before it. */
   memoryPerTaskManager?: Series[];
+  /** Open file descriptors of each TaskManager over time. */
+  fdsPerTaskManager?: Series[];
+  /** End-to-end latency p99 of each TaskManager per 10 s window (ms). */
+  latencyP99PerTaskManager?: Series[];
   partitionRecords: { partition: number; records: number }[];
   /** Milliseconds from the group's start (the charts' origin) to the first input record. */
   inputStartMs: number;

@@ -3,8 +3,9 @@
 // when, throughput per TaskManager over time, and records per partition.
 
 import type { OwnershipChange, PartitionResumed } from '../jobmanager/taskmanager-registry.js';
+import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { FaultRecord } from './fault-injector.js';
-import type { RunSample } from './run-recorder.js';
+import type { RunSample, TaskManagerSample } from './run-recorder.js';
 
 export interface PartitionTakeover {
   partition: number;
@@ -149,25 +150,103 @@ export function throughputPerTaskManager(samples: readonly RunSample[]): Series[
 }
 
 /**
- * Resident memory (MiB) of each TaskManager process at each of its heartbeats: a leak shows as a
- * line that keeps rising. A restarted process (same id) continues the same line.
+ * A figure of each TaskManager at each of its heartbeats (resident memory, open file descriptors),
+ * one line per TaskManager id: a leak is a line that keeps rising. A restarted process (same id)
+ * continues the same line.
  */
-export function memoryPerTaskManager(samples: readonly RunSample[]): Series[] {
+export function perTaskManager(
+  samples: readonly RunSample[],
+  read: (tm: TaskManagerSample) => number | undefined,
+): Series[] {
   const series = new Map<string, Series>();
   const last = new Map<string, number>();
   for (const sample of samples) {
     for (const tm of sample.taskManagers) {
-      if (tm.heartbeatAt === undefined || tm.rssBytes <= 0 || tm.heartbeatAt === last.get(tm.id)) continue;
+      const value = read(tm);
+      if (tm.heartbeatAt === undefined || value === undefined || tm.heartbeatAt === last.get(tm.id)) continue;
       last.set(tm.id, tm.heartbeatAt);
       let s = series.get(tm.id);
       if (!s) {
         s = { name: tm.id, points: [] };
         series.set(tm.id, s);
       }
-      s.points.push({ at: tm.heartbeatAt, value: tm.rssBytes / 2 ** 20 });
+      s.points.push({ at: tm.heartbeatAt, value });
     }
   }
   return [...series.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+/** Resident memory (MiB) of each TaskManager at its heartbeats. */
+export function memoryPerTaskManager(samples: readonly RunSample[]): Series[] {
+  return perTaskManager(samples, (tm) => (tm.rssBytes > 0 ? tm.rssBytes / 2 ** 20 : undefined));
+}
+
+/**
+ * Each TaskManager's end-to-end latency p99 per window between two samples that carry its
+ * histogram (cumulative: their difference is the window's records). A process that restarted in
+ * between (another pid) starts a new window.
+ */
+export function latencyP99PerTaskManager(samples: readonly RunSample[]): Series[] {
+  const series = new Map<string, Series>();
+  const before = new Map<string, { pid: number; latency: Readonly<Record<string, number>> }>();
+  for (const sample of samples) {
+    for (const tm of sample.taskManagers) {
+      if (!tm.latency) continue;
+      const earlier = before.get(tm.id);
+      before.set(tm.id, { pid: tm.pid, latency: tm.latency });
+      if (!earlier || earlier.pid !== tm.pid) continue;
+      const p99 = LatencyHistogram.since(tm.latency, earlier.latency).percentile(99);
+      if (p99 === undefined) continue;
+      let s = series.get(tm.id);
+      if (!s) {
+        s = { name: tm.id, points: [] };
+        series.set(tm.id, s);
+      }
+      s.points.push({ at: sample.at, value: p99 });
+    }
+  }
+  return [...series.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+/**
+ * How much a figure grew over a long run, per process that lived from `from` to the end: the
+ * median of its first minute after `from` against the median of its last minute. A soak is flat
+ * when no process grew much (restarted processes start over and are left out).
+ */
+export function growthAfter(
+  samples: readonly RunSample[],
+  from: number,
+  read: (tm: TaskManagerSample) => number | undefined,
+): { id: string; pid: number; first: number; last: number }[] {
+  const end = samples.at(-1)?.at ?? 0;
+  const byProcess = new Map<
+    string,
+    { id: string; pid: number; first: number[]; last: number[]; alive: boolean }
+  >();
+  for (const sample of samples) {
+    if (sample.at < from) continue;
+    for (const tm of sample.taskManagers) {
+      const value = read(tm);
+      if (value === undefined || tm.status === 'LOST' || tm.status === 'STOPPED') continue;
+      const key = `${tm.id}/${tm.pid}`;
+      let p = byProcess.get(key);
+      if (!p) {
+        // Only a process already there when the window opened counts.
+        if (sample.at > from + 60_000) continue;
+        p = { id: tm.id, pid: tm.pid, first: [], last: [], alive: false };
+        byProcess.set(key, p);
+      }
+      if (sample.at <= from + 60_000) p.first.push(value);
+      if (sample.at >= end - 60_000) {
+        p.last.push(value);
+        p.alive = true;
+      }
+    }
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
+  return [...byProcess.values()]
+    .filter((p) => p.alive && p.first.length > 0)
+    .map((p) => ({ id: p.id, pid: p.pid, first: median(p.first), last: median(p.last) }));
 }
 
 /** The job's overall result rate (counter or output ids) between samples. */

@@ -11,6 +11,13 @@ export interface TaskManagerSample {
   readonly partitions: readonly number[];
   readonly consumed: number;
   readonly rssBytes: number;
+  readonly pid: number;
+  readonly openFds: number | undefined;
+  /**
+   * Its cumulative latency histogram, in every 20th sample only (10 s apart): a long run keeps
+   * thousands of samples, and two of these a window apart give the window's percentiles.
+   */
+  readonly latency?: Readonly<Record<string, number>>;
   /** When the TaskManager sent the heartbeat these figures come from. */
   readonly heartbeatAt: number | undefined;
 }
@@ -23,6 +30,9 @@ export interface RunSample {
   /** partition → highest position any task reported. */
   readonly positions: Readonly<Record<number, number>>;
 }
+
+/** Latency histograms are kept in one sample of this many. */
+const LATENCY_EVERY = 20;
 
 export class RunRecorder {
   readonly samples: RunSample[] = [];
@@ -64,6 +74,7 @@ export class RunRecorder {
   }
 
   sample(): void {
+    const withLatency = this.samples.length % LATENCY_EVERY === 0;
     const positions: Record<number, number> = {};
     const taskManagers = this.#registry.list().map((t) => {
       for (const report of t.taskReports) {
@@ -75,6 +86,9 @@ export class RunRecorder {
         partitions: [...t.tasks],
         consumed: t.consumed,
         rssBytes: t.rssBytes,
+        pid: t.pid,
+        openFds: t.openFds,
+        ...(withLatency ? { latency: t.latency } : {}),
         heartbeatAt: t.lastHeartbeatAt,
       };
     });

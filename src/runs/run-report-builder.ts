@@ -14,13 +14,17 @@ import type { PlannedFault } from './fault-schedule.js';
 import type { InstrumentedRun } from './instrumented-run.js';
 import {
   type FaultTakeover,
+  growthAfter,
+  latencyP99PerTaskManager,
   measureTakeovers,
   memoryPerTaskManager,
   overallThroughput,
   ownershipSegments,
   percentile,
+  perTaskManager,
   throughputPerTaskManager,
 } from './run-analysis.js';
+import type { RunSample, TaskManagerSample } from './run-recorder.js';
 
 function relative<T extends { at: number }>(items: readonly T[], origin: number): T[] {
   return items.map((x) => ({ ...x, at: x.at - origin }));
@@ -152,6 +156,7 @@ export function reliabilityChecks(
           .join('; ') || '-',
     });
   }
+  checks.push(...soakChecks(run.samples, run.inputStartedAt));
   const kills = takeovers.filter((f) => f.kind === 'kill' && f.target).length;
   if (kills > 0 && restartEnabled) {
     checks.push({
@@ -161,6 +166,55 @@ export function reliabilityChecks(
     });
   }
   return checks;
+}
+
+/** From the tenth minute of input on, a long run's processes must not grow. */
+const SOAK_FROM_MS = 10 * 60_000;
+
+/**
+ * A run whose input lasted over 15 minutes is a soak: every TaskManager process that lived from
+ * the tenth minute to the end kept its resident memory (within 25 %, a heap's breathing) and its
+ * open file descriptors (within 10 %, + 8) — the median of its first minute against its last.
+ */
+export function soakChecks(samples: readonly RunSample[], inputStartedAt: number): Check[] {
+  const end = samples.at(-1)?.at ?? 0;
+  const from = inputStartedAt + SOAK_FROM_MS;
+  if (end - inputStartedAt < 15 * 60_000) return [];
+  const check = (
+    name: string,
+    read: (tm: TaskManagerSample) => number | undefined,
+    unit: string,
+    flat: (first: number, last: number) => boolean,
+  ): Check => {
+    const grown = growthAfter(samples, from, read);
+    const bad = grown.filter((g) => !flat(g.first, g.last));
+    const describe = (g: (typeof grown)[number]) =>
+      `${g.id} (pid ${g.pid}) ${Math.round(g.first)} → ${Math.round(g.last)} ${unit}`;
+    return {
+      name,
+      ok: grown.length > 0 && bad.length === 0,
+      detail:
+        grown.length === 0
+          ? 'no TaskManager process lived from the tenth minute to the end'
+          : bad.length > 0
+            ? `grew: ${bad.map(describe).join('; ')}`
+            : grown.map(describe).join('; '),
+    };
+  };
+  return [
+    check(
+      'resident memory flat from the tenth minute (every process that lived to the end)',
+      (tm) => (tm.rssBytes > 0 ? tm.rssBytes / 2 ** 20 : undefined),
+      'MiB',
+      (first, last) => last <= first * 1.25,
+    ),
+    check(
+      'open file descriptors flat from the tenth minute',
+      (tm) => tm.openFds,
+      'fds',
+      (first, last) => last <= first * 1.1 + 8,
+    ),
+  ];
 }
 
 export function buildRunReport(
@@ -226,6 +280,14 @@ export function buildRunReport(
       return { ...o, points: relative(o.points, origin) };
     })(),
     memoryPerTaskManager: memoryPerTaskManager(run.samples).map((s) => ({
+      ...s,
+      points: relative(s.points, origin),
+    })),
+    fdsPerTaskManager: perTaskManager(run.samples, (tm) => tm.openFds).map((s) => ({
+      ...s,
+      points: relative(s.points, origin),
+    })),
+    latencyP99PerTaskManager: latencyP99PerTaskManager(run.samples).map((s) => ({
       ...s,
       points: relative(s.points, origin),
     })),

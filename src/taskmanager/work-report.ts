@@ -2,6 +2,7 @@
 // seed's progress lines, end-to-end latency, zombie writes refused, and the heartbeat the JobManager
 // builds its registry, REST API and dashboard from.
 
+import { readdirSync } from 'node:fs';
 import type { EventLog } from '../logging/event-log.js';
 import { LatencyHistogram } from '../metrics/latency-histogram.js';
 import type { TaskManagerMessage, TaskManagerStatus, TaskReport } from '../protocol/messages.js';
@@ -101,6 +102,7 @@ export class WorkReport {
         deadLettered: t.failed,
       })),
       rssBytes: process.memoryUsage().rss,
+      ...openFds(),
       lastCommittedCheckpoint,
       latency: this.#latency.toBuckets(),
       fencedWrites: this.#fencedWrites,
@@ -108,6 +110,15 @@ export class WorkReport {
       ...(this.#firstAppliedAt === undefined ? {} : { firstAppliedAt: this.#firstAppliedAt }),
       ...(this.#lastAppliedAt === undefined ? {} : { lastAppliedAt: this.#lastAppliedAt }),
     };
+  }
+}
+
+/** This process's open file descriptors, on Linux (one readdir of /proc/self/fd per heartbeat). */
+function openFds(): { openFds?: number } {
+  try {
+    return { openFds: readdirSync('/proc/self/fd').length };
+  } catch {
+    return {};
   }
 }
 

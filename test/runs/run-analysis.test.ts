@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LatencyHistogram } from '../../src/metrics/latency-histogram.js';
 import type { FaultRecord } from '../../src/runs/fault-injector.js';
 import {
+  growthAfter,
+  latencyP99PerTaskManager,
   measureTakeovers,
   memoryPerTaskManager,
   ownershipSegments,
@@ -66,7 +69,16 @@ describe('measureTakeovers', () => {
       count: 0,
       positions: { 0: p0, 1: p1 },
       taskManagers: [
-        { id: 'TM-01', status: 'ACTIVE', partitions: [0, 1], consumed: 0, rssBytes: 0, heartbeatAt: at },
+        {
+          id: 'TM-01',
+          status: 'ACTIVE',
+          partitions: [0, 1],
+          consumed: 0,
+          rssBytes: 0,
+          pid: 1,
+          openFds: undefined,
+          heartbeatAt: at,
+        },
       ],
     });
     const [t] = measureTakeovers(
@@ -117,7 +129,18 @@ describe('throughputPerTaskManager', () => {
       at,
       count: 0,
       positions: {},
-      taskManagers: [{ id: 'TM-01', status: 'ACTIVE', partitions: [0], consumed, rssBytes: 0, heartbeatAt }],
+      taskManagers: [
+        {
+          id: 'TM-01',
+          status: 'ACTIVE',
+          partitions: [0],
+          consumed,
+          rssBytes: 0,
+          pid: 1,
+          openFds: undefined,
+          heartbeatAt,
+        },
+      ],
     });
     const [series] = throughputPerTaskManager([
       s(0, 0, 0),
@@ -139,7 +162,16 @@ describe('memoryPerTaskManager', () => {
       count: 0,
       positions: {},
       taskManagers: [
-        { id, status: 'ACTIVE', partitions: [0], consumed: 0, rssBytes: mib * 2 ** 20, heartbeatAt },
+        {
+          id,
+          status: 'ACTIVE',
+          partitions: [0],
+          consumed: 0,
+          rssBytes: mib * 2 ** 20,
+          pid: 1,
+          openFds: undefined,
+          heartbeatAt,
+        },
       ],
     });
     const series = memoryPerTaskManager([
@@ -161,6 +193,79 @@ describe('memoryPerTaskManager', () => {
           ],
         ],
       ],
+    );
+  });
+});
+
+describe('latencyP99PerTaskManager', () => {
+  it("takes each window's p99 from two cumulative histograms of the same process", () => {
+    const h = new LatencyHistogram();
+    const s = (at: number, pid: number, latency: Record<string, number>): RunSample => ({
+      at,
+      count: 0,
+      positions: {},
+      taskManagers: [
+        {
+          id: 'TM-01',
+          status: 'ACTIVE',
+          partitions: [0],
+          consumed: 0,
+          rssBytes: 0,
+          pid,
+          openFds: 3,
+          latency,
+          heartbeatAt: at,
+        },
+      ],
+    });
+    const empty = h.toBuckets();
+    h.record(10, 100);
+    const fast = h.toBuckets();
+    h.record(200, 100);
+    const slow = h.toBuckets();
+    const [series] = latencyP99PerTaskManager([
+      s(0, 1, empty),
+      s(10_000, 1, fast),
+      s(20_000, 1, slow),
+      s(30_000, 2, slow),
+    ]);
+    const values = series?.points.map((p) => Math.round(p.value));
+    // Within the histogram's 5 % buckets: 10 ms, then 200 ms; the restarted process (pid 2) starts over.
+    assert.equal(values?.length, 2);
+    const [first = 0, second = 0] = values ?? [];
+    assert.ok(first >= 10 && first <= 11, String(values));
+    assert.ok(second >= 200 && second <= 210, String(values));
+  });
+});
+
+describe('growthAfter', () => {
+  it('compares the first and last minute of each process that lived through, leaving restarted ones out', () => {
+    const samples: RunSample[] = [];
+    for (let t = 0; t <= 600_000; t += 30_000) {
+      const tms = [
+        { id: 'TM-01', pid: 1, rss: 100 + t / 6000 },
+        // TM-02 was restarted at 5 minutes: its new process was not there when the window opened.
+        t < 300_000 ? { id: 'TM-02', pid: 2, rss: 50 } : { id: 'TM-02', pid: 3, rss: 500 },
+      ];
+      samples.push({
+        at: t,
+        count: 0,
+        positions: {},
+        taskManagers: tms.map((x) => ({
+          id: x.id,
+          status: 'ACTIVE',
+          partitions: [],
+          consumed: 0,
+          rssBytes: x.rss,
+          pid: x.pid,
+          openFds: undefined,
+          heartbeatAt: t,
+        })),
+      });
+    }
+    assert.deepEqual(
+      growthAfter(samples, 0, (tm) => tm.rssBytes),
+      [{ id: 'TM-01', pid: 1, first: 105, last: 195 }],
     );
   });
 });
