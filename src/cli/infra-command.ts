@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import type { SettingName } from '../config/settings.js';
 import type { SluiceConfig } from '../config/sluice-config.js';
+import { SluiceError } from '../errors/sluice-error.js';
 import {
   infraDown,
   infraRestart,
@@ -33,12 +34,13 @@ export function infraCommand(): Command {
     infra
       .command('up')
       .description('start Kafka (KRaft, one node) and Redis on loopback; reuse them if already running')
+      .argument('[services...]', 'kafka, redis or both (the default)')
       .option('--json', 'print the result as JSON'),
     INFRA_SETTINGS,
-  ).action((flags: Record<string, unknown>) =>
+  ).action((services: string[], flags: Record<string, unknown>) =>
     runAction(async () => {
       const config = configFromCli(flags);
-      const statuses = await up(config);
+      const statuses = await up(config, serviceNames(services));
       print(statuses, flags.json === true);
       return statuses.every((s) => s.up) ? 0 : 1;
     }),
@@ -127,6 +129,19 @@ export function infraCommand(): Command {
 }
 
 /** Brings the infrastructure up with a live line; shared by `infra up` and `run`. */
+/** `kafka`, `redis` or both; anything else stops the command with the fix. */
+function serviceNames(given: readonly string[]): ServiceName[] | undefined {
+  if (given.length === 0) return undefined;
+  const wrong = given.filter((s) => s !== 'kafka' && s !== 'redis');
+  if (wrong.length > 0)
+    throw new SluiceError(
+      'CONFIG_INVALID',
+      `sluice infra up ${given.join(' ')}: ${wrong.join(', ')} is not a service. Fix: name kafka, redis, or neither for both.`,
+      { details: { services: given } },
+    );
+  return [...new Set(given)] as ServiceName[];
+}
+
 export async function up(config: SluiceConfig, services?: readonly ServiceName[]): Promise<ServiceStatus[]> {
   const line = new LiveLine();
   try {

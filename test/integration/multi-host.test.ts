@@ -11,11 +11,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { counterKeys } from '../../src/connectors/redis/counter-keys.js';
 import { verifyIds } from '../../src/connectors/redis/id-verifier.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
-import { guardField } from '../../src/connectors/redis/redis-sink.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { guardTakeover } from '../helpers/guard-takeover.js';
 import { produceIds } from '../helpers/id-producer.js';
 import { type SluiceProcess, startSluice, stopAllSluice } from '../helpers/sluice-process.js';
 import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
@@ -224,40 +223,8 @@ describe('TaskManagers on several hosts', () => {
       (await counter()) >= 3000 ? true : undefined,
     );
 
-    /**
-     * From now until a new owner claimed each of `partitions` (its fencing epoch moved on) and
-     * applied a record past where the partition stood at that claim: the takeover. Positions alone
-     * would count a write the old owner had in flight when it was cut off.
-     */
-    const keys = counterKeys(counterKey);
-    const takeover = async (partitions: number[], act: () => void): Promise<number> => {
-      const epochsBefore = await activeRedis.hgetall(keys.epochs);
-      const claimedAt = new Map<number, number>();
-      const at = Date.now();
-      act();
-      await eventually(
-        `partitions ${partitions.join(', ')} claimed by a new owner and progressing`,
-        async () => {
-          const [epochs, positions] = await Promise.all([
-            activeRedis.hgetall(keys.epochs),
-            activeRedis.hgetall(keys.positions),
-          ]);
-          // The counter's guard keeps each task (topic:partition) of the job's topic.
-          const field = (p: number) => guardField(name, p);
-          for (const p of partitions) {
-            if (!claimedAt.has(p) && epochs[field(p)] !== epochsBefore[field(p)])
-              claimedAt.set(p, Number(positions[field(p)] ?? -1));
-          }
-          return partitions.every(
-            (p) => Number(positions[field(p)] ?? -1) > (claimedAt.get(p) ?? Number.POSITIVE_INFINITY),
-          )
-            ? true
-            : undefined;
-        },
-        { timeoutMs: 60_000, intervalMs: 50 },
-      );
-      return Date.now() - at;
-    };
+    const takeover = (partitions: number[], act: () => void) =>
+      guardTakeover(activeRedis, counterKey, name, partitions, act);
 
     // 1. Cut host A off: its partitions move to host B's TaskManagers.
     const onHostA = spread.filter((tm) => tm.id.startsWith('TM-A')).flatMap((tm) => tm.partitions);
