@@ -11,6 +11,8 @@ export type OutputMode = 'delta' | 'latest';
 
 export class KeyedOutputReader {
   readonly counts = new Map<string, number>();
+  /** How many records came for each key: once per key for an output of one final result each (windows). */
+  readonly emissions = new Map<string, number>();
   /** Output record timestamp (Kafka Streams carries the input's) → seen here, for latency. */
   readonly latency = new LatencyHistogram();
   #total = 0;
@@ -91,6 +93,7 @@ export class KeyedOutputReader {
         if (!m.value || m.key === undefined || m.key === null) continue;
         if (m.timestamp) this.latency.record(Date.now() - m.timestamp);
         const key = String(m.key);
+        this.emissions.set(key, (this.emissions.get(key) ?? 0) + 1);
         const value = this.#decode(m.value);
         const before = this.counts.get(key) ?? 0;
         const after = this.#mode === 'delta' ? before + value : value;

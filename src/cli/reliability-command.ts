@@ -11,7 +11,9 @@ import { writeReport } from '../reports/report-files.js';
 import { describeFault, type FaultKind, planFaults } from '../runs/fault-schedule.js';
 import { instrumentedRun } from '../runs/instrumented-run.js';
 import { measureTakeovers } from '../runs/run-analysis.js';
-import { buildRunReport, reliabilityChecks } from '../runs/run-report-builder.js';
+import { buildRunReport, faultChecks, reliabilityChecks } from '../runs/run-report-builder.js';
+import { windowedRun } from '../runs/windowed-run.js';
+import { benchEnvironment } from './bench/bench-infra.js';
 import { seedJobFile } from './built-in-jobs.js';
 import { runAction } from './fail.js';
 import { withJobSession } from './job-session.js';
@@ -61,6 +63,13 @@ export function reliabilityCommand(): Command {
       .option('--redis-freeze-seconds <s>', 'how long Redis stays frozen', '10')
       .option('--redis-oom-seconds <s>', 'how long Redis refuses writes', '10')
       .option('--no-restart', 'do not start killed TaskManagers again')
+      .option(
+        '--job <name>',
+        "seed (the seed's job: a Redis counter, every id once) or windowed (keyed state, tumbling event-time windows into Kafka, checked against an offline count)",
+        'seed',
+      )
+      .option('--keys <n>', 'windowed job: distinct keys of the input', '1000')
+      .option('--window-ms <n>', 'windowed job: window size in event time (the record id, in ms)', '10000')
       .option('--reports-dir <dir>', 'where reports go', path.join(projectRoot(), 'reports')),
     JOB_SETTINGS,
   ).action((flags: Record<string, unknown>) =>
@@ -97,24 +106,66 @@ export function reliabilityCommand(): Command {
           plan.map((f, i) => `  ${i + 1}. ${describeFault(f)}`).join('\n') +
           '\n',
       );
+      const job = String(flags.job ?? 'seed');
+      if (job !== 'seed' && job !== 'windowed')
+        throw new SluiceError(
+          'CONFIG_INVALID',
+          `--job ${job}: expected seed or windowed. Fix: --job windowed`,
+          {
+            details: { job },
+          },
+        );
       return withJobSession(
         config,
         { manageInfra: config.runtime.manageInfra, keepInfra: false },
         async (session) => {
+          const faultEnvironment = {
+            restart: session.restart,
+            freeze: (service: 'kafka' | 'redis', ms: number) => freezeService(config.infra, service, ms),
+            starveRedis: async (ms: number) => {
+              await starveRedis(config.redis, ms);
+            },
+            durations,
+            partitions: config.job.partitions,
+            log: (line: string) => session.line.print(`${line}\n`),
+          };
+          if (job === 'windowed') {
+            const run = await windowedRun({
+              config,
+              env: benchEnvironment(config),
+              plan,
+              faultEnvironment,
+              keys: count(flags.keys, 1000),
+              windowMs: count(flags.windowMs, 10_000),
+              status: (text) => session.line.update(text),
+            });
+            session.line.done();
+            const takeovers = measureTakeovers(run.faults, run.resumed, run.timeline, run.samples);
+            const checks = [
+              ...run.windowChecks,
+              ...run.result.failures.map((detail) => ({ name: 'run completed', ok: false, detail })),
+              ...faultChecks(run, takeovers, restart),
+            ];
+            const report = buildRunReport('reliability', run, config, checks, {
+              settings: {
+                job: 'windowed',
+                keys: count(flags.keys, 1000),
+                windowMs: count(flags.windowMs, 10_000),
+                seed,
+                restartKilled: restart,
+                ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`faults.${k}`, v ?? 0])),
+              },
+              plan,
+            });
+            const files = writeReport(report, String(flags.reportsDir));
+            process.stdout.write(renderRunReport(report, files));
+            return report.verdict === 'PASS' ? 0 : 1;
+          }
           const run = await instrumentedRun({
             ...session.runOptions,
             jobFile: seedJobFile(),
             plan,
-            faultEnvironment: {
-              restart: session.restart,
-              freeze: (service, ms) => freezeService(config.infra, service, ms),
-              starveRedis: async (ms) => {
-                await starveRedis(config.redis, ms);
-              },
-              durations,
-              partitions: config.job.partitions,
-              log: (line) => session.line.print(`${line}\n`),
-            },
+            faultEnvironment,
           });
           session.line.done();
           const takeovers = measureTakeovers(run.faults, run.resumed, run.timeline, run.samples);

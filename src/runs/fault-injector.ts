@@ -6,6 +6,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultKind, PlannedFault } from './fault-schedule.js';
+import { ZOMBIE_NOTICE_MS } from './run-analysis.js';
 import type { RunContext } from './seed-run.js';
 
 export interface FaultRecord {
@@ -41,6 +42,8 @@ export interface FaultEnvironment {
 }
 
 const TARGET_WAIT_MS = 30_000;
+/** How long a woken zombie is spared: the run's check waits as long for it to say what it lost. */
+const ZOMBIE_REST_MS = ZOMBIE_NOTICE_MS;
 const SERVICE_FAULT_MS = { 'broker-freeze': 20_000, 'redis-freeze': 10_000, 'redis-oom': 10_000 };
 
 export async function injectFaults(
@@ -51,9 +54,11 @@ export async function injectFaults(
   const records: FaultRecord[] = [];
   /** Processes already hit: the registry may list a killed one as ACTIVE for a moment longer. */
   const hit = new Set<number>();
+  /** A woken zombie, spared until it had time to learn it lost its partitions (the run checks it did). */
+  const resting = new Map<number, number>();
   for (const fault of plan) {
     while (ctx.elapsed() < fault.at) await sleep(20);
-    const record = await inject(ctx, fault, env, hit);
+    const record = await inject(ctx, fault, env, hit, resting);
     env.log?.(
       `💥 FAULT ${records.length + 1}/${plan.length} at t+${(record.elapsedMs / 1000).toFixed(1)}s: ${record.detail}`,
     );
@@ -67,14 +72,16 @@ async function inject(
   fault: PlannedFault,
   env: FaultEnvironment,
   hit: Set<number>,
+  resting: Map<number, number>,
 ): Promise<FaultRecord> {
   const all = Array.from({ length: env.partitions }, (_, p) => p);
   const onService = fault.kind !== 'kill' && fault.kind !== 'stop' && fault.kind !== 'zombie';
   // Only a TaskManager fault has a victim: one already killed or stopped (the registry may list it
-  // ACTIVE a moment longer) is never picked again; a zombie woke up and may be hit again.
+  // ACTIVE a moment longer) is never picked again; a zombie woke up and may be hit again, once it
+  // had its 10 s to find out what it lost.
   const victim = onService
     ? undefined
-    : await pickVictim(ctx, fault, hit, env.targetWaitMs ?? TARGET_WAIT_MS);
+    : await pickVictim(ctx, fault, hit, resting, env.targetWaitMs ?? TARGET_WAIT_MS);
   if (victim && fault.kind !== 'zombie') hit.add(victim.pid);
   const at = Date.now();
   const base = { kind: fault.kind, plannedAt: fault.at, at, elapsedMs: ctx.elapsed() };
@@ -154,6 +161,7 @@ async function inject(
         await sleep(100);
       }
       ctx.cluster.kill(victim.id, 'SIGCONT');
+      resting.set(victim.pid, Date.now() + ZOMBIE_REST_MS);
       return {
         ...base,
         target: victim.id,
@@ -166,10 +174,19 @@ async function inject(
 }
 
 /** An ACTIVE TaskManager not hit yet, picked by the fault's number; waits for one up to `waitMs`. */
-async function pickVictim(ctx: RunContext, fault: PlannedFault, hit: ReadonlySet<number>, waitMs: number) {
+async function pickVictim(
+  ctx: RunContext,
+  fault: PlannedFault,
+  hit: ReadonlySet<number>,
+  resting: ReadonlyMap<number, number>,
+  waitMs: number,
+) {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const active = ctx.cluster.registry.connected().filter((t) => t.tasks.length > 0 && !hit.has(t.pid));
+    const now = Date.now();
+    const active = ctx.cluster.registry
+      .connected()
+      .filter((t) => t.tasks.length > 0 && !hit.has(t.pid) && (resting.get(t.pid) ?? 0) <= now);
     const victim = active[Math.floor(fault.pick * active.length)];
     if (victim || Date.now() >= deadline) return victim;
     await sleep(Math.min(200, Math.max(1, deadline - Date.now())));

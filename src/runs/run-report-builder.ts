@@ -115,7 +115,16 @@ export function reliabilityChecks(
   takeovers: readonly FaultTakeover[],
   restartEnabled: boolean,
 ): Check[] {
-  const checks: Check[] = [...exactnessChecks(run.result), plannedFaultsCheck(takeovers)];
+  return [...exactnessChecks(run.result), ...faultChecks(run, takeovers, restartEnabled)];
+}
+
+/** What every reliability run checks of its faults, whatever the job: each carried out and got over. */
+export function faultChecks(
+  run: InstrumentedRun,
+  takeovers: readonly FaultTakeover[],
+  restartEnabled: boolean,
+): Check[] {
+  const checks: Check[] = [plannedFaultsCheck(takeovers)];
   const hit = takeovers.filter((f) => f.affected.length > 0);
   const unseen = hit.filter((f) => f.takeoverMs === undefined);
   checks.push({

@@ -74,6 +74,9 @@ interface Registered {
   subscribe: boolean;
 }
 
+/** Ownership changes kept while the JobManager is away (a long outage keeps the first ones). */
+const UNSENT_OWNERSHIP_LIMIT = 200;
+
 export class JobManagerConnection {
   readonly job: JobSpec;
   /** True when the group was already running: join at once instead of waiting for `start`. */
@@ -86,6 +89,8 @@ export class JobManagerConnection {
   #socket: WebSocket | undefined;
   #lastHeardAt = Date.now();
   #closing = false;
+  /** Ownership changes that happened while disconnected, told after registering again. */
+  readonly #unsent: TaskManagerMessage[] = [];
   readonly #watchdog: NodeJS.Timeout;
 
   private constructor(
@@ -161,9 +166,16 @@ export class JobManagerConnection {
   }
 
   send(message: TaskManagerMessage): void {
+    if (this.#socket?.readyState === WebSocket.OPEN) {
+      this.#socket.send(JSON.stringify(message));
+      return;
+    }
     // While disconnected, messages are dropped: heartbeats repeat every second, and a checkpoint
-    // acknowledgement for a JobManager that is gone has nobody to complete it.
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
+    // acknowledgement for a JobManager that is gone has nobody to complete it. Ownership changes are
+    // the exception: they are the partitions' history (a zombie's 📉 happens just then), each with
+    // its own time, so they are told once registered again.
+    if (message.type === 'ownership' && this.#unsent.length < UNSENT_OWNERSHIP_LIMIT)
+      this.#unsent.push(message);
   }
 
   /** Sends what is queued, then closes; no reconnection after this. */
@@ -227,6 +239,7 @@ export class JobManagerConnection {
           return;
         }
         this.#adopt(again.socket);
+        for (const message of this.#unsent.splice(0)) send(again.socket, message);
         this.#handlers.onReconnected(Date.now() - lostAt, again.subscribe);
         return;
       } catch (error) {

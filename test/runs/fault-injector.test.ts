@@ -114,4 +114,65 @@ describe('injectFaults', () => {
     assert.equal(check.ok, false);
     assert.match(check.detail, /1 of 2 missed/);
   });
+
+  it('freezes and starves services for their durations, hitting no TaskManager', async () => {
+    const tms: FakeTm[] = [{ id: 'TM-01', pid: 1, status: 'ACTIVE', tasks: [0, 1] }];
+    const { ctx, kills } = laggingCluster(tms, () => {});
+    const done: string[] = [];
+    const records = await injectFaults(
+      ctx,
+      [
+        { at: 0, kind: 'broker-freeze', pick: 0 },
+        { at: 0, kind: 'redis-freeze', pick: 0 },
+        { at: 0, kind: 'redis-oom', pick: 0 },
+      ],
+      {
+        partitions: 2,
+        restart: async () => {},
+        freeze: async (service, ms) => void done.push(`freeze ${service} ${ms}`),
+        starveRedis: async (ms) => void done.push(`oom ${ms}`),
+        durations: { 'broker-freeze': 2000 },
+      },
+    );
+    assert.deepEqual(done, ['freeze kafka 2000', 'freeze redis 10000', 'oom 10000']);
+    assert.deepEqual(kills, []);
+    assert.deepEqual(
+      records.map((r) => [r.kind, r.target, r.affected]),
+      [
+        ['broker-freeze', undefined, [0, 1]],
+        ['redis-freeze', undefined, [0, 1]],
+        ['redis-oom', undefined, [0, 1]],
+      ],
+    );
+  });
+
+  // Seen in the windowed reliability run: a kill right after a zombie woke up hit the zombie, so the
+  // run could not tell whether it had learned that it lost its partitions.
+  it('spares a woken zombie for a while: the next TaskManager fault picks another', async () => {
+    const tms: FakeTm[] = [
+      { id: 'TM-01', pid: 1, status: 'ACTIVE', tasks: [0] },
+      { id: 'TM-02', pid: 2, status: 'ACTIVE', tasks: [1] },
+    ];
+    const signals: string[] = [];
+    const ctx = {
+      elapsed: () => 10_000,
+      cluster: {
+        registry: {
+          connected: () => tms,
+          // The zombie's partition has another owner at once, so it is woken at once.
+          owners: () => new Map([[0, ['TM-02']]]),
+        },
+        kill: (id: string, signal: string) => void signals.push(`${signal} ${id}`),
+      },
+    } as unknown as RunContext;
+    await injectFaults(
+      ctx,
+      [
+        { at: 0, kind: 'zombie', pick: 0 },
+        { at: 0, kind: 'kill', pick: 0 },
+      ],
+      { partitions: 2, restart: async () => {} },
+    );
+    assert.deepEqual(signals, ['SIGSTOP TM-01', 'SIGCONT TM-01', 'SIGKILL TM-02']);
+  });
 });

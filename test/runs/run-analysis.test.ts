@@ -38,9 +38,9 @@ describe('measureTakeovers', () => {
     assert.equal(t?.takeoverMs, 3130);
   });
 
-  it("does not count a zombie's own resume as a takeover", () => {
+  it("does not count a zombie's own resume while it was frozen as a takeover", () => {
     const [t] = measureTakeovers(
-      [fault('zombie', 10_000, 'TM-02')],
+      [{ ...fault('zombie', 10_000, 'TM-02'), durationMs: 3000 }],
       [
         { at: 12_000, taskManagerId: 'TM-02', task: 1 },
         { at: 14_000, taskManagerId: 'TM-03', task: 1 },
@@ -50,6 +50,18 @@ describe('measureTakeovers', () => {
     );
     assert.equal(t?.takeoverMs, 4000);
     assert.equal(t?.partitions[0]?.by, 'TM-03');
+  });
+
+  // Seen in a windowed reliability run: the broker gave the woken zombie its partition back (a new
+  // task of its) before anyone else applied a batch of it.
+  it('counts a woken zombie that got its partition back', () => {
+    const [t] = measureTakeovers(
+      [{ ...fault('zombie', 10_000, 'TM-02'), durationMs: 3000 }],
+      [{ at: 13_500, taskManagerId: 'TM-02', task: 1 }],
+      [],
+      [],
+    );
+    assert.deepEqual(t?.partitions, [{ partition: 1, ms: 3500, by: 'TM-02' }]);
   });
 
   it("keeps a zombie's loss notice even when it comes after the next fault started", () => {

@@ -31,20 +31,25 @@ export async function withBenchInfra<T>(
   if (config.runtime.manageInfra)
     started.push(...(await up(config)).filter((s) => s.action === 'started').map((s) => s.name));
   try {
-    return await body(config, {
-      bootstrapServers: config.kafka.bootstrapServers,
-      redisUrl: config.redis.url,
-      workDir: path.join(config.infra.stateDir, 'bench'),
-      cacheDir: config.infra.cacheDir,
-      taskManagerCommand: taskManagerCommandLine(),
-      jobsDir: builtInJobsDir(),
-      log: (line) => process.stderr.write(`${line}\n`),
-      // The broker gone (or a peer stuck) shows as output that stopped: as long as Sluice waits for Kafka.
-      stallMs: config.kafka.waitTimeoutMs,
-    });
+    return await body(config, benchEnvironment(config));
   } finally {
     if (started.length > 0) await infraDown(config.infra, { services: started });
   }
+}
+
+/** What a benchmark peer (or a run built on one, the windowed reliability run) is given. */
+export function benchEnvironment(config: SluiceConfig): BenchEnvironment {
+  return {
+    bootstrapServers: config.kafka.bootstrapServers,
+    redisUrl: config.redis.url,
+    workDir: path.join(config.infra.stateDir, 'bench'),
+    cacheDir: config.infra.cacheDir,
+    taskManagerCommand: taskManagerCommandLine(),
+    jobsDir: builtInJobsDir(),
+    log: (line) => process.stderr.write(`${line}\n`),
+    // The broker gone (or a peer stuck) shows as output that stopped: as long as Sluice waits for Kafka.
+    stallMs: config.kafka.waitTimeoutMs,
+  };
 }
 
 /**
