@@ -3,7 +3,18 @@
 // no process of that state dir survived. Two runs at once never share a port or a directory.
 
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,25 +70,29 @@ async function main(): Promise<number> {
     process.stdout.write(
       `test infra: Kafka 127.0.0.1:${infra.kafkaPort}, Redis 127.0.0.1:${infra.redisPort} (${Date.now() - started}ms)\n`,
     );
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
-        {
-          stdio: 'inherit',
-          env: {
-            ...process.env,
-            SLUICE_TEST_KAFKA_BOOTSTRAP: `127.0.0.1:${infra.kafkaPort}`,
-            SLUICE_TEST_REDIS_URL: `redis://127.0.0.1:${infra.redisPort}`,
-            SLUICE_TEST_CACHE_DIR: infra.cacheDir,
-            // Fault tests restart the broker and Redis through the same infra code.
-            SLUICE_TEST_INFRA: JSON.stringify(infra),
-            SLUICE_TEST_ROOT: root,
-          },
-        },
-      );
-      child.once('close', (c) => resolve(c ?? 1));
-    });
+    const env = {
+      ...process.env,
+      SLUICE_TEST_KAFKA_BOOTSTRAP: `127.0.0.1:${infra.kafkaPort}`,
+      SLUICE_TEST_REDIS_URL: `redis://127.0.0.1:${infra.redisPort}`,
+      SLUICE_TEST_CACHE_DIR: infra.cacheDir,
+      // Fault tests restart the broker and Redis through the same infra code.
+      SLUICE_TEST_INFRA: JSON.stringify(infra),
+      SLUICE_TEST_ROOT: root,
+    };
+    // Files that run processes (the cluster, the commands, the benchmarks) go one at a time, as the
+    // machine's two cores allow; the others (in-process, a second or so each) run beside them, their
+    // report printed once everything is done, so that the two never interleave.
+    const heavy = files.filter((f) => HEAVY.some((dir) => f.includes(dir)));
+    const light = files.filter((f) => !heavy.includes(f));
+    const lightReport = path.join(stateDir, 'light-tests.txt');
+    const [heavyCode, lightCode] = await Promise.all([
+      runFiles(heavy, env, 'inherit'),
+      runFiles(light, env, lightReport),
+    ]);
+    process.stdout.write(
+      `\n── tests that ran in-process, beside the others ──\n${readFileSync(lightReport, 'utf8')}\n`,
+    );
+    const code = heavyCode !== 0 ? heavyCode : lightCode;
     if (code !== 0) keepServiceLogs(stateDir);
     return interrupted ? 130 : code;
   } finally {
@@ -88,6 +103,33 @@ async function main(): Promise<number> {
       process.exitCode = 1;
     }
   }
+}
+
+/** Test directories whose files start processes or whole clusters: never two at once. */
+const HEAVY = ['/test/integration/', '/test/bench/', '/test/cli/', '/test/reports/'];
+
+/** Runs test files with node:test one at a time; its report to the terminal or into a file. */
+function runFiles(
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: 'inherit' | string,
+): Promise<number> {
+  if (files.length === 0) {
+    if (out !== 'inherit') writeFileSync(out, 'none\n');
+    return Promise.resolve(0);
+  }
+  const args = ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files];
+  return new Promise<number>((resolve) => {
+    const fd = out === 'inherit' ? undefined : openSync(out, 'w');
+    const child = spawn(process.execPath, args, {
+      stdio: fd === undefined ? 'inherit' : ['ignore', fd, fd],
+      env,
+    });
+    child.once('close', (c) => {
+      if (fd !== undefined) closeSync(fd);
+      resolve(c ?? 1);
+    });
+  });
 }
 
 /** A failed run keeps the test broker's and Redis's logs (the state dir is removed): what a restart did. */
