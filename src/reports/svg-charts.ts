@@ -149,6 +149,28 @@ function svg(f: Frame, body: string, title: string): string {
   );
 }
 
+const LEGEND_ROW_H = 13;
+/** About how wide a legend character is at the legend's font size (11 px). */
+const LEGEND_CHAR_W = 6.6;
+
+/** Legend entries in rows no wider than `width` (one row at least). */
+function wrapLegend<T extends { name: string }>(items: readonly T[], width: number): T[][] {
+  const rows: T[][] = [[]];
+  let used = 0;
+  for (const item of items) {
+    const w = (item.name.length + 4) * LEGEND_CHAR_W;
+    const row = rows[rows.length - 1] as T[];
+    if (row.length > 0 && used + w > width) {
+      rows.push([item]);
+      used = w;
+    } else {
+      row.push(item);
+      used += w;
+    }
+  }
+  return rows;
+}
+
 export interface LineSeries {
   name: string;
   points: readonly { x: number; y: number }[];
@@ -167,9 +189,19 @@ export function lineChart(options: {
   const all = options.series.flatMap((s) => s.points);
   const xMax = niceMax(Math.max(1, ...all.map((p) => p.x)));
   const yMax = niceMax(Math.max(1, ...all.map((p) => p.y)));
+  // The legend wraps into as many rows as the plot's width needs (20 TaskManagers do not fit one).
+  const legendRows = wrapLegend(
+    options.series.map((s, i) => ({ name: s.name, i })),
+    base.width - base.left - base.right,
+  );
+  const legendH = (legendRows.length - 1) * LEGEND_ROW_H;
   // The markers' labels get a band of their own above the plot, as many lanes as they need.
   const band = markerLanes(base, options.markers ?? [], xMax);
-  const f = { ...base, top: base.top + band.height, height: base.height + band.height };
+  const f = {
+    ...base,
+    top: base.top + legendH + band.height,
+    height: base.height + legendH + band.height,
+  };
   const plotW = f.width - f.left - f.right;
   const plotH = f.height - f.top - f.bottom;
   const lines = options.series
@@ -183,14 +215,19 @@ export function lineChart(options: {
       return `<polyline fill="none" stroke="${colorOf(i)}" stroke-width="1.6" points="${d}"><title>${escapeXml(s.name)}</title></polyline>`;
     })
     .join('');
-  const legend = options.series
-    .map((s, i) => `<tspan fill="${colorOf(i)}">■ ${escapeXml(s.name)}</tspan>`)
-    .join('  ');
+  const legend = legendRows
+    .map(
+      (row, r) =>
+        `<text x="${f.width - f.right}" y="${base.top - 2 + r * LEGEND_ROW_H}" text-anchor="end" class="legend">` +
+        row.map(({ name, i }) => `<tspan fill="${colorOf(i)}">■ ${escapeXml(name)}</tspan>`).join('  ') +
+        '</text>',
+    )
+    .join('');
   const body =
     axes(f, xMax, yMax, options.xLabel, options.yLabel) +
     lines +
     markers(f, options.markers ?? [], xMax, band) +
-    `<text x="${f.width - f.right}" y="${base.top - 2}" text-anchor="end" class="legend">${legend}</text>`;
+    legend;
   return svg(f, body, options.title);
 }
 
