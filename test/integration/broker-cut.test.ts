@@ -7,17 +7,17 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { verifyIds } from '../../src/connectors/redis/id-verifier.js';
 import { createRedis } from '../../src/connectors/redis/redis-client.js';
-import { screenshotPath } from '../helpers/browser.js';
 import { guardTakeover } from '../helpers/guard-takeover.js';
 import { produceIds } from '../helpers/id-producer.js';
-import { type SluiceProcess, startSluice, stopAllSluice } from '../helpers/sluice-process.js';
-import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { infraIn, keepLogs, startNamespacedCluster } from '../helpers/namespaced-cluster.js';
+import { stopAllSluice } from '../helpers/sluice-process.js';
+import { eventually } from '../helpers/test-env.js';
 import { networkNamespacesUnavailable, TestNetwork } from '../helpers/test-network.js';
 
 interface RestTaskManager {
@@ -41,11 +41,7 @@ describe('a TaskManager cut off from the broker only', () => {
     for (const stop of stopInfra) stop();
     network?.destroy();
     // A failed run keeps the processes' logs.
-    if (!passed)
-      cpSync(stateDir, path.dirname(screenshotPath(`broker-cut-${Date.now().toString(36)}/x`)), {
-        recursive: true,
-        filter: (src) => src === stateDir || (path.dirname(src) === stateDir && src.endsWith('.log')),
-      });
+    if (!passed) keepLogs(stateDir, 'broker-cut');
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -56,66 +52,24 @@ describe('a TaskManager cut off from the broker only', () => {
     }
     const net = TestNetwork.create(['kafka', 'redis', 'jobmanager', 'host-a', 'host-b']);
     network = net;
-    const sluice = ['node', path.join(projectRoot, 'bin', 'sluice.js')];
     // The broker and Redis on hosts of their own, so that one can be cut without the other.
-    for (const service of ['kafka', 'redis'] as const) {
-      const host = net.host(service);
-      const args = ['--infra-host', host.address, '--state-dir', path.join(stateDir, service)];
-      const run = (command: string[]) => {
-        const [cmd, ...rest] = host.wrap([...sluice, 'infra', ...command, ...args]);
-        execFileSync(cmd ?? 'ip', rest, {
-          env: { ...process.env, SLUICE_CACHE_DIR: testEnv.cacheDir },
-          stdio: 'ignore',
-          timeout: 120_000,
-        });
-      };
-      run(['up', service]);
-      stopInfra.push(() => run(['down']));
-    }
+    for (const service of ['kafka', 'redis'])
+      stopInfra.push(infraIn(net.host(service), path.join(stateDir, service), [service]));
     const kafkaAddress = net.host('kafka').address;
     const bootstrap = `${kafkaAddress}:9092`;
     const redisUrl = `redis://${net.host('redis').address}:6379`;
-    const name = uniqueName('brokercut');
-    const counterKey = `${name}:counter`;
-    const jobManagerHost = net.host('jobmanager');
-    const jobManagerUrl = `http://${jobManagerHost.address}:8081`;
-    const env = {
-      SIMULATOR_KAFKA_TOPIC: name,
-      SIMULATOR_KAFKA_CONSUMER_GROUP: `${name}-group`,
-      SIMULATOR_REDIS_KEY_SINK_COUNTER: counterKey,
-      SLUICE_CHECKPOINT_INTERVAL: '500ms',
-      SLUICE_STATE_DIR: stateDir,
-    };
-    const secretFile = path.join(stateDir, 'cluster.secret');
-    writeFileSync(secretFile, `${'c7'.repeat(32)}\n`, { mode: 0o600 });
-    const connection = [
-      '--bootstrap-servers',
+    const { name, counterKey, jobManagerUrl, taskManagers } = startNamespacedCluster({
+      net,
+      stateDir,
       bootstrap,
-      '--redis',
       redisUrl,
-      '--cluster-secret-file',
-      secretFile,
-    ];
-    startSluice('jobmanager', ['jobmanager', '--bind', jobManagerHost.address, ...connection], {
-      env,
-      wrap: jobManagerHost.wrap,
-      logFile: path.join(stateDir, 'jobmanager.log'),
+      prefix: 'brokercut',
+      taskManagers: [
+        ['TM-A1', 'host-a'],
+        ['TM-B1', 'host-b'],
+        ['TM-B2', 'host-b'],
+      ],
     });
-    const taskManagers = new Map<string, SluiceProcess>();
-    for (const [id, host] of [
-      ['TM-A1', 'host-a'],
-      ['TM-B1', 'host-b'],
-      ['TM-B2', 'host-b'],
-    ] as const) {
-      taskManagers.set(
-        id,
-        startSluice(id, ['taskmanager', '--id', id, '--jobmanager', jobManagerUrl, ...connection], {
-          env,
-          wrap: net.host(host).wrap,
-          logFile: path.join(stateDir, `${id}.log`),
-        }),
-      );
-    }
     const registry = async () =>
       ((await (await fetch(`${jobManagerUrl}/taskmanagers`)).json()) as { taskmanagers: RestTaskManager[] })
         .taskmanagers;

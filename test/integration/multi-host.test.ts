@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,8 +16,9 @@ import { createRedis } from '../../src/connectors/redis/redis-client.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { guardTakeover } from '../helpers/guard-takeover.js';
 import { produceIds } from '../helpers/id-producer.js';
-import { type SluiceProcess, startSluice, stopAllSluice } from '../helpers/sluice-process.js';
-import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { infraIn, keepLogs, startNamespacedCluster } from '../helpers/namespaced-cluster.js';
+import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
+import { eventually, projectRoot } from '../helpers/test-env.js';
 import { networkNamespacesUnavailable, TestNetwork } from '../helpers/test-network.js';
 
 interface RestTaskManager {
@@ -43,11 +44,7 @@ describe('TaskManagers on several hosts', () => {
     stopInfra?.();
     network?.destroy();
     // A failed run keeps the processes' logs (it has failed now and then: read why next time).
-    if (!passed)
-      cpSync(stateDir, path.dirname(screenshotPath(`multi-host-${Date.now().toString(36)}/x`)), {
-        recursive: true,
-        filter: (src) => src === stateDir || (path.dirname(src) === stateDir && src.endsWith('.log')),
-      });
+    if (!passed) keepLogs(stateDir, 'multi-host');
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -59,67 +56,24 @@ describe('TaskManagers on several hosts', () => {
     const net = TestNetwork.create(['infra', 'jobmanager', 'host-a', 'host-b']);
     network = net;
     const infra = net.host('infra');
-    const sluice = ['node', path.join(projectRoot, 'bin', 'sluice.js')];
-    const infraArgs = ['--infra-host', infra.address, '--state-dir', path.join(stateDir, 'infra')];
-    const inInfra = (args: string[]) => {
-      const [cmd, ...rest] = infra.wrap([...sluice, 'infra', ...args, ...infraArgs]);
-      execFileSync(cmd ?? 'ip', rest, {
-        env: { ...process.env, SLUICE_CACHE_DIR: testEnv.cacheDir },
-        stdio: 'ignore',
-        timeout: 120_000,
-      });
-    };
-    inInfra(['up']);
-    stopInfra = () => inInfra(['down']);
-
+    stopInfra = infraIn(infra, path.join(stateDir, 'infra'));
     const bootstrap = `${infra.address}:9092`;
     const redisUrl = `redis://${infra.address}:6379`;
-    const name = uniqueName('hosts');
-    const counterKey = `${name}:counter`;
-    const jobManagerHost = net.host('jobmanager');
-    const jobManagerUrl = `http://${jobManagerHost.address}:8081`;
-    const env = {
-      SIMULATOR_KAFKA_TOPIC: name,
-      SIMULATOR_KAFKA_CONSUMER_GROUP: `${name}-group`,
-      SIMULATOR_REDIS_KEY_SINK_COUNTER: counterKey,
-      SLUICE_CHECKPOINT_INTERVAL: '500ms',
-      SLUICE_STATE_DIR: stateDir,
-    };
-    const secretFile = path.join(stateDir, 'cluster.secret');
-    writeFileSync(secretFile, `${'5e'.repeat(32)}\n`, { mode: 0o600 });
-    const connection = [
-      '--bootstrap-servers',
+    const cluster = startNamespacedCluster({
+      net,
+      stateDir,
       bootstrap,
-      '--redis',
       redisUrl,
-      '--cluster-secret-file',
-      secretFile,
-    ];
-    const jobManagerProcess = startSluice(
-      'jobmanager',
-      ['jobmanager', '--bind', jobManagerHost.address, ...connection],
-      {
-        env,
-        wrap: jobManagerHost.wrap,
-        logFile: path.join(stateDir, 'jobmanager.log'),
-      },
-    );
-    const taskManagers = new Map<string, SluiceProcess>();
-    for (const [id, host] of [
-      ['TM-A1', 'host-a'],
-      ['TM-A2', 'host-a'],
-      ['TM-B1', 'host-b'],
-      ['TM-B2', 'host-b'],
-    ] as const) {
-      taskManagers.set(
-        id,
-        startSluice(id, ['taskmanager', '--id', id, '--jobmanager', jobManagerUrl, ...connection], {
-          env,
-          wrap: net.host(host).wrap,
-          logFile: path.join(stateDir, `${id}.log`),
-        }),
-      );
-    }
+      prefix: 'hosts',
+      taskManagers: [
+        ['TM-A1', 'host-a'],
+        ['TM-A2', 'host-a'],
+        ['TM-B1', 'host-b'],
+        ['TM-B2', 'host-b'],
+      ],
+    });
+    const { name, counterKey, jobManagerUrl, env, connection, taskManagers } = cluster;
+    const jobManagerProcess = cluster.jobManager;
     const registry = async () =>
       (
         (await (await fetch(`${jobManagerUrl}/taskmanagers`)).json()) as {
