@@ -221,9 +221,11 @@ export function latencyP99PerTaskManager(samples: readonly RunSample[]): Series[
 }
 
 /**
- * How much a figure grew over a long run, per process that lived from `from` to the end: the
- * median of its first minute after `from` against the median of its last minute. A soak is flat
- * when no process grew much (restarted processes start over and are left out).
+ * How much a figure grew over a long run, per process that lived from `from` to the end in the
+ * same role (ACTIVE with partitions, or IDLE without): the median of its first minute after `from`
+ * against the median of its last minute. A soak is flat when no process grew much. Restarted
+ * processes start over, and one whose role changed (an IDLE one that took a partition holds state
+ * and buffers it did not before) is compared only with itself in its last role, so both are left out.
  */
 export function growthAfter(
   samples: readonly RunSample[],
@@ -240,7 +242,7 @@ export function growthAfter(
     for (const tm of sample.taskManagers) {
       const value = read(tm);
       if (value === undefined || tm.status === 'LOST' || tm.status === 'STOPPED') continue;
-      const key = `${tm.id}/${tm.pid}`;
+      const key = `${tm.id}/${tm.pid}/${tm.partitions.length > 0 ? 'active' : 'idle'}`;
       let p = byProcess.get(key);
       if (!p) {
         // Only a process already there when the window opened counts.

@@ -258,6 +258,8 @@ describe('growthAfter', () => {
         { id: 'TM-01', pid: 1, rss: 100 + t / 6000 },
         // TM-02 was restarted at 5 minutes: its new process was not there when the window opened.
         t < 300_000 ? { id: 'TM-02', pid: 2, rss: 50 } : { id: 'TM-02', pid: 3, rss: 500 },
+        // TM-03 was IDLE, and took a partition at 5 minutes: a role change, not growth.
+        { id: 'TM-03', pid: 4, rss: t < 300_000 ? 80 : 200, partitions: t < 300_000 ? [] : [1] },
       ];
       samples.push({
         at: t,
@@ -266,7 +268,7 @@ describe('growthAfter', () => {
         taskManagers: tms.map((x) => ({
           id: x.id,
           status: 'ACTIVE',
-          partitions: [],
+          partitions: 'partitions' in x ? (x.partitions ?? []) : [],
           consumed: 0,
           rssBytes: x.rss,
           pid: x.pid,
