@@ -37,6 +37,7 @@ import { type ConnectionTimings, JobManagerConnection } from './jobmanager-conne
 import { LoadStatus } from './load-status.js';
 import type { LoopWatchdog } from './loop-watchdog.js';
 import { ownershipLostError } from './ownership-lost.js';
+import { TaskWatch } from './task-watch.js';
 import { WorkReport } from './work-report.js';
 
 export interface TaskManagerOptions {
@@ -93,9 +94,8 @@ export class TaskManager {
   #lastConsumeErrorAt = 0;
   #subscribed = false;
   #reader: Promise<ChangelogReader> | undefined;
-  readonly #stallReported = new Map<string, number>();
-  /** Tasks announced as blocked (a failing call they keep retrying), and on what. */
-  readonly #blockedReported = new Map<string, { what: string; since: number }>();
+  /** Tasks that cannot move on (stalled on a call, or blocked by one that keeps failing) say so. */
+  readonly #taskWatch: TaskWatch;
 
   constructor(options: TaskManagerOptions) {
     this.#o = options;
@@ -103,6 +103,9 @@ export class TaskManager {
     this.#clientId = `sluice-${options.taskManagerId}`;
     this.#load = new LoadStatus(options.events, options.taskManagerId);
     this.#report = new WorkReport(options.events, options.taskManagerId);
+    this.#taskWatch = new TaskWatch(options.events, options.taskManagerId, (line) =>
+      this.#consumeError(line),
+    );
   }
 
   /** Runs until stopped; resolves when the TaskManager has left the group and closed everything. */
@@ -123,7 +126,7 @@ export class TaskManager {
     const ticker = setInterval(() => this.#registry?.tick(), 200);
     const heartbeat = setInterval(() => {
       if (this.#consumer && !this.#stopping) this.#listener?.reviveFenced(this.#consumer);
-      this.#reportStalls();
+      this.#taskWatch.check(this.#registry?.tasks() ?? []);
       this.#heartbeat();
       // A progress line when records keep coming but no threshold was crossed for a while.
       this.#report.tick();
@@ -478,68 +481,12 @@ export class TaskManager {
     await disconnectConsumer(consumer);
   }
 
-  /** A task waiting on the outside for more than 10 s says on what (once per 10 s per task). */
-  #reportStalls(): void {
-    const now = Date.now();
-    this.#reportBlocked(now);
-    for (const task of this.#registry?.tasks() ?? []) {
-      const stall = task.waitingLongerThan(10_000, now);
-      if (!stall || now - (this.#stallReported.get(task.id) ?? 0) < 10_000) continue;
-      this.#stallReported.set(task.id, now);
-      this.#consumeError(
-        `task ${task.id}: ${stall.what} has not returned for ${Math.round(stall.ms / 1000)} s`,
-      );
-    }
-  }
-
-  /**
-   * A task whose call keeps failing for 3 s (Redis out of memory, a sink refusing writes) says so
-   * once, and again when the call lands: the heartbeat carries it to the dashboard and /metrics.
-   */
-  #reportBlocked(now: number): void {
-    const seen = new Set<string>();
-    const owned = new Set<string>();
-    for (const task of this.#registry?.tasks() ?? []) {
-      owned.add(task.id);
-      const blocked = task.blocked();
-      if (!blocked) continue;
-      seen.add(task.id);
-      const known = this.#blockedReported.get(task.id);
-      if (known?.since === blocked.since || now - blocked.since < BLOCKED_REPORT_MS) continue;
-      this.#blockedReported.set(task.id, { what: blocked.what, since: blocked.since });
-      this.#o.events.emit({
-        type: 'taskmanager.task_blocked',
-        taskManagerId: this.#id,
-        task: task.id,
-        what: blocked.what,
-        error: blocked.error.slice(0, 300),
-        ms: Math.round((now - blocked.since) / 1000) * 1000,
-      });
-    }
-    for (const [task, known] of this.#blockedReported) {
-      if (seen.has(task)) continue;
-      this.#blockedReported.delete(task);
-      // A task released while blocked did not move on here: its new owner says so.
-      if (!owned.has(task)) continue;
-      this.#o.events.emit({
-        type: 'taskmanager.task_unblocked',
-        taskManagerId: this.#id,
-        task,
-        what: known.what,
-        ms: Math.round((now - known.since) / 100) * 100,
-      });
-    }
-  }
-
   #heartbeat(): void {
     this.#jm?.send(
       this.#report.heartbeat(this.#load.status, this.#registry, this.#checkpoints?.lastCommitted ?? 0),
     );
   }
 }
-
-/** How long a call must have kept failing before the task is announced blocked. */
-const BLOCKED_REPORT_MS = 3000;
 
 /** The job with this host's own view of where Kafka and Redis are. */
 function withConnections(job: JobSpec, connections: TaskManagerOptions['connections']): JobSpec {
