@@ -2,7 +2,7 @@
 // record twice), waits politely when its local queue is full, and turns delivery failures into a
 // KAFKA_PRODUCE_FAILED on flush instead of losing them.
 
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
 import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
 import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
@@ -15,6 +15,14 @@ const QUEUE_FULL = -184;
  * send fails instead of waiting for ever, so the command that writes ends with a message.
  */
 export const QUEUE_FULL_LIMIT_MS = 60_000;
+/**
+ * Records sent whose delivery report has not reached JS yet, at most. The binding hands reports to
+ * JS a hundred per turn of the event loop, while a sender that is behind its pace queues five
+ * hundred per turn: without a bound the reports fall behind for ever (the one-hour soak ended with
+ * 27.9 M of them still waiting in the binding, and its writer failed on them). A sender this far
+ * ahead yields until the reports catch up: memory stays bounded and `flush` has little to wait for.
+ */
+export const UNREPORTED_LIMIT = 100_000;
 
 export interface ProducerOptions extends KafkaClientOptions {
   /** Extra librdkafka settings (they win over Sluice's defaults). */
@@ -22,12 +30,15 @@ export interface ProducerOptions extends KafkaClientOptions {
   connectTimeoutMs?: number;
   /** How long a send waits on a full local queue before it fails (default QUEUE_FULL_LIMIT_MS). */
   queueFullLimitMs?: number;
+  /** Records without a delivery report in JS before a send waits for them (default UNREPORTED_LIMIT). */
+  unreportedLimit?: number;
 }
 
 export class KafkaProducer {
   readonly #producer: Producer;
   readonly #bootstrap: string;
   readonly #queueFullLimitMs: number;
+  readonly #unreportedLimit: number;
   #queued = 0;
   #delivered = 0;
   #failed = 0;
@@ -35,10 +46,16 @@ export class KafkaProducer {
   /** The client's latest errors (connection, idempotence state): named when a flush times out. */
   #clientErrors: string[] = [];
 
-  private constructor(producer: Producer, bootstrap: string, queueFullLimitMs: number) {
+  private constructor(
+    producer: Producer,
+    bootstrap: string,
+    queueFullLimitMs: number,
+    unreportedLimit: number,
+  ) {
     this.#producer = producer;
     this.#bootstrap = bootstrap;
     this.#queueFullLimitMs = queueFullLimitMs;
+    this.#unreportedLimit = unreportedLimit;
     producer.on('event.error', (err: LibrdKafkaError) => {
       this.#clientErrors.push(describeKafkaError(err));
       if (this.#clientErrors.length > 5) this.#clientErrors.shift();
@@ -83,11 +100,17 @@ export class KafkaProducer {
       producer,
       options.bootstrapServers,
       options.queueFullLimitMs ?? QUEUE_FULL_LIMIT_MS,
+      options.unreportedLimit ?? UNREPORTED_LIMIT,
     );
   }
 
   get delivered(): number {
     return this.#delivered;
+  }
+
+  /** Records sent whose delivery report has not reached JS yet (in librdkafka or in the binding). */
+  get unreported(): number {
+    return this.#queued - this.#delivered - this.#failed;
   }
 
   /**
@@ -107,6 +130,7 @@ export class KafkaProducer {
       try {
         this.#producer.produce(topic, partition, value, key ?? null, Date.now(), undefined, headers);
         this.#queued++;
+        if (this.unreported > this.#unreportedLimit) await this.#catchUpWithReports(topic);
         return;
       } catch (error) {
         if ((error as LibrdKafkaError).code !== QUEUE_FULL) {
@@ -118,13 +142,10 @@ export class KafkaProducer {
         }
         fullSince ??= Date.now();
         if (Date.now() - fullSince > this.#queueFullLimitMs) {
-          const recent = this.#clientErrors.length
-            ? ` Latest client errors: ${this.#clientErrors.join('; ')}.`
-            : '';
           throw new SluiceError(
             'KAFKA_PRODUCE_FAILED',
             `The producer's local queue stayed full for ${Math.round(this.#queueFullLimitMs / 1000)} s: ${this.#bootstrap} ` +
-              `is not taking records for '${topic}' (${this.#queued - this.#delivered - this.#failed} waiting).${recent} ` +
+              `is not taking records for '${topic}' (${this.unreported} waiting).${this.#recentErrors()} ` +
               'Check the broker (`npx sluice infra status`).',
             { details: { topic } },
           );
@@ -135,30 +156,62 @@ export class KafkaProducer {
     }
   }
 
+  /**
+   * Yields to the event loop (each turn hands JS another batch of reports) until the reports are
+   * back under half the limit; fails like a full queue if none arrives for the queue-full limit.
+   */
+  async #catchUpWithReports(topic: string): Promise<void> {
+    let answered = this.#delivered + this.#failed;
+    let quietSince = Date.now();
+    while (this.unreported > this.#unreportedLimit / 2) {
+      this.#producer.poll();
+      await setImmediate();
+      if (this.#delivered + this.#failed > answered) {
+        answered = this.#delivered + this.#failed;
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince > this.#queueFullLimitMs) {
+        throw new SluiceError(
+          'KAFKA_PRODUCE_FAILED',
+          `No delivery report came for ${Math.round(this.#queueFullLimitMs / 1000)} s: ${this.#bootstrap} ` +
+            `is not taking records for '${topic}' (${this.unreported} waiting).${this.#recentErrors()} ` +
+            'Check the broker (`npx sluice infra status`).',
+          { details: { topic } },
+        );
+      } else await sleep(5);
+    }
+  }
+
+  #recentErrors(): string {
+    return this.#clientErrors.length ? ` Latest client errors: ${this.#clientErrors.join('; ')}.` : '';
+  }
+
   /** Waits until every queued record is acknowledged; throws if any delivery failed. */
   async flush(timeoutMs = 30_000): Promise<void> {
     await new Promise<void>((resolve, reject) =>
       this.#producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())),
     ).catch((error: unknown) => {
-      const pending = this.#queued - this.#delivered - this.#failed;
-      const recent = this.#clientErrors.length
-        ? ` Latest client errors: ${this.#clientErrors.join('; ')}.`
-        : '';
       throw new SluiceError(
         'KAFKA_PRODUCE_FAILED',
         `Records were not acknowledged by ${this.#bootstrap} within ${timeoutMs}ms: ${describeKafkaError(error)} ` +
-          `(${pending} of ${this.#queued} without an answer).${recent}`,
+          `(${this.unreported} of ${this.#queued} without an answer).${this.#recentErrors()}`,
         { cause: error },
       );
     });
-    // flush() returns when librdkafka has its answers; their reports reach JS through poll, a
-    // little later. Wait for every one, so `delivered` is exact and no failure goes unseen.
-    const deadline = Date.now() + timeoutMs;
-    while (this.#delivered + this.#failed < this.#queued && Date.now() < deadline) {
+    // flush() returns when librdkafka has its answers; their reports reach JS through poll and the
+    // binding, a batch per turn of the event loop, a little later. Wait for every one, so `delivered`
+    // is exact and no failure goes unseen: as long as they keep coming, and up to timeoutMs after
+    // the last one.
+    let answered = this.#delivered + this.#failed;
+    let quietSince = Date.now();
+    while (this.unreported > 0 && Date.now() - quietSince < timeoutMs) {
       this.#producer.poll();
-      await sleep(5);
+      await setImmediate();
+      if (this.#delivered + this.#failed > answered) {
+        answered = this.#delivered + this.#failed;
+        quietSince = Date.now();
+      } else await sleep(5);
     }
-    const missing = this.#queued - this.#delivered - this.#failed;
+    const missing = this.unreported;
     if (this.#failed > 0 || missing > 0) {
       const failed = this.#failed;
       const first = this.#failures[0] ?? 'no delivery report';
