@@ -17,10 +17,11 @@ const QUEUE_FULL = -184;
 export const QUEUE_FULL_LIMIT_MS = 60_000;
 /**
  * Records sent whose delivery report has not reached JS yet, at most. The binding hands reports to
- * JS a hundred per turn of the event loop, while a sender that is behind its pace queues five
- * hundred per turn: without a bound the reports fall behind for ever (the one-hour soak ended with
- * 27.9 M of them still waiting in the binding, and its writer failed on them). A sender this far
- * ahead yields until the reports catch up: memory stays bounded and `flush` has little to wait for.
+ * JS a batch per turn of the event loop (100 unpatched: a sender behind its pace queued 500 per turn
+ * and the one-hour soak ended with 27.9 M reports still in the binding, failing its writer's count;
+ * 10,000 with patches/confluent-kafka-javascript-delivery-reports-per-turn.patch). Whatever the
+ * binding does, a sender this far ahead yields until the reports catch up: memory stays bounded
+ * and `flush` has little to wait for.
  */
 export const UNREPORTED_LIMIT = 100_000;
 
