@@ -123,6 +123,8 @@ export type TaskManagerEvent =
   | { type: 'taskmanager.jobmanager_reconnected'; taskManagerId: string; downMs: number }
   /** No JobManager for the whole grace period (or it runs another job): the TaskManager stops. */
   | { type: 'taskmanager.jobmanager_lost'; taskManagerId: string; reason: string }
+  /** A task's local state disk failed it (full, read-only): the TaskManager gives its partitions up and exits. */
+  | { type: 'taskmanager.state_disk_failed'; taskManagerId: string; task: string; error: string }
   /** The event loop did not turn for the stall timeout (user code that never returns): the process kills itself. */
   | {
       type: 'taskmanager.loop_stalled';
@@ -231,6 +233,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'taskmanager.jobmanager_reconnected': 'info',
   'taskmanager.jobmanager_lost': 'error',
   'taskmanager.loop_stalled': 'error',
+  'taskmanager.state_disk_failed': 'error',
   'jobmanager.started': 'info',
   'jobmanager.job_created': 'info',
   'jobmanager.job_attached': 'info',

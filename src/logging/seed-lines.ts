@@ -73,6 +73,8 @@ export function renderSeedLine(event: SluiceEvent): string {
         `(job code that never returns?${event.batch ? `; stuck in the batch of task ${event.batch.task}, offsets ${event.batch.firstOffset}-${event.batch.lastOffset}` : ''}) - ` +
         'killing this process so that its partitions move (SLUICE_TASKMANAGER_STALL_TIMEOUT)'
       );
+    case 'taskmanager.state_disk_failed':
+      return `💾 TaskManager ${event.taskManagerId}: stopping - ${event.error}`;
     case 'taskmanager.jobmanager_lost':
       return `🛑 TaskManager ${event.taskManagerId}: stopping - ${event.reason}`;
     case 'jobmanager.started':

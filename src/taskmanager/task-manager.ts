@@ -29,7 +29,7 @@ import { ConsumeLoop } from '../runtime/consume-loop.js';
 import { type LoadedJob, loadJobFile } from '../runtime/job-file.js';
 import { RebalanceListener } from '../runtime/rebalance-listener.js';
 import { bindSinks } from '../runtime/sink-bindings.js';
-import { TaskStateBackend } from '../runtime/state/task-state-backend.js';
+import type { TaskStateBackend } from '../runtime/state/task-state-backend.js';
 import { TaskLeaseStore } from '../runtime/task-lease-store.js';
 import { TaskRegistry } from '../runtime/task-registry.js';
 import { connectGroupConsumer } from './group-consumer.js';
@@ -37,6 +37,7 @@ import { type ConnectionTimings, JobManagerConnection } from './jobmanager-conne
 import { LoadStatus } from './load-status.js';
 import type { LoopWatchdog } from './loop-watchdog.js';
 import { ownershipLostError } from './ownership-lost.js';
+import { taskStateBackend } from './task-state.js';
 import { TaskWatch } from './task-watch.js';
 import { WorkReport } from './work-report.js';
 
@@ -170,6 +171,17 @@ export class TaskManager {
     }
   }
 
+  /**
+   * This process cannot go on: it closes its consumer (its partitions move at once) and `run()`
+   * rejects with the error; the CLI bounds the close and exits with the error's code.
+   */
+  #giveUp(error: SluiceError): void {
+    if (this.#fatal) return;
+    this.#fatal = error;
+    this.#o.onFatal?.(error);
+    this.stop();
+  }
+
   /** Asks for a graceful stop: finish the batch in flight, hand partitions over, leave the group. */
   stop(): void {
     if (this.#stopping) return;
@@ -203,12 +215,7 @@ export class TaskManager {
             this.#load.memberWithoutPartitions();
           }
         },
-        onOwnershipLost: (notice) => {
-          if (this.#fatal) return;
-          this.#fatal = ownershipLostError(this.#id, notice);
-          this.#o.onFatal?.(this.#fatal);
-          this.stop();
-        },
+        onOwnershipLost: (notice) => this.#giveUp(ownershipLostError(this.#id, notice)),
         onDisconnected: (reason, graceMs) =>
           events.emit({
             type: 'taskmanager.jobmanager_disconnected',
@@ -375,60 +382,30 @@ export class TaskManager {
     });
   }
 
-  /** A task of a stage with keyed steps gets a state backend: its local store and changelogs. */
+  /** A task of a stage with keyed steps gets a state backend (task-state.ts). */
   #stateOf(
     job: JobSpec,
     plan: JobPlan,
     task: { topic: string; partition: number },
     stage: CompiledStage,
   ): TaskStateBackend | undefined {
-    const stagePlan = plan.stages.find((s) => s.topics.includes(task.topic));
-    if (!stagePlan || stagePlan.steps.length === 0) return undefined;
-    // The changelog partition is the task's index in its stage (its topics' partitions, in order).
-    let index = 0;
-    for (const topic of stagePlan.topics) {
-      if (topic === task.topic) break;
-      index += job.sources.find((s) => s.topic === topic)?.partitions ?? 0;
-    }
-    const changelogPartition = index + task.partition;
-    const starts = new Map((job.changelogs ?? []).map((c) => [c.topic, c.startPositions]));
-    let lastProgressAt = 0;
-    return new TaskStateBackend({
-      dir: path.join(
-        this.#o.stateDir ?? path.resolve('.sluice', 'state'),
-        this.#id,
-        job.groupId,
-        `${task.topic}-${task.partition}`,
-      ),
-      runId: job.runId,
-      stage,
-      topic: task.topic,
-      partition: task.partition,
-      changelogPartition,
-      changelogs: new Map(stagePlan.steps.map((s) => [s.name, s.changelog])),
-      start: (topic) => starts.get(topic)?.[changelogPartition] ?? 0,
-      reader: () => {
-        this.#reader ??= ChangelogReader.connect({
-          bootstrapServers: job.bootstrapServers,
-          security: this.#o.security.kafka,
-          clientId: `${this.#clientId}-restore`,
-        });
-        return this.#reader;
+    return taskStateBackend(
+      {
+        taskManagerId: this.#id,
+        stateDir: this.#o.stateDir ?? path.resolve('.sluice', 'state'),
+        events: this.#o.events,
+        reader: () => {
+          this.#reader ??= ChangelogReader.connect({
+            bootstrapServers: job.bootstrapServers,
+            security: this.#o.security.kafka,
+            clientId: `${this.#clientId}-restore`,
+          });
+          return this.#reader;
+        },
+        onDiskFailed: (error) => this.#giveUp(error),
       },
-      onRestoreProgress: (p) => {
-        // A long restore says how far it got every 2 s; each changelog's end is logged once.
-        if (!p.done && p.ms - lastProgressAt < 2000) return;
-        lastProgressAt = p.ms;
-        this.#o.events.emit({
-          type: p.done ? 'taskmanager.state_restored' : 'taskmanager.state_restoring',
-          taskManagerId: this.#id,
-          task: `${task.topic}-${task.partition}`,
-          changelog: p.topic,
-          records: p.records,
-          ms: p.ms,
-        });
-      },
-    });
+      { job, plan, task, stage },
+    );
   }
 
   #subscribe(job: JobSpec): void {

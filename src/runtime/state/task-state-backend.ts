@@ -11,9 +11,10 @@
 import { mkdirSync } from 'node:fs';
 import type { ChangelogReader } from '../../connectors/kafka/changelog-reader.js';
 import type { InternalRecord } from '../../connectors/kafka/kafka-sink-connector.js';
-import { SluiceError } from '../../errors/sluice-error.js';
+import type { SluiceError } from '../../errors/sluice-error.js';
 import type { CompiledStage } from '../compile-stage.js';
 import type { StageEnvironment } from '../keyed/stage-environment.js';
+import { stateDiskError } from './state-disk-error.js';
 import { stepOf } from './state-keys.js';
 import { TransactionalStore } from './transactional-store.js';
 
@@ -33,6 +34,11 @@ export interface StateBackendOptions {
   /** The TaskManager's changelog reader (connected on first use). */
   readonly reader: () => Promise<ChangelogReader>;
   readonly onRestoreProgress?: (progress: RestoreProgress) => void;
+  /**
+   * The local disk failed the store (full, read-only): the TaskManager gives its partitions up, so
+   * that another one restores the task from the changelog. Without it, the error is thrown.
+   */
+  readonly onDiskFailed?: (error: SluiceError) => void;
 }
 
 export interface RestoreProgress {
@@ -74,21 +80,15 @@ export class TaskStateBackend {
     const o = this.#o;
     let store = this.#store;
     if (!store) {
-      try {
+      store = await this.#onDisk('open its state store', () => {
         mkdirSync(o.dir, { recursive: true });
-        store = TransactionalStore.open(o.dir);
-      } catch (error) {
-        throw new SluiceError(
-          'STATE_STORE_FAILED',
-          `Could not open the state store of task ${o.topic}-${o.partition} in ${o.dir}: ${error instanceof Error ? error.message : String(error)}. ` +
-            'Check the disk (space, permissions) or set SLUICE_STATE_DIR.',
-          { cause: error },
-        );
-      }
+        return TransactionalStore.open(o.dir);
+      });
       this.#store = store;
     }
     store.abort();
-    if (store.runId !== o.runId) await store.reset(o.runId);
+    const opened = store;
+    if (store.runId !== o.runId) await this.#onDisk("clear another run's state", () => opened.reset(o.runId));
     let records = 0;
     this.progress = undefined;
     const reader = o.changelogs.size > 0 ? await o.reader() : undefined;
@@ -100,10 +100,12 @@ export class TaskStateBackend {
         o.changelogPartition,
         from,
         async (batch, next) => {
-          await store.restore(
-            batch.map((r) => [r.key, r.value] as const),
-            topic,
-            next,
+          await this.#onDisk('write restored state', () =>
+            opened.restore(
+              batch.map((r) => [r.key, r.value] as const),
+              topic,
+              next,
+            ),
           );
           records += batch.length;
           this.#progress({ topic, records, done: false, ms: Date.now() - started });
@@ -111,7 +113,7 @@ export class TaskStateBackend {
         { stop },
       );
       if (read.stopped) return { records, ms: Date.now() - started, stopped: true };
-      await store.restore([], topic, read.next);
+      await this.#onDisk('write restored state', () => opened.restore([], topic, read.next));
       this.#progress({ topic, records, done: true, ms: Date.now() - started });
     }
     this.#reopen();
@@ -144,7 +146,15 @@ export class TaskStateBackend {
   async committed(): Promise<void> {
     const sent = new Map(this.#sent);
     this.#sent.clear();
-    await this.#store?.committed(sent);
+    const store = this.#store;
+    if (!store) return;
+    try {
+      await this.#onDisk('write its committed state', () => store.committed(sent));
+    } catch (error) {
+      // The transaction committed: its writes are in the changelog, and stay readable here (prepared)
+      // while the TaskManager gives the task up. Thrown on only when nobody takes the failure.
+      if (!this.#o.onDiskFailed) throw error;
+    }
   }
 
   /** The transaction was aborted: back to the committed state, clock and timers included. */
@@ -159,6 +169,17 @@ export class TaskStateBackend {
     this.#store = undefined;
     this.#env = undefined;
     await store?.close().catch(() => {});
+  }
+
+  /** Runs a call on the local store; a failure is the disk's: told to onDiskFailed, and thrown. */
+  async #onDisk<T>(doing: string, call: () => Promise<T> | T): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const failed = await stateDiskError(`${this.#o.topic}-${this.#o.partition}`, this.#o.dir, doing, error);
+      this.#o.onDiskFailed?.(failed);
+      throw failed;
+    }
   }
 
   #progress(progress: RestoreProgress): void {

@@ -5,6 +5,13 @@
 // transaction committed are they written to disk, with the changelog offsets they are durable to.
 // An aborted transaction drops both layers: the disk never holds an uncommitted write.
 //
+// Writes reach the disk as the writes of one event turn, which lmdb-js commits in order, in one
+// transaction or (a long run) several: the changelog offset they are durable to comes last, so the
+// disk can hold writes without their offset (read again on a restore), never an offset without its
+// writes. Not `transaction()`: when the disk is full it leaves a rejected promise of its own that
+// nobody can handle, and an unhandled rejection ends the process before the task can say why and
+// give its partitions up (state-disk-error.ts).
+//
 // Reads see, in order: current writes → prepared writes → disk. Values are JSON text everywhere (the
 // same bytes as the changelog), so what a job reads never depends on which layer served it.
 //
@@ -31,6 +38,26 @@ const META = '\uffffmeta\u0000';
 export const TOMBSTONE_DELAY_MS = 60_000;
 /** At most this many tombstones are owed (memory); beyond it the oldest are written at once. */
 export const OWED_TOMBSTONES = 100_000;
+
+/**
+ * The commits a run of writes went into. The writes of one turn share one commit and return its
+ * promise; a long run is split into several (lmdb-js starts a new one as its write buffer fills).
+ * Every one is awaited: a failed commit that nobody awaits is an unhandled rejection.
+ */
+class Commits {
+  readonly #promises: Promise<boolean>[] = [];
+  #last: Promise<boolean> | undefined;
+
+  add(write: Promise<boolean>): void {
+    if (write === this.#last) return;
+    this.#last = write;
+    this.#promises.push(write);
+  }
+
+  async all(): Promise<void> {
+    await Promise.all(this.#promises);
+  }
+}
 
 export class TransactionalStore implements StateStore {
   readonly #root: RootDatabase;
@@ -156,13 +183,10 @@ export class TransactionalStore implements StateStore {
       if (records > 0 && before !== undefined) offsets.set(topic, before + records + 1);
     }
     if (prepared.size === 0 && offsets.size === 0) return;
-    await this.#db.transaction(() => {
-      for (const [key, value] of prepared) {
-        if (value === null) void this.#db.remove(key);
-        else void this.#db.put(key, value);
-      }
-      for (const [topic, offset] of offsets) void this.#db.put(`${META}offset\u0000${topic}`, String(offset));
-    });
+    const commits = new Commits();
+    for (const [key, value] of prepared) commits.add(value === null ? this.#db.remove(key) : this.#db.put(key, value));
+    for (const [topic, offset] of offsets) commits.add(this.#db.put(`${META}offset\u0000${topic}`, String(offset)));
+    await commits.all();
     this.#lastRead = undefined;
     // Writes made while the disk write ran stay in `current`; only what was committed leaves this layer.
     if (this.#prepared === prepared) this.#prepared = new Map();
@@ -180,15 +204,15 @@ export class TransactionalStore implements StateStore {
 
   /** Applies committed changelog records straight to disk (a restore), with the offset read to. */
   async restore(changes: readonly RestoredChange[], topic: string, nextOffset: number): Promise<void> {
-    await this.#db.transaction(() => {
-      for (const [key, value] of changes) {
-        if (value === null) void this.#db.remove(key);
-        // Bytes are stored as they are, and this string database reads them back as that UTF-8
-        // text: no decode here and encode again (~20 % of the store's part of a restore).
-        else void this.#db.put(key, value as string);
-      }
-      void this.#db.put(`${META}offset\u0000${topic}`, String(nextOffset));
-    });
+    const commits = new Commits();
+    for (const [key, value] of changes) {
+      if (value === null) commits.add(this.#db.remove(key));
+      // Bytes are stored as they are, and this string database reads them back as that UTF-8
+      // text: no decode here and encode again (~20 % of the store's part of a restore).
+      else commits.add(this.#db.put(key, value as string));
+    }
+    commits.add(this.#db.put(`${META}offset\u0000${topic}`, String(nextOffset)));
+    await commits.all();
     this.#lastRead = undefined;
   }
 
