@@ -9,9 +9,11 @@ import { after } from 'node:test';
 import type { WindowResult } from '../../src/api/windows.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
+import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { readCommitted } from './committed-reader.js';
 import { stopAllSluice } from './sluice-process.js';
 import { testEnv } from './test-env.js';
+import type { Event } from './window-oracle.js';
 
 /** Environment for `sluice run` on the test's broker and Redis, with its own local state directory. */
 export function sluiceRunEnv(stateDir: string): Record<string, string> {
@@ -83,4 +85,23 @@ export function runArgs(
     ...Object.entries(options.params).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
     ...(options.more ?? []),
   ];
+}
+
+/** Writes window-oracle events to the test broker, keyed by user (a producer of its own, flushed). */
+export async function produceEvents(
+  topic: string,
+  events: readonly Event[],
+  clientId: string,
+): Promise<void> {
+  const producer = await KafkaProducer.connect({
+    security: PLAINTEXT,
+    bootstrapServers: testEnv.kafkaBootstrap,
+    clientId,
+  });
+  try {
+    for (const e of events) await producer.send(topic, null, Buffer.from(JSON.stringify(e)), e.user);
+    await producer.flush();
+  } finally {
+    await producer.close();
+  }
 }

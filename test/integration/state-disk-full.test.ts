@@ -13,11 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
-import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
-import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
+import { assertWindows, clusterSuite, produceEvents, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
-import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { eventually, projectRoot, uniqueName } from '../helpers/test-env.js';
 import { countWindows, type Event, makeEvents } from '../helpers/window-oracle.js';
 
 const jobFile = path.join(projectRoot, 'dist', 'test', 'fixtures', 'window-count-job.js');
@@ -66,16 +64,7 @@ describe('a TaskManager whose state disk fills up', { timeout: 300_000 }, () => 
     const first = makeEvents(3000, 30, 11, 80, 3);
     const rest = makeEvents(6000, 3000, 12, 80, 3).map((e, i) => ({ ...e, t: e.t + 9000, n: 3000 + i }));
     const events: Event[] = [...first, ...rest];
-    const produce = async (batch: Event[]) => {
-      const producer = await KafkaProducer.connect({
-        security: PLAINTEXT,
-        bootstrapServers: testEnv.kafkaBootstrap,
-        clientId: `${name}-input`,
-      });
-      for (const e of batch) await producer.send(input, null, Buffer.from(JSON.stringify(e)), e.user);
-      await producer.flush();
-      await producer.close();
-    };
+    const produce = (batch: Event[]) => produceEvents(input, batch, `${name}-input`);
     const log = path.join(os.tmpdir(), `${name}-run.log`);
     // Input first: the run stops once it is idle.
     await produce(first);

@@ -9,11 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
-import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
-import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
+import { assertWindows, clusterSuite, produceEvents, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { startSluice } from '../helpers/sluice-process.js';
-import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { eventually, projectRoot, uniqueName } from '../helpers/test-env.js';
 import { countWindows, type Event, makeEvents } from '../helpers/window-oracle.js';
 
 const jobFile = path.join(projectRoot, 'dist', 'test', 'fixtures', 'window-count-job.js');
@@ -32,16 +30,7 @@ describe('state restored from the changelog alone', { timeout: 300_000 }, () => 
     const events: Event[] = makeEvents(6000, 30, 7, 80, 3);
     const first = events.slice(0, 3000);
     const rest = events.slice(3000);
-    const produce = async (batch: Event[]) => {
-      const producer = await KafkaProducer.connect({
-        security: PLAINTEXT,
-        bootstrapServers: testEnv.kafkaBootstrap,
-        clientId: `${name}-input`,
-      });
-      for (const e of batch) await producer.send(input, null, Buffer.from(JSON.stringify(e)), e.user);
-      await producer.flush();
-      await producer.close();
-    };
+    const produce = (batch: Event[]) => produceEvents(input, batch, `${name}-input`);
     const args = (...more: string[]) =>
       runArgs(jobFile, { taskManagers: 2, group: `${name}-group`, params: { input, output }, more });
     const env = sluiceRunEnv(stateDir);

@@ -184,8 +184,10 @@ export class TransactionalStore implements StateStore {
     }
     if (prepared.size === 0 && offsets.size === 0) return;
     const commits = new Commits();
-    for (const [key, value] of prepared) commits.add(value === null ? this.#db.remove(key) : this.#db.put(key, value));
-    for (const [topic, offset] of offsets) commits.add(this.#db.put(`${META}offset\u0000${topic}`, String(offset)));
+    for (const [key, value] of prepared)
+      commits.add(value === null ? this.#db.remove(key) : this.#db.put(key, value));
+    for (const [topic, offset] of offsets)
+      commits.add(this.#db.put(`${META}offset\u0000${topic}`, String(offset)));
     await commits.all();
     this.#lastRead = undefined;
     // Writes made while the disk write ran stay in `current`; only what was committed leaves this layer.
