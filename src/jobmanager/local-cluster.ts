@@ -14,6 +14,7 @@ import type { EventLog } from '../logging/event-log.js';
 import type { LineForwarder } from '../logging/log-forwarder.js';
 import type { JobSpec } from '../protocol/messages.js';
 import { type CheckpointingOptions, JobManager } from './job-manager.js';
+import { StuckExits } from './stuck-exits.js';
 import { TaskManagerLauncher } from './taskmanager-launcher.js';
 import { isGone, type TaskManagerView } from './taskmanager-registry.js';
 
@@ -93,6 +94,7 @@ export class LocalCluster {
   readonly #stopping = new Set<string>();
   readonly restarts: { id: string; at: number; pid: number }[] = [];
   #shuttingDown = false;
+  #stuckCheck: NodeJS.Timeout | undefined;
 
   constructor(options: LocalClusterOptions) {
     this.#o = options;
@@ -148,7 +150,26 @@ export class LocalCluster {
         }
       },
     });
+    const stuck = new StuckExits(this.#o.reconnectGraceMs ?? 5000);
+    this.#stuckCheck = setInterval(() => this.#killStuck(stuck), 1000).unref();
     return url;
+  }
+
+  /** Kills a TaskManager stuck on its way out (stuck-exits.ts); its exit is a crash like any other. */
+  #killStuck(stuck: StuckExits): void {
+    const launcher = this.#launcher;
+    if (!launcher || this.#shuttingDown) return;
+    const running = launcher.runningIds().flatMap((id) => {
+      const pid = launcher.pid(id);
+      const entry = this.registry.get(id);
+      if (pid === undefined) return [];
+      const disconnected = entry?.pid === pid && entry.status === 'DISCONNECTED';
+      return [{ id, pid, disconnected, stopping: this.#stopping.has(id) }];
+    });
+    for (const { id, pid, ms } of stuck.check(running, Date.now())) {
+      this.#o.events.emit({ type: 'jobmanager.taskmanager_stuck', taskManagerId: id, pid, ms });
+      launcher.signal(id, 'SIGKILL');
+    }
   }
 
   launch(ids: readonly string[]): void {
@@ -208,6 +229,7 @@ export class LocalCluster {
    */
   async shutdown(graceMs = 20_000, options: { keepRemote?: boolean } = {}): Promise<void> {
     this.#shuttingDown = true;
+    clearInterval(this.#stuckCheck);
     if (this.#launcher) {
       // One that stopped answering (its event loop stuck in job code) cannot hear "stop": ended now,
       // not after the grace (which may outlast the caller's patience and leave it orphaned).

@@ -156,6 +156,8 @@ export type JobManagerEvent =
       signal: string | null;
     }
   | { type: 'jobmanager.taskmanager_restarted'; taskManagerId: string; pid: number }
+  /** A TaskManager started here closed its connection long ago and has not exited (stuck-exits.ts): killed. */
+  | { type: 'jobmanager.taskmanager_stuck'; taskManagerId: string; pid: number; ms: number }
   /**
    * A TaskManager kept claiming tasks the broker gives to other members (its consumer missed its
    * own revocation): it is told to exit, to be started again.
@@ -240,6 +242,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.taskmanager_registered': 'info',
   'jobmanager.taskmanager_exited': 'info',
   'jobmanager.taskmanager_restarted': 'warn',
+  'jobmanager.taskmanager_stuck': 'error',
   'jobmanager.ownership_conflict': 'error',
   'jobmanager.taskmanager_refused': 'warn',
   'jobmanager.taskmanager_unresponsive': 'warn',

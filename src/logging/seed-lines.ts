@@ -87,6 +87,8 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🔗 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) registered${event.reconnected ? ' again' : ''} from ${event.host}`;
     case 'jobmanager.taskmanager_exited':
       return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
+    case 'jobmanager.taskmanager_stuck':
+      return `🪦 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) closed its connection ${formatDuration(Math.round(event.ms / 1000) * 1000)} ago and has not exited (stuck on its way out) - killed (SIGKILL)`;
     case 'jobmanager.taskmanager_restarted':
       return `♻️ JOB MANAGER: TaskManager ${event.taskManagerId} died unexpectedly - started again (PID: ${event.pid})`;
     case 'jobmanager.ownership_conflict':
