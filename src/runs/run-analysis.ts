@@ -241,7 +241,15 @@ export function growthAfter(
     if (sample.at < from) continue;
     for (const tm of sample.taskManagers) {
       const value = read(tm);
-      if (value === undefined || tm.status === 'LOST' || tm.status === 'STOPPED') continue;
+      // A DISCONNECTED one's figures are its last heartbeat's, whatever it holds now, and it has no
+      // partitions in the registry: the soak once read a hung ACTIVE one as an IDLE one grown.
+      if (
+        value === undefined ||
+        tm.status === 'LOST' ||
+        tm.status === 'STOPPED' ||
+        tm.status === 'DISCONNECTED'
+      )
+        continue;
       const key = `${tm.id}/${tm.pid}/${tm.partitions.length > 0 ? 'active' : 'idle'}`;
       let p = byProcess.get(key);
       if (!p) {

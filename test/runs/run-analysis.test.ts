@@ -260,6 +260,13 @@ describe('growthAfter', () => {
         t < 300_000 ? { id: 'TM-02', pid: 2, rss: 50 } : { id: 'TM-02', pid: 3, rss: 500 },
         // TM-03 was IDLE, and took a partition at 5 minutes: a role change, not growth.
         { id: 'TM-03', pid: 4, rss: t < 300_000 ? 80 : 200, partitions: t < 300_000 ? [] : [1] },
+        // TM-04, IDLE, took a partition and then hung on its way out: DISCONNECTED, no partitions in
+        // the registry, its last heartbeat's memory — not an IDLE process grown.
+        t < 200_000
+          ? { id: 'TM-04', pid: 5, rss: 80 }
+          : t < 300_000
+            ? { id: 'TM-04', pid: 5, rss: 190, partitions: [2] }
+            : { id: 'TM-04', pid: 5, rss: 190, status: 'DISCONNECTED' as const },
       ];
       samples.push({
         at: t,
@@ -267,7 +274,7 @@ describe('growthAfter', () => {
         positions: {},
         taskManagers: tms.map((x) => ({
           id: x.id,
-          status: 'ACTIVE',
+          status: 'status' in x ? x.status : ('ACTIVE' as const),
           partitions: 'partitions' in x ? (x.partitions ?? []) : [],
           consumed: 0,
           rssBytes: x.rss,
