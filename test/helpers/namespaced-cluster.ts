@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { screenshotPath } from './browser.js';
-import { type SluiceProcess, startSluice } from './sluice-process.js';
+import { type SluiceProcess, startSluice, stoppingAllSluice } from './sluice-process.js';
 import { projectRoot, testEnv, uniqueName } from './test-env.js';
 import type { TestHost, TestNetwork } from './test-network.js';
 
@@ -94,14 +94,25 @@ export function startNamespacedCluster(o: {
     },
   );
   const taskManagers = new Map<string, SluiceProcess>();
-  for (const [id, host] of o.taskManagers)
-    taskManagers.set(
+  // Each host runs its TaskManager as docs/deployment.md says, under a supervisor that starts it
+  // again when it exits asking for it (exit 3: a TaskManager whose consumer missed its own
+  // revocation after its host was cut off exits so; systemd's Restart=on-failure). A signal (the
+  // test's kill -9, its stop at the end) or a clean exit ends it.
+  const launch = (id: string, host: string) => {
+    const process = startSluice(
       id,
-      startSluice(id, ['taskmanager', '--id', id, '--jobmanager', jobManagerUrl, ...connection], {
+      ['taskmanager', '--id', id, '--jobmanager', jobManagerUrl, ...connection],
+      {
         env,
         wrap: o.net.host(host).wrap,
         logFile: path.join(o.stateDir, `${id}.log`),
-      }),
+      },
     );
+    taskManagers.set(id, process);
+    void process.exited.then(({ code }) => {
+      if (code === 3 && taskManagers.get(id) === process && !stoppingAllSluice()) launch(id, host);
+    });
+  };
+  for (const [id, host] of o.taskManagers) launch(id, host);
   return { name, counterKey, jobManagerUrl, env, connection, jobManager, taskManagers };
 }

@@ -109,7 +109,19 @@ export function startSluice(name: string, args: string[], options: StartOptions 
   return proc;
 }
 
+let stoppingAll = false;
+
+/** True once stopAllSluice() began: a supervisor in a test starts nothing again after that. */
+export function stoppingAllSluice(): boolean {
+  return stoppingAll;
+}
+
 /** Stops whatever a test left running, politely first. */
 export async function stopAllSluice(): Promise<void> {
-  await Promise.all([...started].map((p) => p.stop('SIGTERM', 15_000)));
+  stoppingAll = true;
+  try {
+    await Promise.all([...started].map((p) => p.stop('SIGTERM', 15_000)));
+  } finally {
+    stoppingAll = false;
+  }
 }
