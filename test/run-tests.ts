@@ -80,9 +80,11 @@ async function main(): Promise<number> {
       SLUICE_TEST_ROOT: root,
     };
     // Files that run processes (the cluster, the commands, the benchmarks) go one at a time, as the
-    // machine's two cores allow; the others (in-process, a second or so each) run beside them, their
-    // report printed once everything is done, so that the two never interleave.
-    const heavy = files.filter((f) => HEAVY.some((dir) => f.includes(dir)));
+    // machine's two cores allow; the others (in-process, a second or so each, and BESIDE) run beside
+    // them, their report printed once everything is done, so that the two never interleave.
+    const heavy = files.filter(
+      (f) => HEAVY.some((dir) => f.includes(dir)) && !BESIDE.some((name) => f.endsWith(`/${name}.test.js`)),
+    );
     const light = files.filter((f) => !heavy.includes(f));
     const lightReport = path.join(stateDir, 'light-tests.txt');
     const [heavyCode, lightCode] = await Promise.all([
@@ -90,7 +92,7 @@ async function main(): Promise<number> {
       runFiles(light, env, lightReport),
     ]);
     process.stdout.write(
-      `\n── tests that ran in-process, beside the others ──\n${readFileSync(lightReport, 'utf8')}\n`,
+      `\n── tests that ran beside the others (in-process, or with a broker and Redis of their own) ──\n${readFileSync(lightReport, 'utf8')}\n`,
     );
     const code = heavyCode !== 0 ? heavyCode : lightCode;
     if (code !== 0) keepServiceLogs(stateDir);
@@ -107,6 +109,12 @@ async function main(): Promise<number> {
 
 /** Test directories whose files start processes or whole clusters: never two at once. */
 const HEAVY = ['/test/integration/', '/test/bench/', '/test/cli/', '/test/reports/'];
+/**
+ * Files of those directories that run beside them all the same: each has a broker and Redis of its
+ * own and never touches the shared ones (which the fault tests restart and freeze), and none runs a
+ * cluster. About two of the suite's twenty minutes.
+ */
+const BESIDE = ['commands-end', 'infra-lifecycle', 'secured-connections'];
 
 /** Runs test files with node:test one at a time; its report to the terminal or into a file. */
 function runFiles(

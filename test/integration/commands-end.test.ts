@@ -2,7 +2,8 @@
 // exit non-zero with a message within a bound, instead of hanging on a client that can no longer
 // finish (seen: `bench throughput --quick` printed KAFKA_ADMIN_FAILED and never exited; `stress`
 // waited for ever on an input writer whose queue the dead broker never drained). Each runs against
-// a private broker of this test (the shared one stays up for the others), killed and started again.
+// a private broker and Redis of this test (the shared ones stay up for the others), the broker killed
+// and started again.
 // And a JobManager port already taken stops start-up with a message naming it and its setting.
 
 import assert from 'node:assert/strict';
@@ -37,19 +38,23 @@ describe('every command ends', { timeout: 600_000 }, () => {
     };
   });
   after(async () => {
-    await infraDown(infra, { services: ['kafka'] }).catch(() => {});
+    await infraDown(infra).catch(() => {});
     rmSync(infra.stateDir, { recursive: true, force: true });
   });
 
-  /** The private broker up (again), and the environment a command needs to use it and the shared Redis. */
+  /**
+   * The private broker up (again), and the environment a command needs to use it and the private
+   * Redis: nothing shared, so the file runs beside the others (test/run-tests.ts) and no fault test
+   * restarting the shared services can change how these commands end.
+   */
   async function brokerUp(name: string): Promise<NodeJS.ProcessEnv> {
-    await infraUp(infra, { services: ['kafka'], kafkaTimeoutMs: 90_000 });
+    await infraUp(infra, { kafkaTimeoutMs: 90_000 });
     return {
       CI: 'true',
       SLUICE_MANAGE_INFRA: 'false',
       SLUICE_STATE_DIR: infra.stateDir,
       SLUICE_KAFKA_BOOTSTRAP: `127.0.0.1:${infra.kafkaPort}`,
-      SLUICE_REDIS_URL: testEnv.redisUrl,
+      SLUICE_REDIS_URL: `redis://127.0.0.1:${infra.redisPort}`,
       // How long Sluice waits on Kafka: the bound of a send to a broker that takes nothing and of a
       // bench peer whose output stopped (60 s by default).
       SLUICE_KAFKA_WAIT_TIMEOUT: '5s',
