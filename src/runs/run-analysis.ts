@@ -233,6 +233,17 @@ export function growthAfter(
   read: (tm: TaskManagerSample) => number | undefined,
 ): { id: string; pid: number; first: number; last: number }[] {
   const end = samples.at(-1)?.at ?? 0;
+  // A process whose role changed in the window is left out: one that was ACTIVE in between keeps
+  // the heap it grew then when it is IDLE again (the third soak read 81 -> 128 MiB so).
+  const roles = new Map<string, Set<boolean>>();
+  for (const sample of samples)
+    if (sample.at >= from)
+      for (const tm of sample.taskManagers)
+        if (tm.status !== 'DISCONNECTED')
+          roles.set(
+            `${tm.id}/${tm.pid}`,
+            (roles.get(`${tm.id}/${tm.pid}`) ?? new Set()).add(tm.partitions.length > 0),
+          );
   const byProcess = new Map<
     string,
     { id: string; pid: number; first: number[]; last: number[]; alive: boolean }
@@ -267,7 +278,7 @@ export function growthAfter(
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
   return [...byProcess.values()]
-    .filter((p) => p.alive && p.first.length > 0)
+    .filter((p) => p.alive && p.first.length > 0 && (roles.get(`${p.id}/${p.pid}`)?.size ?? 0) <= 1)
     .map((p) => ({ id: p.id, pid: p.pid, first: median(p.first), last: median(p.last) }));
 }
 

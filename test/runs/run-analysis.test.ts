@@ -260,6 +260,13 @@ describe('growthAfter', () => {
         t < 300_000 ? { id: 'TM-02', pid: 2, rss: 50 } : { id: 'TM-02', pid: 3, rss: 500 },
         // TM-03 was IDLE, and took a partition at 5 minutes: a role change, not growth.
         { id: 'TM-03', pid: 4, rss: t < 300_000 ? 80 : 200, partitions: t < 300_000 ? [] : [1] },
+        // TM-05 was IDLE, ACTIVE in between, IDLE again: it keeps the heap it grew (not a leak).
+        {
+          id: 'TM-05',
+          pid: 6,
+          rss: t < 200_000 ? 80 : 130,
+          partitions: t >= 200_000 && t < 400_000 ? [3] : [],
+        },
         // TM-04, IDLE, took a partition and then hung on its way out: DISCONNECTED, no partitions in
         // the registry, its last heartbeat's memory — not an IDLE process grown.
         t < 200_000
