@@ -224,8 +224,8 @@ export function latencyP99PerTaskManager(samples: readonly RunSample[]): Series[
  * How much a figure grew over a long run, per process that lived from `from` to the end in the
  * same role (ACTIVE with partitions, or IDLE without): the median of its first minute after `from`
  * against the median of its last minute. A soak is flat when no process grew much. Restarted
- * processes start over, and one whose role changed (an IDLE one that took a partition holds state
- * and buffers it did not before) is compared only with itself in its last role, so both are left out.
+ * processes start over, and a process whose role changed in the window is not compared: both are
+ * left out.
  */
 export function growthAfter(
   samples: readonly RunSample[],
@@ -233,20 +233,9 @@ export function growthAfter(
   read: (tm: TaskManagerSample) => number | undefined,
 ): { id: string; pid: number; first: number; last: number }[] {
   const end = samples.at(-1)?.at ?? 0;
-  // A process whose role changed in the window is left out: one that was ACTIVE in between keeps
-  // the heap it grew then when it is IDLE again (the third soak read 81 -> 128 MiB so).
-  const roles = new Map<string, Set<boolean>>();
-  for (const sample of samples)
-    if (sample.at >= from)
-      for (const tm of sample.taskManagers)
-        if (tm.status !== 'DISCONNECTED')
-          roles.set(
-            `${tm.id}/${tm.pid}`,
-            (roles.get(`${tm.id}/${tm.pid}`) ?? new Set()).add(tm.partitions.length > 0),
-          );
   const byProcess = new Map<
     string,
-    { id: string; pid: number; first: number[]; last: number[]; alive: boolean }
+    { id: string; pid: number; first: number[]; last: number[]; alive: boolean; roles: Set<boolean> }
   >();
   for (const sample of samples) {
     if (sample.at < from) continue;
@@ -261,14 +250,15 @@ export function growthAfter(
         tm.status === 'DISCONNECTED'
       )
         continue;
-      const key = `${tm.id}/${tm.pid}/${tm.partitions.length > 0 ? 'active' : 'idle'}`;
+      const key = `${tm.id}/${tm.pid}`;
       let p = byProcess.get(key);
       if (!p) {
         // Only a process already there when the window opened counts.
         if (sample.at > from + 60_000) continue;
-        p = { id: tm.id, pid: tm.pid, first: [], last: [], alive: false };
+        p = { id: tm.id, pid: tm.pid, first: [], last: [], alive: false, roles: new Set() };
         byProcess.set(key, p);
       }
+      p.roles.add(tm.partitions.length > 0);
       if (sample.at <= from + 60_000) p.first.push(value);
       if (sample.at >= end - 60_000) {
         p.last.push(value);
@@ -277,9 +267,14 @@ export function growthAfter(
     }
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
-  return [...byProcess.values()]
-    .filter((p) => p.alive && p.first.length > 0 && (roles.get(`${p.id}/${p.pid}`)?.size ?? 0) <= 1)
-    .map((p) => ({ id: p.id, pid: p.pid, first: median(p.first), last: median(p.last) }));
+  return (
+    [...byProcess.values()]
+      // A process whose role changed in the window is left out: one that took partitions holds state
+      // it did not before, and one ACTIVE in between keeps the heap it grew when it is IDLE again
+      // (the third soak read 81 -> 128 MiB so).
+      .filter((p) => p.alive && p.first.length > 0 && p.roles.size === 1)
+      .map((p) => ({ id: p.id, pid: p.pid, first: median(p.first), last: median(p.last) }))
+  );
 }
 
 /** The job's overall result rate (counter or output ids) between samples. */
