@@ -11,10 +11,12 @@ import type { Secret } from '../config/secret.js';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
 import type { KafkaSecurity } from '../connectors/kafka/client-config.js';
 import { GroupDescriber, type GroupView } from '../connectors/kafka/group-describer.js';
+import { KafkaGroupMemberRemover } from '../connectors/kafka/group-member-removal.js';
 import { SluiceError } from '../errors/sluice-error.js';
 import type { EventLog } from '../logging/event-log.js';
 import type { TaskSlots } from '../plan/task-slots.js';
 import { type JobManagerMessage, type JobSpec, TASKMANAGER_SOCKET_PATH } from '../protocol/messages.js';
+import { DepartedMembers } from './departed-members.js';
 import { GroupObserver } from './group-observer.js';
 import { slotsOf } from './job-spec.js';
 import { OWNERSHIP_GRACE_MS, OwnershipWatch } from './ownership-watch.js';
@@ -72,6 +74,11 @@ export class JobManager implements ClusterView {
   #url = '';
   #describer: GroupDescriber | undefined;
   #observer: GroupObserver | undefined;
+  #remover: KafkaGroupMemberRemover | undefined;
+  #departed: DepartedMembers | undefined;
+  /** Connections this JobManager closed itself (heartbeat timeout, its own close): not a departure. */
+  readonly #closedHere = new WeakSet<WebSocket>();
+  #closing = false;
   readonly #ownership: OwnershipWatch;
   /** The broker's last description of the job's consumer group. */
   brokerView: GroupView | undefined;
@@ -186,6 +193,9 @@ export class JobManager implements ClusterView {
             if (this.#sockets.get(id) !== s) return;
             this.#sockets.delete(id);
             this.#lastHeard.delete(id);
+            const tm = this.registry.get(id);
+            if (tm && tm.status !== 'STOPPING' && !this.#closedHere.has(s) && !this.#closing)
+              this.#departed?.departed(id, tm.clientId);
             this.registry.disconnected(id);
             this.checkpoints?.ownershipChanged('lost', `TaskManager ${id} disconnected`);
           },
@@ -254,6 +264,23 @@ export class JobManager implements ClusterView {
       },
     });
     this.#observer.start();
+    this.#remover = new KafkaGroupMemberRemover({
+      bootstrapServers: this.job.bootstrapServers,
+      security: this.#options.kafkaSecurity,
+      clientId: 'sluice-jobmanager',
+    });
+    this.#remover.warmUp();
+    const describer = this.#describer;
+    this.#departed = new DepartedMembers({
+      groupId: this.job.groupId,
+      remover: this.#remover,
+      lastSeen: () => this.brokerView?.members,
+      describe: async () => (await describer.describe(this.job.groupId, 2_000)).members,
+      onRemoved: (taskManagerId, memberIds, ms) =>
+        this.#options.events?.emit({ type: 'jobmanager.member_removed', taskManagerId, memberIds, ms }),
+      onFailed: (taskManagerId, reason) =>
+        this.#options.events?.emit({ type: 'jobmanager.member_removal_failed', taskManagerId, reason }),
+    });
     this.#liveness = setInterval(() => this.#checkLiveness(), PING_INTERVAL_MS);
     return this.#url;
   }
@@ -332,6 +359,7 @@ export class JobManager implements ClusterView {
           taskManagerId: id,
           silentMs,
         });
+        this.#closedHere.add(socket);
         socket.terminate();
       } else socket.ping();
     }
@@ -417,6 +445,7 @@ export class JobManager implements ClusterView {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#liveness);
     await this.checkpoints?.stop();
     this.#admin?.close();
@@ -424,5 +453,7 @@ export class JobManager implements ClusterView {
     this.#describer?.close();
     for (const socket of this.#sockets.values()) socket.terminate();
     await this.#server?.close();
+    await this.#departed?.settled();
+    await this.#remover?.close();
   }
 }

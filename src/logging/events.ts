@@ -158,6 +158,9 @@ export type JobManagerEvent =
   | { type: 'jobmanager.taskmanager_restarted'; taskManagerId: string; pid: number }
   /** A TaskManager started here closed its connection long ago and has not exited (stuck-exits.ts): killed. */
   | { type: 'jobmanager.taskmanager_stuck'; taskManagerId: string; pid: number; ms: number }
+  /** A TaskManager's process ended: its group membership is removed at once (departed-members.ts). */
+  | { type: 'jobmanager.member_removed'; taskManagerId: string; memberIds: string[]; ms: number }
+  | { type: 'jobmanager.member_removal_failed'; taskManagerId: string; reason: string }
   /**
    * A TaskManager kept claiming tasks the broker gives to other members (its consumer missed its
    * own revocation): it is told to exit, to be started again.
@@ -243,6 +246,8 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.taskmanager_exited': 'info',
   'jobmanager.taskmanager_restarted': 'warn',
   'jobmanager.taskmanager_stuck': 'error',
+  'jobmanager.member_removed': 'info',
+  'jobmanager.member_removal_failed': 'warn',
   'jobmanager.ownership_conflict': 'error',
   'jobmanager.taskmanager_refused': 'warn',
   'jobmanager.taskmanager_unresponsive': 'warn',

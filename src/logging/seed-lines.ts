@@ -89,6 +89,10 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🔌 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) exited (${event.signal ?? `code ${event.code}`})`;
     case 'jobmanager.taskmanager_stuck':
       return `🪦 JOB MANAGER: TaskManager ${event.taskManagerId} (PID: ${event.pid}) closed its connection ${formatDuration(Math.round(event.ms / 1000) * 1000)} ago and has not exited (stuck on its way out) - killed (SIGKILL)`;
+    case 'jobmanager.member_removed':
+      return `🚪 JOB MANAGER: TaskManager ${event.taskManagerId} is gone (its connection closed) - its consumer was removed from the group in ${event.ms} ms, so its partitions move now, not at the broker's session timeout`;
+    case 'jobmanager.member_removal_failed':
+      return `⚠️ JOB MANAGER: TaskManager ${event.taskManagerId}'s connection closed, but its consumer could not be removed from the group (${event.reason}) - its partitions move when the broker's session timeout expires`;
     case 'jobmanager.taskmanager_restarted':
       return `♻️ JOB MANAGER: TaskManager ${event.taskManagerId} died unexpectedly - started again (PID: ${event.pid})`;
     case 'jobmanager.ownership_conflict':

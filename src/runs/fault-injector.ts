@@ -57,7 +57,10 @@ export async function injectFaults(
   /** A woken zombie, spared until it had time to learn it lost its partitions (the run checks it did). */
   const resting = new Map<number, number>();
   for (const fault of plan) {
-    while (ctx.elapsed() < fault.at) await sleep(20);
+    // A run that ended (its count reached, failed, or Ctrl-C) has no use for the faults still
+    // planned: waiting for them kept an interrupted one-hour soak running for its whole schedule.
+    while (ctx.elapsed() < fault.at && !ctx.done()) await sleep(20);
+    if (ctx.done()) break;
     const record = await inject(ctx, fault, env, hit, resting);
     env.log?.(
       `💥 FAULT ${records.length + 1}/${plan.length} at t+${(record.elapsedMs / 1000).toFixed(1)}s: ${record.detail}`,

@@ -1,10 +1,13 @@
 // The seed's load distribution with real TaskManager processes in one consumer group, for both
 // group protocols: 4 partitions over 5 TaskManagers is 4 ACTIVE with one partition each and 1 IDLE,
 // as the broker itself reports; a stopped ACTIVE TaskManager's partition moves to the IDLE one and
-// nobody else loses a partition; a newcomer takes nothing from anyone.
+// nobody else loses a partition; a newcomer takes nothing from anyone; a kill -9 of an ACTIVE one has
+// the JobManager remove its member at once (the `consumer` group's session timeout is 45 s here, so
+// only that removal can move its partition within the test's deadline).
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { PLAINTEXT } from '../../src/connectors/kafka/client-config.js';
 import type { GroupProtocol } from '../../src/connectors/kafka/consumer.js';
@@ -27,7 +30,9 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
     });
 
     it('puts 4 TaskManagers ACTIVE with one partition each and 1 IDLE, and the broker agrees', async () => {
-      t = await startTestCluster(testJobSpec({ groupProtocol: protocol }).spec);
+      const spec = testJobSpec({ groupProtocol: protocol }).spec;
+      if (protocol === 'consumer') await setGroupSessionTimeout(spec.groupId, LONG_SESSION_MS);
+      t = await startTestCluster(spec);
       const { cluster, job } = t;
       const ids = TaskManagerLauncher.ids(5);
       cluster.launch(ids);
@@ -127,5 +132,64 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
       assert.equal(snapshot.filter((tm) => tm.status === 'ACTIVE').length, 4);
       assert.deepEqual(cluster.registry.timeline(since), [], 'no partition changed hands');
     });
+
+    it("removes a killed TaskManager's member at once: the broker drops it, its partition moves", async () => {
+      assert.ok(t);
+      const { cluster, job } = t;
+      const victim = cluster.registry.connected().find((tm) => tm.status === 'ACTIVE');
+      const idle = cluster.registry.connected().find((tm) => tm.status === 'IDLE');
+      assert.ok(victim && idle);
+      const [moved] = victim.tasks;
+      cluster.kill(victim.id, 'SIGKILL');
+
+      const removed = await eventually(
+        `the JobManager to remove ${victim.id}'s member`,
+        () => t?.events.find((e) => e.type === 'jobmanager.member_removed' && e.taskManagerId === victim.id),
+        { timeoutMs: 15_000 },
+      );
+      assert.ok(removed.type === 'jobmanager.member_removed' && removed.memberIds.length === 1);
+      // The broker's own view: the member is gone and its partition is the formerly idle one's,
+      // well before a 45 s session (consumer) could have expired.
+      await eventually(
+        `the broker to give partition ${moved} to ${idle.id} without ${victim.id}`,
+        async () => {
+          const g = await admin.describeGroup(job.groupId);
+          const gone = !g.members.some((m) => m.clientId === victim.clientId);
+          const heir = g.members.find((m) => m.partitions.some((p) => p.partition === moved));
+          return gone && heir?.clientId === idle.clientId ? true : undefined;
+        },
+        { timeoutMs: protocol === 'consumer' ? LONG_SESSION_MS / 3 : 20_000 },
+      );
+      assert.ok(
+        !t.events.some((e) => e.type === 'jobmanager.member_removal_failed'),
+        'no removal was refused',
+      );
+    });
   });
+}
+
+/** The `consumer` group's own session timeout (KIP-848 group config), far above the broker's 3 s. */
+const LONG_SESSION_MS = 45_000;
+
+async function setGroupSessionTimeout(groupId: string, ms: number): Promise<void> {
+  const pk = new Admin({ clientId: 'test-group-config', bootstrapBrokers: [testEnv.kafkaBootstrap] });
+  try {
+    await pk.incrementalAlterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.GROUP,
+          resourceName: groupId,
+          configs: [
+            {
+              name: 'consumer.session.timeout.ms',
+              value: String(ms),
+              configOperation: IncrementalAlterConfigOperationTypes.SET,
+            },
+          ],
+        },
+      ],
+    });
+  } finally {
+    await pk.close();
+  }
 }

@@ -20,6 +20,7 @@ function laggingCluster(tms: FakeTm[], takeOver: (killed: FakeTm) => void) {
   const kills: string[] = [];
   const ctx = {
     elapsed: () => 10_000,
+    done: () => false,
     cluster: {
       registry: { connected: () => tms, owners: () => new Map() },
       kill: (id: string) => {
@@ -156,6 +157,7 @@ describe('injectFaults', () => {
     const signals: string[] = [];
     const ctx = {
       elapsed: () => 10_000,
+      done: () => false,
       cluster: {
         registry: {
           connected: () => tms,
@@ -174,5 +176,39 @@ describe('injectFaults', () => {
       { partitions: 2, restart: async () => {} },
     );
     assert.deepEqual(signals, ['SIGSTOP TM-01', 'SIGCONT TM-01', 'SIGKILL TM-02']);
+  });
+});
+
+describe('injectFaults when the run ends', () => {
+  // Seen in the fourth one-hour soak: Ctrl-C at minute 37 left the command waiting for the faults
+  // planned up to minute 48, carrying them out against a job nobody watched any more.
+  it('carries out no fault planned after the run ended, and returns at once', async () => {
+    let ended = false;
+    let now = 0;
+    const kills: string[] = [];
+    const tm = { id: 'TM-01', pid: 1, status: 'ACTIVE', tasks: [0] };
+    const ctx = {
+      elapsed: () => now,
+      done: () => ended,
+      cluster: {
+        registry: { connected: () => [tm], owners: () => new Map() },
+        kill: (id: string) => {
+          kills.push(id);
+          ended = true;
+        },
+      },
+    } as unknown as RunContext;
+    const records = injectFaults(
+      ctx,
+      [
+        { at: 0, kind: 'kill', pick: 0 },
+        { at: 3_000_000, kind: 'kill', pick: 0 },
+      ],
+      { partitions: 1, restart: async () => {} },
+    );
+    now = 1;
+    const done = await records;
+    assert.deepEqual(kills, ['TM-01']);
+    assert.equal(done.length, 1);
   });
 });
