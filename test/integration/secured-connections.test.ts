@@ -13,6 +13,7 @@ import type { RawSettings, SettingName } from '../../src/config/settings.js';
 import type { SluiceConfig } from '../../src/config/sluice-config.js';
 import { KafkaAdmin } from '../../src/connectors/kafka/admin.js';
 import { connectConsumer, disconnectConsumer } from '../../src/connectors/kafka/consumer.js';
+import { KafkaGroupMemberRemover } from '../../src/connectors/kafka/group-member-removal.js';
 import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import type { KafkaConsumer, Message } from '../../src/connectors/kafka/rdkafka.js';
 import { waitForKafka } from '../../src/connectors/kafka/readiness.js';
@@ -254,6 +255,22 @@ describe('secured Kafka (SASL_SSL, mutual TLS) and Redis (TLS, AUTH)', { timeout
           return g.members.length === 1 ? g : undefined;
         });
         assert.equal(group.members[0]?.clientId, 'test-secured-consumer');
+        // The JobManager's LeaveGroup client (another library) over the same settings: the broker
+        // removes the member it names, and says so for one it does not know.
+        const remover = new KafkaGroupMemberRemover({ ...connection, clientId: 'test-secured-remover' });
+        try {
+          await remover.remove(`${topic}-group`, [group.members[0]?.memberId ?? ''], 'test');
+          await assert.rejects(
+            remover.remove(`${topic}-group`, ['no-such-member'], 'test'),
+            (error: unknown) => {
+              assert.ok(error instanceof SluiceError && error.code === 'KAFKA_ADMIN_FAILED', String(error));
+              assert.match(error.message, /no-such-member/);
+              return true;
+            },
+          );
+        } finally {
+          await remover.close();
+        }
         await admin.deleteTopic(topic);
       } finally {
         await disconnectConsumer(consumer);
