@@ -133,7 +133,7 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
       assert.deepEqual(cluster.registry.timeline(since), [], 'no partition changed hands');
     });
 
-    it("removes a killed TaskManager's member at once: the broker drops it, its partition moves", async () => {
+    it("removes a killed TaskManager's member at once: the broker drops it, its partition moves", async (test) => {
       assert.ok(t);
       const { cluster, job } = t;
       const victim = cluster.registry.connected().find((tm) => tm.status === 'ACTIVE');
@@ -148,6 +148,7 @@ for (const protocol of ['consumer', 'classic'] as GroupProtocol[]) {
         { timeoutMs: 15_000 },
       );
       assert.ok(removed.type === 'jobmanager.member_removed' && removed.memberIds.length === 1);
+      test.diagnostic(`${victim.id}'s member removed ${removed.ms} ms after its connection closed`);
       // The broker's own view: the member is gone and its partition is the formerly idle one's,
       // well before a 45 s session (consumer) could have expired.
       await eventually(
