@@ -99,7 +99,7 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
   it('survives a broker restart in the middle of a run', async () => {
     const run = await faultRun(100_000, 20_000, async (ctx) => {
       await until(ctx, 1500);
-      await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 60_000 });
+      await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 120_000 });
     });
     assertExactlyOnce(run, 100_000);
   });

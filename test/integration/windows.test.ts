@@ -166,7 +166,7 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
           }
           if (i === 5000 && brokerRestart) {
             await producer.flush();
-            await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 60_000 });
+            await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 120_000 });
           }
         }
         await producer.flush();
