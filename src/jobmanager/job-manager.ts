@@ -78,7 +78,6 @@ export class JobManager implements ClusterView {
   #departed: DepartedMembers | undefined;
   /** Connections this JobManager closed itself (heartbeat timeout, its own close): not a departure. */
   readonly #closedHere = new WeakSet<WebSocket>();
-  #closing = false;
   readonly #ownership: OwnershipWatch;
   /** The broker's last description of the job's consumer group. */
   brokerView: GroupView | undefined;
@@ -193,8 +192,10 @@ export class JobManager implements ClusterView {
             if (this.#sockets.get(id) !== s) return;
             this.#sockets.delete(id);
             this.#lastHeard.delete(id);
+            // One that said it is stopping (or whose asked-for exit was seen first) left the group itself.
             const tm = this.registry.get(id);
-            if (tm && tm.status !== 'STOPPING' && !this.#closedHere.has(s) && !this.#closing)
+            const leftItself = tm?.status === 'STOPPING' || tm?.status === 'STOPPED';
+            if (tm && this.#groupStarted && !leftItself && !this.#closedHere.has(s))
               this.#departed?.departed(id, tm.clientId);
             this.registry.disconnected(id);
             this.checkpoints?.ownershipChanged('lost', `TaskManager ${id} disconnected`);
@@ -445,7 +446,8 @@ export class JobManager implements ClusterView {
   }
 
   async close(): Promise<void> {
-    this.#closing = true;
+    // From here on no connection that ends is a departure: the JobManager is the one going away.
+    for (const socket of this.#sockets.values()) this.#closedHere.add(socket);
     clearInterval(this.#liveness);
     await this.checkpoints?.stop();
     this.#admin?.close();

@@ -75,7 +75,7 @@ export class KafkaGroupMemberRemover implements GroupMemberRemover {
 }
 
 /** Sluice's security settings in @platformatic/kafka's terms (the same PEM files librdkafka reads). */
-export function connectionSecurity(security: KafkaSecurity): Pick<AdminOptions, 'tls' | 'sasl'> {
+function connectionSecurity(security: KafkaSecurity): Pick<AdminOptions, 'tls' | 'sasl'> {
   const { sasl, ssl } = security;
   const encrypted = security.protocol === 'SSL' || security.protocol === 'SASL_SSL';
   return {
