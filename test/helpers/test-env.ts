@@ -62,3 +62,21 @@ export async function eventually<T>(
     `Timed out after ${timeoutMs}ms waiting for ${what}${lastError ? `; last error: ${String(lastError)}` : ''}`,
   );
 }
+
+/**
+ * `promise`, or an error naming `what` once timeoutMs has passed. The timer is cleared either way:
+ * a losing poll or timer would keep the test file's process alive (a minute, once) after its tests.
+ */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs}ms: ${what}`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -18,7 +18,7 @@ import { TASKMANAGER_SOCKET_PATH } from '../../src/protocol/messages.js';
 import { seedJobFile, testJobSpec } from '../helpers/cluster.js';
 import { clusterSuite } from '../helpers/cluster-run.js';
 import { startSluice } from '../helpers/sluice-process.js';
-import { eventually, testEnv } from '../helpers/test-env.js';
+import { eventually, testEnv, within } from '../helpers/test-env.js';
 
 /** A heartbeat claiming these tasks of `topic` (task = partition: one source topic). */
 function heartbeat(topic: string, tasks: number[]) {
@@ -155,10 +155,7 @@ describe('a TaskManager claiming tasks the broker gave to another member', { tim
       seedJobFile,
     ]);
     closers.push(() => tm.stop('SIGKILL'));
-    const exit = await Promise.race([
-      tm.exited,
-      eventually('the TaskManager to exit', () => undefined, { timeoutMs: 60_000 }),
-    ]);
+    const exit = await within(tm.exited, 60_000, 'the TaskManager to exit');
     assert.equal(exit?.code, 3, tm.lines.join('\n'));
     assert.ok(
       tm.lines.some((l) =>

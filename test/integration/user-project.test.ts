@@ -19,7 +19,7 @@ import { KafkaProducer } from '../../src/connectors/kafka/producer.js';
 import { KafkaConsumer, type Message } from '../../src/connectors/kafka/rdkafka.js';
 import { prepareJob } from '../../src/jobmanager/prepared-job.js';
 import { startSluice, stopAllSluice } from '../helpers/sluice-process.js';
-import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { eventually, projectRoot, testEnv, uniqueName, within } from '../helpers/test-env.js';
 
 const run = promisify(execFile);
 
@@ -265,12 +265,7 @@ describe('a job in its own project', { timeout: 400_000 }, () => {
       await producer.close();
     }
     assert.ok(killed, 'a TaskManager was killed mid-stream');
-    const exit = await Promise.race([
-      job.exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`sluice run did not stop when idle; log in ${runLog}`)), 120_000),
-      ),
-    ]);
+    const exit = await within(job.exited, 120_000, `sluice run to stop when idle; log in ${runLog}`);
     assert.equal(exit.code, 0, `sluice run exited ${exit.code}; log in ${runLog}`);
     assert.ok(
       job.records.some((r) => r.event === 'jobmanager.taskmanager_restarted'),
