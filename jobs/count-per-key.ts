@@ -24,20 +24,31 @@ export default defineJob({
     delivery: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
   }),
   build(job, p) {
-    const keys = job.fromKafka(p.topic, json(KeyedMessage)).map((m) => m.key);
+    const records = job.fromKafka(p.topic, json(KeyedMessage));
     if (p.sink.startsWith('kafka:')) {
-      keys.sinkTo(
-        kafkaSink({
-          topic: p.sink.slice('kafka:'.length),
-          combine: (batch) => {
-            const counts = new Map<string, number>();
-            for (const key of batch) counts.set(key, (counts.get(key) ?? 0) + 1);
-            return [...counts].map(([key, n]) => ({ key, value: String(n) }));
-          },
-        }),
-      );
+      // Each delta carries its key's newest input timestamp (as Kafka Streams' counts do), so a
+      // reader of the output can tell how long a record took to become visible.
+      records
+        .map((m, record) => ({ key: m.key, at: record.timestamp ?? 0 }))
+        .sinkTo(
+          kafkaSink({
+            topic: p.sink.slice('kafka:'.length),
+            combine: (batch) => {
+              const counts = new Map<string, { n: number; at: number }>();
+              for (const { key, at } of batch) {
+                const count = counts.get(key);
+                if (count) {
+                  count.n++;
+                  if (at > count.at) count.at = at;
+                } else counts.set(key, { n: 1, at });
+              }
+              return [...counts].map(([key, c]) => ({ key, value: String(c.n), timestamp: c.at }));
+            },
+          }),
+        );
       return;
     }
+    const keys = records.map((m) => m.key);
     keys.sinkTo(
       redisCounter({ key: p.counterKey, countBy: (key) => key, exactlyOnce: p.delivery === 'exactly-once' }),
     );

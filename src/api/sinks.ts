@@ -9,6 +9,11 @@ export interface KafkaOutputRecord {
   readonly key: string | Buffer | null;
   readonly value: string | Buffer;
   readonly headers?: Readonly<Record<string, string | Buffer>>;
+  /**
+   * The record's timestamp (epoch ms); default: when it is produced. A combined result usually
+   * takes its newest input's, as Kafka Streams' aggregations do.
+   */
+  readonly timestamp?: number;
 }
 
 export interface KafkaSinkOptions<T> {

@@ -1,7 +1,8 @@
 // `bench latency`: a fixed input rate, and the time from a record's production to its result being
-// visible, exactly once: Sluice (visible in Redis: its TaskManagers measure after the Lua commit)
-// against Kafka Streams (visible to a read_committed reader of its output; Streams' output records
-// keep the input's timestamp). p50, p99, p99.9 over the whole run.
+// visible, exactly once: Sluice into Redis (its TaskManagers measure after the Lua commit), Sluice
+// into a Kafka topic at several checkpoint intervals, and Kafka Streams (both visible to a
+// read_committed reader of the output; each output record carries its newest input's timestamp).
+// p50, p99, p99.9 over the measured span, after a warm-up.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaAdmin } from '../connectors/kafka/admin.js';
@@ -12,13 +13,16 @@ import { decodeLong, KeyedOutputReader } from './keyed-output-reader.js';
 import { buildKafkaStreamsPeer, startKafkaStreams } from './peers/kafka-streams-peer.js';
 import type { BenchEnvironment } from './peers/peer.js';
 import { startSluice } from './peers/sluice-peer.js';
-import { startSteadyInput } from './steady-input.js';
+import { type SteadyInput, startSteadyInput } from './steady-input.js';
 
 /** Measured after this long past start: what start-up left queued has drained by then. */
 const WARM_UP_MS = 10_000;
 
 export interface LatencyFigures {
-  peer: 'sluice-redis' | 'kafka-streams';
+  /** sluice-redis, sluice-kafka-<interval>ms, kafka-streams. */
+  peer: string;
+  /** Sluice's checkpoint interval (Kafka Streams: its commit interval), ms. */
+  commitIntervalMs: number;
   ratePerSecond: number;
   records: number;
   p50: number;
@@ -26,25 +30,38 @@ export interface LatencyFigures {
   p999: number;
 }
 
-function figures(peer: LatencyFigures['peer'], rate: number, h: LatencyHistogram): LatencyFigures {
-  return {
-    peer,
-    ratePerSecond: rate,
-    records: h.count,
-    p50: h.percentile(50) ?? 0,
-    p99: h.percentile(99) ?? 0,
-    p999: h.percentile(99.9) ?? 0,
-  };
+export interface LatencyOptions {
+  partitions: number;
+  ratePerSecond: number;
+  seconds: number;
+  kafkaStreamsSource: string;
+  /** One Sluice Kafka-sink peer per interval (ms). */
+  kafkaSinkIntervals: readonly number[];
+  /** The Redis sink's checkpoint interval (ms): it only moves offsets, results are visible per batch. */
+  redisSinkInterval: number;
 }
+
+/** Kafka Streams' commit interval under exactly_once_v2 (its default). */
+const STREAMS_COMMIT_MS = 100;
 
 export async function latencyBench(
   env: BenchEnvironment,
-  options: { partitions: number; ratePerSecond: number; seconds: number; kafkaStreamsSource: string },
+  options: LatencyOptions,
 ): Promise<LatencyFigures[]> {
   const results: LatencyFigures[] = [];
-
-  env.log(`bench latency: sluice-redis at ${options.ratePerSecond}/s for ${options.seconds}s`);
-  {
+  const measure = async (
+    peer: string,
+    commitIntervalMs: number,
+    run: (
+      steady: SteadyInput,
+      input: BenchInput,
+    ) => Promise<{
+      ready: Promise<unknown>;
+      histogram: () => LatencyHistogram;
+      stop: () => Promise<void>;
+    }>,
+  ) => {
+    env.log(`bench latency: ${peer} at ${options.ratePerSecond}/s for ${options.seconds}s`);
     const steady = await startSteadyInput({
       bootstrapServers: env.bootstrapServers,
       partitions: options.partitions,
@@ -57,33 +74,63 @@ export async function latencyBench(
       keys: steady.keys,
       perKey: () => 0,
     };
-    const sluice = await startSluice(env, input, { sink: 'redis' });
-    const merged = () => {
-      const h = new LatencyHistogram();
-      for (const buckets of sluice.cluster.registry.latencyHistograms()) h.merge(buckets);
-      return h.toBuckets();
-    };
     try {
-      // Warm-up: the backlog written while the group formed is not latency, it is start-up.
-      await sluice.cluster.waitForDistribution(60_000, input.partitions);
-      await sleep(WARM_UP_MS);
-      const before = merged();
-      await sleep(options.seconds * 1000);
-      results.push(figures('sluice-redis', options.ratePerSecond, LatencyHistogram.since(merged(), before)));
+      const started = await run(steady, input);
+      try {
+        // Warm-up: the backlog written while the group formed is not latency, it is start-up.
+        await started.ready;
+        await sleep(WARM_UP_MS);
+        const before = started.histogram().toBuckets();
+        await sleep(options.seconds * 1000);
+        const h = LatencyHistogram.since(started.histogram().toBuckets(), before);
+        results.push({
+          peer,
+          commitIntervalMs,
+          ratePerSecond: options.ratePerSecond,
+          records: h.count,
+          p50: h.percentile(50) ?? 0,
+          p99: h.percentile(99) ?? 0,
+          p999: h.percentile(99.9) ?? 0,
+        });
+      } finally {
+        await started.stop();
+      }
     } finally {
-      await sluice.stop();
       await steady.stop();
     }
+  };
+
+  await measure('sluice-redis', options.redisSinkInterval, async (_steady, input) => {
+    const sluice = await startSluice(env, input, {
+      sink: 'redis',
+      checkpointIntervalMs: options.redisSinkInterval,
+    });
+    return {
+      ready: sluice.cluster.waitForDistribution(60_000, input.partitions),
+      histogram: () => {
+        const h = new LatencyHistogram();
+        for (const buckets of sluice.cluster.registry.latencyHistograms()) h.merge(buckets);
+        return h;
+      },
+      stop: () => sluice.stop(),
+    };
+  });
+
+  for (const interval of options.kafkaSinkIntervals) {
+    await measure(`sluice-kafka-${interval}ms`, interval, async (_steady, input) => {
+      const sluice = await startSluice(env, input, { sink: 'kafka', checkpointIntervalMs: interval });
+      const reader = sluice.reader;
+      if (!reader) throw new Error('the Kafka-sink peer has no output reader');
+      return {
+        ready: sluice.cluster.waitForDistribution(60_000, input.partitions),
+        histogram: () => reader.latency,
+        stop: () => sluice.stop(),
+      };
+    });
   }
 
-  env.log(`bench latency: kafka-streams at ${options.ratePerSecond}/s for ${options.seconds}s`);
-  {
-    const classpath = buildKafkaStreamsPeer(env, options.kafkaStreamsSource);
-    const steady = await startSteadyInput({
-      bootstrapServers: env.bootstrapServers,
-      partitions: options.partitions,
-      ratePerSecond: options.ratePerSecond,
-    });
+  const classpath = buildKafkaStreamsPeer(env, options.kafkaStreamsSource);
+  await measure('kafka-streams', STREAMS_COMMIT_MS, async (steady) => {
     const appId = `sluice-bench-latency-${Date.now().toString(36)}`;
     const admin = KafkaAdmin.create({
       security: PLAINTEXT,
@@ -104,25 +151,16 @@ export async function latencyBench(
       applicationId: appId,
       threads: options.partitions,
     });
-    try {
-      await streams.ready;
-      await sleep(WARM_UP_MS);
-      const before = reader.latency.toBuckets();
-      await sleep(options.seconds * 1000);
-      results.push(
-        figures(
-          'kafka-streams',
-          options.ratePerSecond,
-          LatencyHistogram.since(reader.latency.toBuckets(), before),
-        ),
-      );
-    } finally {
-      await streams.stop();
-      await reader.stop();
-      await steady.stop();
-      await admin.deleteTopic(`${appId}-out`).catch(() => {});
-      admin.close();
-    }
-  }
+    return {
+      ready: streams.ready,
+      histogram: () => reader.latency,
+      stop: async () => {
+        await streams.stop();
+        await reader.stop();
+        await admin.deleteTopic(`${appId}-out`).catch(() => {});
+        admin.close();
+      },
+    };
+  });
   return results;
 }

@@ -102,9 +102,14 @@ export function benchCommand(): Command {
     bench
       .command('latency')
       .description('produce at a fixed rate, time to a visible exactly-once result (Sluice vs Kafka Streams)')
-      .option('--quick', 'a short form (CI): 5 s at 5,000 records/s')
+      .option('--quick', 'a short form (CI): 5 s at 5,000 records/s, one Kafka-sink interval (100 ms)')
       .option('--rate <n>', 'records per second', '25000')
-      .option('--seconds <n>', 'how long to measure', '30'),
+      .option('--seconds <n>', 'how long to measure', '30')
+      .option(
+        '--kafka-checkpoints <list>',
+        'checkpoint intervals (ms) of the Kafka-sink peers, comma-separated: one peer each',
+        '100,250,1000',
+      ),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
   ).action((flags: Record<string, unknown>) => runAction(() => latency(flags)));
   addSettingFlags(

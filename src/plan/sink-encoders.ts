@@ -15,7 +15,7 @@ export interface KafkaEncoded {
   readonly headers: readonly Record<string, string | Buffer>[] | undefined;
   /** Set for a repartition topic: the key's partition (Kafka's default partitioner). */
   readonly partition?: number;
-  /** Set for a repartition topic: the record's event time. */
+  /** Set for a repartition topic (the record's event time) or by a combine function; else produce time. */
   readonly timestamp?: number;
 }
 

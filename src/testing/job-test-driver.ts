@@ -32,6 +32,8 @@ export interface OutputRecord {
   readonly key: string | null;
   readonly value: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** The timestamp the sink gives the record; undefined: the broker's clock when it is produced. */
+  readonly timestamp: number | undefined;
   /** The value parsed as JSON. */
   json<T = unknown>(): T;
 }
@@ -364,7 +366,13 @@ function outputRecord(record: KafkaEncoded | KafkaOutputRecord): OutputRecord {
     for (const [k, v] of Object.entries(given as Record<string, string | Buffer>))
       headers[k] = typeof v === 'string' ? v : v.toString('utf8');
   }
-  return { key: text(record.key), value, headers, json: <T>() => JSON.parse(value) as T };
+  return {
+    key: text(record.key),
+    value,
+    headers,
+    timestamp: record.timestamp,
+    json: <T>() => JSON.parse(value) as T,
+  };
 }
 
 /** A test driver for the job: `testJob(job).send('lines', {...}).output('words')`. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
+import countPerKey from '../../jobs/count-per-key.js';
 import { json } from '../../src/api/deserializers.js';
 import { defineJob } from '../../src/api/job-definition.js';
 import { defineSink, kafkaSink, redisCounter, redisWrite } from '../../src/api/sinks.js';
@@ -43,6 +44,36 @@ describe('JobTestDriver', () => {
     assert.deepEqual(
       driver.deadLetters().map((d) => [d.offset, d.code]),
       [[3, 'RECORD_NOT_JSON']],
+    );
+  });
+
+  it("gives a combined record the timestamp its combine function chose (the benchmark's count deltas: the newest input's)", () => {
+    const driver = testJob(countPerKey, { params: { topic: 'in', sink: 'kafka:deltas' } });
+    const record = (id: number, key: string, timestamp: number) => ({
+      value: { id, key, payload: 'x' },
+      timestamp,
+    });
+    driver.sendRecords('in', [
+      record(1, 'a', 1000),
+      record(2, 'b', 1500),
+      record(3, 'a', 3000),
+      record(4, 'a', 2000),
+    ]);
+    driver.sendRecords('in', [record(5, 'b', 4000)]);
+    assert.deepEqual(
+      driver.output('deltas').map((r) => [r.key, r.value, r.timestamp]),
+      [
+        ['a', '3', 3000],
+        ['b', '1', 1500],
+        ['b', '1', 4000],
+      ],
+    );
+    // Without a combine function, a record carries no timestamp of its own (produce time).
+    const plain = testJob(job);
+    plain.send('orders', { id: 1, customer: 'ann', amount: 70 });
+    assert.deepEqual(
+      plain.output('big-orders').map((r) => r.timestamp),
+      [undefined],
     );
   });
 

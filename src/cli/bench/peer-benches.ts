@@ -50,19 +50,23 @@ export async function latency(flags: Record<string, unknown>): Promise<number> {
   const quick = flags.quick === true;
   const rate = quick ? 5000 : Number(flags.rate);
   const seconds = quick ? 5 : Number(flags.seconds);
+  const kafkaSinkIntervals = quick ? [100] : list(flags.kafkaCheckpoints);
   return withBenchInfra(flags, async (config, env) => {
     const figures = await latencyBench(env, {
       partitions: config.job.partitions,
       ratePerSecond: rate,
       seconds,
       kafkaStreamsSource: kafkaStreamsSource(),
+      kafkaSinkIntervals,
+      redisSinkInterval: 100,
     });
     const header = `bench latency: ${rate} records/s for ${seconds} s, exactly once, produce → visible result; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(
-        ['PEER', 'RECORDS', 'p50 ms', 'p99 ms', 'p99.9 ms'],
+        ['PEER', 'COMMIT EVERY ms', 'RECORDS', 'p50 ms', 'p99 ms', 'p99.9 ms'],
         figures.map((f) => [
           f.peer,
+          String(f.commitIntervalMs),
           String(f.records),
           f.p50.toFixed(1),
           f.p99.toFixed(1),

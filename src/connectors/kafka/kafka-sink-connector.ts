@@ -298,5 +298,6 @@ function encodeCombined(record: KafkaOutputRecord): KafkaEncoded {
     key: record.key,
     value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
     headers: record.headers ? Object.entries(record.headers).map(([k, v]) => ({ [k]: v })) : undefined,
+    ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
   };
 }
