@@ -6,10 +6,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type BenchInput, ensureBenchInput } from './bench-input.js';
 import type { BenchEnvironment } from './peers/peer.js';
 import { runSluice, startSluice } from './peers/sluice-peer.js';
+import { mib, processFootprint } from './process-memory.js';
 import { startSteadyInput } from './steady-input.js';
 
 export interface FootprintFigures {
-  rss: { activeMiB: number[]; idleMiB: number[]; rate: number };
+  rss: {
+    activeMiB: number[];
+    idleMiB: number[];
+    /** Private memory (no other process maps it) and PSS of the same TaskManagers, same order. */
+    activePrivateMiB: number[];
+    idlePrivateMiB: number[];
+    activePssMiB: number[];
+    idlePssMiB: number[];
+    rate: number;
+  };
   assignment: { taskManagers: number; registeredMs: number; distributedMs: number }[];
   partitions: { partitions: number; recordsPerSecond: number; exact: boolean }[];
 }
@@ -32,14 +42,27 @@ export async function footprintBench(
     keys: steady.keys,
     perKey: () => 0,
   };
-  const rss: FootprintFigures['rss'] = { activeMiB: [], idleMiB: [], rate: 20_000 };
+  const rss: FootprintFigures['rss'] = {
+    activeMiB: [],
+    idleMiB: [],
+    activePrivateMiB: [],
+    idlePrivateMiB: [],
+    activePssMiB: [],
+    idlePssMiB: [],
+    rate: 20_000,
+  };
   {
     const sluice = await startSluice(env, steadyInput, { sink: 'redis', taskManagers: 20 });
     try {
       await sluice.cluster.waitForDistribution(120_000, 20);
       await sleep(15_000);
       for (const t of sluice.cluster.registry.connected()) {
-        (t.status === 'ACTIVE' ? rss.activeMiB : rss.idleMiB).push(Math.round(t.rssBytes / 2 ** 20));
+        const active = t.status === 'ACTIVE';
+        const own = processFootprint(t.pid);
+        if (!own) continue; // exited between the listing and the reading
+        (active ? rss.activeMiB : rss.idleMiB).push(mib(t.rssBytes));
+        (active ? rss.activePrivateMiB : rss.idlePrivateMiB).push(mib(own.privateBytes));
+        (active ? rss.activePssMiB : rss.idlePssMiB).push(mib(own.pssBytes));
       }
     } finally {
       await sluice.stop();

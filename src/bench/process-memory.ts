@@ -49,3 +49,21 @@ export function peakMemory(a: ProcessMemory, b: ProcessMemory): ProcessMemory {
 }
 
 export const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
+/**
+ * What a process costs the machine beyond what it shares (/proc/<pid>/smaps_rollup): private pages
+ * (its own heap, stacks, buffers; no other process has them) and PSS (each shared page divided by
+ * the processes that map it). RSS counts the whole Node binary in every process (~38 MiB here), so
+ * twenty TaskManagers' RSS sums to far more than they use. Undefined when the process is gone.
+ */
+export function processFootprint(pid: number): { privateBytes: number; pssBytes: number } | undefined {
+  let rollup: string;
+  try {
+    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+  return { privateBytes: kib('Private_Clean') + kib('Private_Dirty'), pssBytes: kib('Pss') };
+}

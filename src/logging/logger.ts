@@ -2,9 +2,16 @@
 // people (time, level, message) through pino-pretty. Child loggers carry the component's identity
 // ({taskManagerId, taskId, checkpointId}) in both forms.
 
+import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
 import type { LoggingConfig } from '../config/sluice-config.js';
+
+/**
+ * pino-pretty loaded only for the human form: TaskManagers started by a JobManager log JSON, and
+ * loading it costs each of them ~4 MiB of private memory. Synchronously, as createLogger is.
+ */
+const pretty = (options: import('pino-pretty').PrettyOptions) =>
+  (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty'))(options);
 
 export type { Logger } from 'pino';
 

@@ -89,8 +89,9 @@ export async function footprint(flags: Record<string, unknown>): Promise<number>
     const avg = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : 0);
     const header = `bench footprint: ${machineLine()}`;
     process.stdout.write(
-      `${header}\nRSS under ${figures.rss.rate} records/s: ACTIVE TaskManager ${avg(figures.rss.activeMiB)} MiB (${figures.rss.activeMiB.join(', ')}), ` +
-        `IDLE ${avg(figures.rss.idleMiB)} MiB (min ${Math.min(...figures.rss.idleMiB)}, max ${Math.max(...figures.rss.idleMiB)})\n` +
+      `${header}\nUnder ${figures.rss.rate} records/s (RSS; private memory; PSS, MiB): ` +
+        `ACTIVE TaskManager ${avg(figures.rss.activeMiB)}; ${avg(figures.rss.activePrivateMiB)}; ${avg(figures.rss.activePssMiB)} (RSS ${figures.rss.activeMiB.join(', ')}), ` +
+        `IDLE ${avg(figures.rss.idleMiB)}; ${avg(figures.rss.idlePrivateMiB)}; ${avg(figures.rss.idlePssMiB)} (RSS min ${Math.min(...figures.rss.idleMiB)}, max ${Math.max(...figures.rss.idleMiB)})\n` +
         `${renderTable(
           ['TASKMANAGERS', 'ALL REGISTERED ms', 'ALL PARTITIONS ASSIGNED ms'],
           figures.assignment.map((a) => [

@@ -23,8 +23,16 @@
 // instead of two, which is what Kafka Streams' window stores pay (they drop closed windows by
 // segment, without tombstones).
 
-import { type Database, open, type RootDatabase } from 'lmdb';
+import { createRequire } from 'node:module';
+import type { Database, RootDatabase } from 'lmdb';
 import type { StateStore } from './state-store.js';
+
+/**
+ * lmdb-js loaded when the first store opens, not with the module: a TaskManager of a stateless job
+ * (the seed's) never opens one, and loading it costs each process ~5 MiB of private memory (its
+ * native binding and the buffers it sets up at load). Synchronously, as `open` is.
+ */
+const lmdb = () => createRequire(import.meta.url)('lmdb') as typeof import('lmdb');
 
 /** A change as the changelog carries it: the key, and its JSON text or null (deleted). */
 export type Change = readonly [key: string, value: string | null];
@@ -81,7 +89,7 @@ export class TransactionalStore implements StateStore {
 
   /** Opens (or creates) the store in `dir`. */
   static open(dir: string): TransactionalStore {
-    return new TransactionalStore(open({ path: dir, maxDbs: 4, compression: false }));
+    return new TransactionalStore(lmdb().open({ path: dir, maxDbs: 4, compression: false }));
   }
 
   get(key: string): unknown {
