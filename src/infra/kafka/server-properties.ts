@@ -83,7 +83,11 @@ export function serverProperties(input: ServerPropertiesInput): string {
     ['auto.create.topics.enable', 'false', 'a typo in a topic name is an error, not a new 1-partition topic'],
     // Fast failover for KIP-848 groups: the broker owns session timeout and heartbeat.
     ['group.consumer.min.session.timeout.ms', 1000, 'default 45000: allow the short session below'],
-    ['group.consumer.session.timeout.ms', 3000, 'default 45000: a vanished host is evicted after ~3 s'],
+    [
+      'group.consumer.session.timeout.ms',
+      2000,
+      'default 45000: a vanished host is evicted after ~2 s (10 heartbeats)',
+    ],
     ['group.consumer.min.heartbeat.interval.ms', 100, 'default 5000: allow the short heartbeat below'],
     [
       'group.consumer.heartbeat.interval.ms',
