@@ -149,7 +149,9 @@ export class CheckpointCoordinator {
       return snapshots.map(() => (checkpointId < this.#nextId ? 'DISCARDED' : 'UNKNOWN'));
     }
     const results = snapshots.map((s) => pending.acknowledge(s));
-    if (pending.isFullyAcknowledged) void this.#complete(pending);
+    // Once: an acknowledgement may come while the completed checkpoint is being stored (it is still
+    // the pending one until then), and is discarded; completing again would throw.
+    if (pending.isFullyAcknowledged && !pending.isDisposed) void this.#complete(pending);
     return results;
   }
 

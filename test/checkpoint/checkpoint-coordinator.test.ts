@@ -9,7 +9,10 @@ import { PendingCheckpoint } from '../../src/checkpoint/pending-checkpoint.js';
 class MemoryStore {
   readonly saved: CompletedCheckpoint[] = [];
   fail = false;
+  /** Set: each add waits for it (a slow Redis), so acknowledgements can arrive meanwhile. */
+  gate: Promise<void> | undefined;
   async add(c: CompletedCheckpoint): Promise<void> {
+    await this.gate;
     if (this.fail) throw new Error('redis down');
     this.saved.unshift(c);
   }
@@ -76,6 +79,25 @@ describe('CheckpointCoordinator', () => {
     assert.deepEqual(notified, [1]);
     assert.deepEqual(c.acknowledge(1, [snap(0, 10)]), ['DISCARDED'], 'a late ack of a finished checkpoint');
     assert.deepEqual(c.acknowledge(9, [snap(0, 10)]), ['UNKNOWN']);
+  });
+
+  it('takes an acknowledgement that arrives while the completed checkpoint is being stored, completing it once', async () => {
+    // Seen in a broker restart: a task's snapshot came again (a newer owner's) while the store was
+    // writing, and a second completion threw "already COMPLETED" as an unhandled rejection.
+    const { c, store, notified } = coordinator();
+    let open = () => {};
+    store.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const done = c.triggerCheckpoint();
+    c.acknowledge(1, [snap(0, 10)]);
+    c.acknowledge(1, [snap(1, 20)]);
+    assert.deepEqual(c.acknowledge(1, [snap(1, 21, 2)]), ['DISCARDED']);
+    open();
+    const completed = await done;
+    assert.equal(completed?.id, 1);
+    assert.equal(store.saved.length, 1);
+    assert.deepEqual(notified, [1]);
   });
 
   it('aborts with TASK_DECLINED when a task declines, and the next checkpoint gets a new id', async () => {
