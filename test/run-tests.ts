@@ -13,7 +13,15 @@ import { kafkaPaths } from '../src/infra/kafka/kafka-broker.js';
 import { findFreePort } from '../src/infra/ports.js';
 import { findProcesses } from '../src/infra/process-control.js';
 import { redisPaths } from '../src/infra/redis/redis-server.js';
-import { disruptsServices, type FileRun, type Lane, runLanes, runTestFiles } from './runner/lanes.js';
+import {
+  disruptsServices,
+  type FileRun,
+  interruptTestFiles,
+  type Lane,
+  processesStartedBy,
+  runLanes,
+  runTestFiles,
+} from './runner/lanes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/test
 const root = path.resolve(here, '..', '..');
@@ -54,8 +62,9 @@ async function main(): Promise<number> {
     });
   }
   let interrupted = false;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupted = true;
+    interruptTestFiles(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -113,6 +122,22 @@ async function main(): Promise<number> {
     if (failed.length > 0) for (const infra of infras) keepServiceLogs(infra.stateDir);
     return interrupted ? 130 : failed.length > 0 ? 1 : 0;
   } finally {
+    // What a test started and did not stop (or could not: its file was interrupted) goes first;
+    // after a whole run it is a leak, and the run fails naming it.
+    const leftovers = processesStartedBy(scratchDir).filter((pid) => {
+      try {
+        process.kill(pid, 'SIGKILL');
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (leftovers.length > 0 && !interrupted) {
+      process.stderr.write(
+        `test infra: processes started by tests still running (killed): ${leftovers.join(', ')}\n`,
+      );
+      process.exitCode = 1;
+    }
     await Promise.all(infras.map((infra) => infraDown(infra)));
     rmSync(scratchDir, { recursive: true, force: true });
     const strays = findProcesses(scratchDir);

@@ -3,8 +3,8 @@
 // that restarts or freezes its lane's services (it reads `testEnv.infra`) only ever runs in the
 // first lane, so no file of another lane sees a service vanish under it.
 
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Lane {
@@ -29,6 +29,17 @@ export function disruptsServices(file: string): boolean {
   return readFileSync(file, 'utf8').includes('testEnv.infra');
 }
 
+/** Test processes running now: an interrupted run passes its signal on to them. */
+const running = new Set<ChildProcess>();
+
+/** Ctrl-C or SIGTERM of the runner: running test files get the signal, and no file starts after it. */
+export function interruptTestFiles(signal: NodeJS.Signals): void {
+  interrupted = true;
+  for (const child of running) child.kill(signal);
+}
+
+let interrupted = false;
+
 /** Runs every lane until its own files and the shared queue are empty; reports each file as it ends. */
 export async function runLanes(
   lanes: readonly Lane[],
@@ -41,6 +52,7 @@ export async function runLanes(
   await Promise.all(
     lanes.map(async (lane) => {
       for (;;) {
+        if (interrupted) return;
         const file = lane.own.shift() ?? queue.shift();
         if (file === undefined) return;
         onStart(lane.name, file);
@@ -68,10 +80,12 @@ export function runTestFiles(
   return new Promise<FileRun>((resolve) => {
     const fd = openSync(out, 'w');
     const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: lane.env });
+    running.add(child);
     let finished = false;
     const finish = (code: number) => {
       if (finished) return; // 'error' and 'close' can both come
       finished = true;
+      running.delete(child);
       closeSync(fd);
       const output = readFileSync(out, 'utf8');
       rmSync(out, { force: true });
@@ -80,4 +94,27 @@ export function runTestFiles(
     child.once('error', () => finish(1));
     child.once('close', (c) => finish(c ?? 1));
   });
+}
+
+/**
+ * Processes that a test started and left running: every one has the run's scratch dir in its
+ * environment (SLUICE_TEST_INFRA names it), which no other process on the machine has. The lanes'
+ * own brokers and Redis servers (their command lines name their dirs in it) are not among them,
+ * even when a fault test restarted one.
+ */
+export function processesStartedBy(scratchDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (
+        readFileSync(`/proc/${entry}/environ`, 'latin1').includes(scratchDir) &&
+        !readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(scratchDir)
+      )
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
 }
