@@ -13,16 +13,24 @@ export interface ProcessMemory {
 
 export const NO_MEMORY: ProcessMemory = { rssBytes: 0, anonBytes: 0, fileBytes: 0 };
 
-/** Undefined when the process is gone (or /proc is not Linux's). */
-export function processMemory(pid: number): ProcessMemory | undefined {
-  let status: string;
+/**
+ * The "Field:   123 kB" lines of a /proc file of the process, in bytes (0 for a field it lacks);
+ * undefined when the process is gone (or /proc is not Linux's).
+ */
+function procKiB(pid: number, file: 'status' | 'smaps_rollup'): ((field: string) => number) | undefined {
+  let text: string;
   try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    text = readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
     return undefined;
   }
-  const kib = (field: string) =>
-    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+}
+
+/** Undefined when the process is gone (or /proc is not Linux's). */
+export function processMemory(pid: number): ProcessMemory | undefined {
+  const kib = procKiB(pid, 'status');
+  if (!kib) return undefined;
   const anon = kib('RssAnon');
   // Shared memory (RssShmem) is neither the process's heap nor a file it maps: counted with the files.
   return { rssBytes: kib('VmRSS'), anonBytes: anon, fileBytes: kib('RssFile') + kib('RssShmem') };
@@ -57,13 +65,7 @@ export const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
  * twenty TaskManagers' RSS sums to far more than they use. Undefined when the process is gone.
  */
 export function processFootprint(pid: number): { privateBytes: number; pssBytes: number } | undefined {
-  let rollup: string;
-  try {
-    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kib = (field: string) =>
-    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+  const kib = procKiB(pid, 'smaps_rollup');
+  if (!kib) return undefined;
   return { privateBytes: kib('Private_Clean') + kib('Private_Dirty'), pssBytes: kib('Pss') };
 }
