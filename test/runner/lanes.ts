@@ -31,14 +31,13 @@ export function disruptsServices(file: string): boolean {
 
 /** Test processes running now: an interrupted run passes its signal on to them. */
 const running = new Set<ChildProcess>();
+let interrupted = false;
 
 /** Ctrl-C or SIGTERM of the runner: running test files get the signal, and no file starts after it. */
 export function interruptTestFiles(signal: NodeJS.Signals): void {
   interrupted = true;
   for (const child of running) child.kill(signal);
 }
-
-let interrupted = false;
 
 /** Runs every lane until its own files and the shared queue are empty; reports each file as it ends. */
 export async function runLanes(
