@@ -104,7 +104,7 @@ async function main(): Promise<number> {
       // own run in one process beside the lanes, on the services of a lane no fault test touches.
       light.length === 0
         ? undefined
-        : runTestFiles(lastLane, light, `${light.length} in-process files`, scratchDir).then((run) => {
+        : runTestFiles(lastLane, light, `${light.length} files beside the lanes`, scratchDir).then((run) => {
             print(run);
             return run;
           }),

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +17,27 @@ import type { InfraConfig } from '../../src/config/sluice-config.js';
 import { infraDown, infraUp } from '../../src/infra/infra.js';
 import { kafkaPaths } from '../../src/infra/kafka/kafka-broker.js';
 import { findFreePort } from '../../src/infra/ports.js';
-import { readPid } from '../../src/infra/process-control.js';
+import { descendantsOf, readPid } from '../../src/infra/process-control.js';
 import { runCli } from '../helpers/cli.js';
-import { projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
+import { eventually, projectRoot, testEnv, uniqueName, within } from '../helpers/test-env.js';
+
+/** The process's command line, words joined by spaces ('' once it is gone). */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\u0000', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Running: a zombie (exited, not yet reaped) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** How long a command may take to end once its broker is gone (the settings below: 5 s waits). */
 const END_BOUND_MS = 120_000;
@@ -145,6 +163,40 @@ describe('every command ends', { timeout: 600_000 }, () => {
     assert.match(ended.output, /STRESS ✘ FAIL/, ended.output.slice(-3000));
     assert.match(ended.output, /not taking records|timed out|Kafka/, ended.output.slice(-3000));
     assert.doesNotMatch(ended.output, /lost ids 0, 0/);
+  });
+
+  it("a bench stopped by SIGINT to its own process takes its peers' processes with it", async () => {
+    const env = await brokerUp(uniqueName('end-signal'));
+    const child = spawn(
+      process.execPath,
+      [path.join(projectRoot, 'bin', 'sluice.js'), 'bench', 'latency', '--quick'],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (b: Buffer) => (output += b));
+    const closed = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
+    try {
+      // The last peer is Kafka Streams: a JVM the bench started, still working when the signal comes.
+      const peers = await eventually(
+        'the Kafka Streams peer running under the bench',
+        () => {
+          const below = descendantsOf(child.pid ?? -1);
+          return /kafka-streams at/.test(output) && below.some((pid) => /^(\S*\/)?java /.test(commandOf(pid)))
+            ? below
+            : undefined;
+        },
+        { timeoutMs: 240_000, intervalMs: 500 },
+      );
+      child.kill('SIGINT');
+      const code = await within(closed, 30_000, 'the bench to end after SIGINT');
+      assert.equal(code, 130, output.slice(-2000));
+      assert.match(output, /bench: stopped by SIGINT/);
+      await eventually('every process the bench started gone', () =>
+        peers.every((pid) => !alive(pid)) ? true : undefined,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('a JobManager port already taken stops start-up at once, naming the port and its setting', async () => {

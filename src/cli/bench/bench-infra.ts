@@ -1,7 +1,7 @@
 // What every benchmark command shares: the local Kafka and Redis brought up (and stopped after, if
 // started here), the environment peers get, a line naming the machine, and where figures are saved.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchEnvironment } from '../../bench/peers/peer.js';
@@ -9,6 +9,7 @@ import type { SluiceConfig } from '../../config/sluice-config.js';
 import { SluiceError } from '../../errors/sluice-error.js';
 import { infraDown, type ServiceName } from '../../infra/infra.js';
 import { KAFKA_VERSION } from '../../infra/kafka/kafka-dist.js';
+import { descendantsOf } from '../../infra/process-control.js';
 import { builtInJobsDir } from '../built-in-jobs.js';
 import { up } from '../infra-command.js';
 import { taskManagerCommandLine } from '../job-session.js';
@@ -28,12 +29,41 @@ export async function withBenchInfra<T>(
   const config = configFromCli(flags, { logFormat: 'json', logLevel: 'silent', jobManagerPort: '0' });
   refuseSecuredCluster(config);
   const started: ServiceName[] = [];
-  if (config.runtime.manageInfra)
-    started.push(...(await up(config)).filter((s) => s.action === 'started').map((s) => s.name));
+  // Stopped by a signal (Ctrl-C, or a kill of this process alone): the peers' processes (Kafka
+  // Streams JVMs, TaskManagers, workers) go at once, the services this command started are stopped
+  // as usual, and the command ends with 130 - instead of leaving them all running.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nbench: stopped by ${signal} - stopping its peers and the services it started\n`);
+    for (const pid of descendantsOf(process.pid)) {
+      // The broker and Redis (their command lines name the state dir) stop cleanly below.
+      if (commandLineOf(pid).includes(config.infra.stateDir)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const down = started.length > 0 ? infraDown(config.infra, { services: started }) : Promise.resolve([]);
+    void down.finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
+    if (config.runtime.manageInfra)
+      started.push(...(await up(config)).filter((s) => s.action === 'started').map((s) => s.name));
     return await body(config, benchEnvironment(config));
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (started.length > 0) await infraDown(config.infra, { services: started });
+  }
+}
+
+function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
   }
 }
 
