@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,27 +17,9 @@ import type { InfraConfig } from '../../src/config/sluice-config.js';
 import { infraDown, infraUp } from '../../src/infra/infra.js';
 import { kafkaPaths } from '../../src/infra/kafka/kafka-broker.js';
 import { findFreePort } from '../../src/infra/ports.js';
-import { descendantsOf, readPid } from '../../src/infra/process-control.js';
+import { descendantsOf, isOurProcessAlive, readPid } from '../../src/infra/process-control.js';
 import { runCli } from '../helpers/cli.js';
 import { eventually, projectRoot, testEnv, uniqueName, within } from '../helpers/test-env.js';
-
-/** The process's command line, words joined by spaces ('' once it is gone). */
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\u0000', ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Running: a zombie (exited, not yet reaped) counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 /** How long a command may take to end once its broker is gone (the settings below: 5 s waits). */
 const END_BOUND_MS = 120_000;
@@ -182,7 +164,9 @@ describe('every command ends', { timeout: 600_000 }, () => {
         "the first peer's TaskManagers running under the bench",
         () => {
           const below = descendantsOf(child.pid ?? -1);
-          return below.filter((pid) => / taskmanager /.test(commandOf(pid))).length >= 4 ? below : undefined;
+          return below.filter((pid) => isOurProcessAlive(pid, ' taskmanager ')).length >= 4
+            ? below
+            : undefined;
         },
         { timeoutMs: 120_000, intervalMs: 500 },
       );
@@ -191,7 +175,8 @@ describe('every command ends', { timeout: 600_000 }, () => {
       assert.equal(code, 130, output.slice(-2000));
       assert.match(output, /bench: stopped by SIGINT/);
       await eventually('every process the bench started gone', () =>
-        peers.every((pid) => !alive(pid)) ? true : undefined,
+        // Any command line: running at all (a zombie, exited but not yet reaped, counts as gone).
+        peers.every((pid) => !isOurProcessAlive(pid, '')) ? true : undefined,
       );
     } finally {
       child.kill('SIGKILL');

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { isOurProcessAlive } from '../../src/infra/process-control.js';
 
 export interface Lane {
   readonly name: string;
@@ -106,11 +107,12 @@ export function processesStartedBy(scratchDir: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
+      const pid = Number(entry);
       if (
         readFileSync(`/proc/${entry}/environ`, 'latin1').includes(scratchDir) &&
-        !readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(scratchDir)
+        !isOurProcessAlive(pid, scratchDir)
       )
-        pids.push(Number(entry));
+        pids.push(pid);
     } catch {
       // gone meanwhile, or not ours to read
     }

@@ -1,7 +1,7 @@
 // What every benchmark command shares: the local Kafka and Redis brought up (and stopped after, if
 // started here), the environment peers get, a line naming the machine, and where figures are saved.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchEnvironment } from '../../bench/peers/peer.js';
@@ -9,7 +9,7 @@ import type { SluiceConfig } from '../../config/sluice-config.js';
 import { SluiceError } from '../../errors/sluice-error.js';
 import { infraDown, type ServiceName } from '../../infra/infra.js';
 import { KAFKA_VERSION } from '../../infra/kafka/kafka-dist.js';
-import { descendantsOf } from '../../infra/process-control.js';
+import { descendantsOf, isOurProcessAlive } from '../../infra/process-control.js';
 import { builtInJobsDir } from '../built-in-jobs.js';
 import { up } from '../infra-command.js';
 import { taskManagerCommandLine } from '../job-session.js';
@@ -36,7 +36,7 @@ export async function withBenchInfra<T>(
     process.stderr.write(`\nbench: stopped by ${signal} - stopping its peers and the services it started\n`);
     for (const pid of descendantsOf(process.pid)) {
       // The broker and Redis (their command lines name the state dir) stop cleanly below.
-      if (commandLineOf(pid).includes(config.infra.stateDir)) continue;
+      if (isOurProcessAlive(pid, config.infra.stateDir)) continue;
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -56,14 +56,6 @@ export async function withBenchInfra<T>(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (started.length > 0) await infraDown(config.infra, { services: started });
-  }
-}
-
-function commandLineOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-  } catch {
-    return '';
   }
 }
 
