@@ -73,10 +73,25 @@ export type TransactionalSessionFactory = (
   options: KafkaClientOptions & { transactionalId: string },
 ) => Promise<TransactionalSession>;
 
+/** How long close() waits for the transactional calls asked for (a commit's three attempts) to end. */
+const CLOSE_WAIT_MS = 3 * COMMIT_ATTEMPT_MS + 5_000;
+
+/**
+ * Invariant: one transactional call at a time, and none once close() began. librdkafka refuses a
+ * second concurrent call as a conflict, and a call on a producer being destroyed aborts the whole
+ * process (`rd_kafka_txn_op_req0: rk_ops queue disabled`, seen when a revocation closed the
+ * producer while a checkpoint's commit was being retried).
+ */
 export class TransactionalProducer implements TransactionalSession {
   readonly #producer: Producer;
   readonly transactionalId: string;
   #open = false;
+  /** close() began: no new transactional call (those already asked for still run). */
+  #closing = false;
+  /** Set just before the disconnect: a call asked for earlier that has not started by then is refused. */
+  #gone = false;
+  /** The transactional calls asked for, in order (settled: none in progress). */
+  #calls: Promise<unknown> = Promise.resolve();
 
   private constructor(producer: Producer, transactionalId: string) {
     this.#producer = producer;
@@ -110,10 +125,27 @@ export class TransactionalProducer implements TransactionalSession {
     return this.#open;
   }
 
-  async begin(): Promise<void> {
-    if (this.#open) return;
-    await call<void>((cb) => this.#producer.beginTransaction(cb), 'beginTransaction');
-    this.#open = true;
+  /** Runs a transactional call after those asked for before it; refused once the producer is closing. */
+  #serial(what: string, run: () => Promise<void>): Promise<void> {
+    const refused = () =>
+      new SluiceError('KAFKA_PRODUCE_FAILED', `Transactional ${what} refused: the producer is closed.`, {
+        details: { retriable: false, abortable: false },
+      });
+    if (this.#closing) return Promise.reject(refused());
+    const next = this.#calls.then(() => {
+      if (this.#gone) throw refused();
+      return run();
+    });
+    this.#calls = next.catch(() => {});
+    return next;
+  }
+
+  begin(): Promise<void> {
+    return this.#serial('beginTransaction', async () => {
+      if (this.#open) return;
+      await call<void>((cb) => this.#producer.beginTransaction(cb), 'beginTransaction');
+      this.#open = true;
+    });
   }
 
   async send(
@@ -145,31 +177,51 @@ export class TransactionalProducer implements TransactionalSession {
   }
 
   /** Puts the consumer's next offsets into the transaction, with its group metadata (KIP-447 fencing). */
-  async sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: KafkaConsumer): Promise<void> {
-    await call<void>(
-      // Short: while the group rebalances this waits for the coordinator; failing fast aborts the
-      // transaction and the next checkpoint tries again, long before the transaction's own timeout.
-      (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, 5_000, cb),
-      'sendOffsetsToTransaction',
+  sendOffsets(offsets: TopicPartitionOffsetAndMetadata[], consumer: KafkaConsumer): Promise<void> {
+    return this.#serial('sendOffsetsToTransaction', () =>
+      call<void>(
+        // Short: while the group rebalances this waits for the coordinator; failing fast aborts the
+        // transaction and the next checkpoint tries again, long before the transaction's own timeout.
+        (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, 5_000, cb),
+        'sendOffsetsToTransaction',
+      ),
     );
   }
 
-  async commit(): Promise<void> {
-    if (!this.#open) return;
-    await commitRetrying(() =>
-      call<void>((cb) => this.#producer.commitTransaction(COMMIT_ATTEMPT_MS, cb), 'commitTransaction'),
-    );
-    this.#open = false;
+  commit(): Promise<void> {
+    return this.#serial('commitTransaction', async () => {
+      if (!this.#open) return;
+      await commitRetrying(() =>
+        call<void>((cb) => this.#producer.commitTransaction(COMMIT_ATTEMPT_MS, cb), 'commitTransaction'),
+      );
+      this.#open = false;
+    });
   }
 
-  /** Drops the open transaction; throws when even that failed (the producer is then unusable). */
-  async abort(): Promise<void> {
-    if (!this.#open) return;
-    this.#open = false;
-    await call<void>((cb) => this.#producer.abortTransaction(30_000, cb), 'abortTransaction');
+  /**
+   * Drops the open transaction; throws when even that failed (the producer is then unusable). After
+   * a commit in progress, it finds that transaction ended and has nothing to drop.
+   */
+  abort(): Promise<void> {
+    return this.#serial('abortTransaction', async () => {
+      if (!this.#open) return;
+      this.#open = false;
+      await call<void>((cb) => this.#producer.abortTransaction(30_000, cb), 'abortTransaction');
+    });
   }
 
+  /** Refuses further transactional calls, lets those asked for end (bounded), then disconnects. */
   async close(): Promise<void> {
+    this.#closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#calls,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#gone = true;
     if (this.#producer.isConnected())
       await new Promise<void>((resolve) => this.#producer.disconnect(5000, () => resolve()));
   }
