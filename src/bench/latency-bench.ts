@@ -28,6 +28,11 @@ export interface LatencyFigures {
   p50: number;
   p99: number;
   p999: number;
+  /**
+   * Sluice: the part of the same span from a record's creation to its TaskManager's consume loop
+   * (producer, broker and client, before any processing): p50, p99, p99.9.
+   */
+  toTaskManager?: { p50: number; p99: number; p999: number };
 }
 
 export interface LatencyOptions {
@@ -58,6 +63,8 @@ export async function latencyBench(
     ) => Promise<{
       ready: Promise<unknown>;
       histogram: () => LatencyHistogram;
+      /** Sluice: creation → the TaskManagers' consume loops. */
+      fetchHistogram?: () => LatencyHistogram;
       stop: () => Promise<void>;
     }>,
   ) => {
@@ -81,8 +88,13 @@ export async function latencyBench(
         await started.ready;
         await sleep(WARM_UP_MS);
         const before = started.histogram().toBuckets();
+        const fetchedBefore = started.fetchHistogram?.().toBuckets();
         await sleep(options.seconds * 1000);
         const h = LatencyHistogram.since(started.histogram().toBuckets(), before);
+        const fetched =
+          started.fetchHistogram && fetchedBefore
+            ? LatencyHistogram.since(started.fetchHistogram().toBuckets(), fetchedBefore)
+            : undefined;
         results.push({
           peer,
           commitIntervalMs,
@@ -91,6 +103,15 @@ export async function latencyBench(
           p50: h.percentile(50) ?? 0,
           p99: h.percentile(99) ?? 0,
           p999: h.percentile(99.9) ?? 0,
+          ...(fetched && fetched.count > 0
+            ? {
+                toTaskManager: {
+                  p50: fetched.percentile(50) ?? 0,
+                  p99: fetched.percentile(99) ?? 0,
+                  p999: fetched.percentile(99.9) ?? 0,
+                },
+              }
+            : {}),
         });
       } finally {
         await started.stop();
@@ -107,11 +128,8 @@ export async function latencyBench(
     });
     return {
       ready: sluice.cluster.waitForDistribution(60_000, input.partitions),
-      histogram: () => {
-        const h = new LatencyHistogram();
-        for (const buckets of sluice.cluster.registry.latencyHistograms()) h.merge(buckets);
-        return h;
-      },
+      histogram: () => merged(sluice.cluster.registry.latencyHistograms()),
+      fetchHistogram: () => merged(sluice.cluster.registry.fetchLatencyHistograms()),
       stop: () => sluice.stop(),
     };
   });
@@ -124,6 +142,7 @@ export async function latencyBench(
       return {
         ready: sluice.cluster.waitForDistribution(60_000, input.partitions),
         histogram: () => reader.latency,
+        fetchHistogram: () => merged(sluice.cluster.registry.fetchLatencyHistograms()),
         stop: () => sluice.stop(),
       };
     });
@@ -163,4 +182,10 @@ export async function latencyBench(
     };
   });
   return results;
+}
+
+function merged(histograms: readonly Record<string, number>[]): LatencyHistogram {
+  const h = new LatencyHistogram();
+  for (const buckets of histograms) h.merge(buckets);
+  return h;
 }

@@ -35,6 +35,8 @@ export interface TaskManagerView {
   readonly lastCommittedCheckpoint: number;
   /** Latency buckets of its last heartbeat (cumulative since the process started). */
   readonly latency: Readonly<Record<string, number>>;
+  /** The same from creation to its consume loop (before processing), when it reports it. */
+  readonly fetchLatency: Readonly<Record<string, number>>;
   readonly fencedWrites: number;
   readonly deadLettered: number;
   readonly firstAppliedAt: number | undefined;
@@ -136,6 +138,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       openFds: undefined,
       lastCommittedCheckpoint: 0,
       latency: {},
+      fetchLatency: {},
       fencedWrites: existing?.fencedWrites ?? 0,
       deadLettered: existing?.deadLettered ?? 0,
       firstAppliedAt: existing?.firstAppliedAt,
@@ -159,6 +162,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       openFds?: number | undefined;
       lastCommittedCheckpoint: number;
       latency: Record<string, number>;
+      fetchLatency?: Record<string, number> | undefined;
       fencedWrites: number;
       deadLettered: number;
       firstAppliedAt?: number | undefined;
@@ -191,6 +195,7 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       openFds: report.openFds,
       lastCommittedCheckpoint: report.lastCommittedCheckpoint,
       latency: report.latency,
+      fetchLatency: report.fetchLatency ?? {},
       fencedWrites: report.fencedWrites,
       deadLettered: report.deadLettered,
       firstAppliedAt: min(entry.firstAppliedAt, report.firstAppliedAt),
@@ -286,6 +291,11 @@ export class TaskManagerRegistry extends EventEmitter<{ change: [] }> {
       for (const slot of tm.tasks) owners.set(slot, [...(owners.get(slot) ?? []), tm.id]);
     }
     return owners;
+  }
+
+  /** The connected TaskManagers' fetch-latency histograms (creation → their consume loop). */
+  fetchLatencyHistograms(): Record<string, number>[] {
+    return this.list().map((t) => ({ ...t.fetchLatency }));
   }
 
   /** Every latency histogram ever reported: the live ones and those of restarted processes. */

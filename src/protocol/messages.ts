@@ -163,6 +163,11 @@ export const TaskManagerMessage = z.discriminatedUnion('type', [
     lastCommittedCheckpoint: z.number().int().nonnegative(),
     /** End-to-end latency of every record this TaskManager applied (sparse log buckets, cumulative). */
     latency: z.record(z.string(), z.number().int().nonnegative()),
+    /**
+     * Time from each record's creation to its arrival in the TaskManager's consume loop, before any
+     * processing (Flink's fetch lag; same buckets): what the broker and the client took of `latency`.
+     */
+    fetchLatency: z.record(z.string(), z.number().int().nonnegative()).optional(),
     /** Sink writes refused because another TaskManager had claimed the partition since. */
     fencedWrites: z.number().int().nonnegative(),
     /** Records this TaskManager sent to the dead-letter topic. */

@@ -15,6 +15,8 @@ export interface ConsumeLoopOptions {
   consumer: KafkaConsumer;
   registry: TaskRegistry;
   batchSize: number;
+  /** A poll brought records, before they go to their tasks. */
+  onPolled?: (messages: readonly Message[]) => void;
   /** True once the TaskManager is stopping: the loop ends after the batch in hand. */
   stopping: () => boolean;
   /** After a task applied a batch (`records` are the part of the poll that went to it). */
@@ -34,7 +36,9 @@ export class ConsumeLoop {
   async run(): Promise<void> {
     while (!this.#o.stopping()) {
       const messages = await this.poll(this.#o.batchSize);
-      if (messages.length > 0) await this.#process(messages);
+      if (messages.length === 0) continue;
+      this.#o.onPolled?.(messages);
+      await this.#process(messages);
     }
   }
 

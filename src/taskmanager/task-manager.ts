@@ -364,6 +364,7 @@ export class TaskManager {
       registry,
       batchSize: job.consumeBatch,
       stopping: () => this.#stopping,
+      onPolled: (messages) => report.fetched(messages),
       onApplied: (task, result, records) =>
         report.applied(task, result.lastOffset, records, registry, (m) => this.#jm?.send(m)),
       onFenced: (task) => report.fenced(task),

@@ -16,6 +16,7 @@ export class WorkReport {
   readonly #taskManagerId: string;
   #progress: ProgressReporter | undefined;
   readonly #latency = new LatencyHistogram();
+  readonly #fetchLatency = new LatencyHistogram();
   /** Tasks that applied a batch already (their first one is announced). */
   readonly #resumed = new WeakSet<Task>();
   #firstAppliedAt: number | undefined;
@@ -64,6 +65,13 @@ export class WorkReport {
     }
   }
 
+  /** A poll brought records (`now`: when it returned): their time from creation to here. */
+  fetched(records: readonly { timestamp?: number | undefined }[], now = Date.now()): void {
+    for (const record of records)
+      if (record.timestamp !== undefined && record.timestamp > 0)
+        this.#fetchLatency.record(now - record.timestamp);
+  }
+
   fenced(task: Task): void {
     this.#fencedWrites++;
     this.#events.emit({
@@ -105,6 +113,7 @@ export class WorkReport {
       ...openFds(),
       lastCommittedCheckpoint,
       latency: this.#latency.toBuckets(),
+      fetchLatency: this.#fetchLatency.toBuckets(),
       fencedWrites: this.#fencedWrites,
       deadLettered: registry?.totalFailed() ?? 0,
       ...(this.#firstAppliedAt === undefined ? {} : { firstAppliedAt: this.#firstAppliedAt }),

@@ -63,7 +63,15 @@ export async function latency(flags: Record<string, unknown>): Promise<number> {
     const header = `bench latency: ${rate} records/s for ${seconds} s, exactly once, produce → visible result; ${machineLine()}`;
     process.stdout.write(
       `${header}\n${renderTable(
-        ['PEER', 'COMMIT EVERY ms', 'RECORDS', 'p50 ms', 'p99 ms', 'p99.9 ms'],
+        [
+          'PEER',
+          'COMMIT EVERY ms',
+          'RECORDS',
+          'p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'OF WHICH TO THE TASKMANAGER p50 / p99 / p99.9 ms',
+        ],
         figures.map((f) => [
           f.peer,
           String(f.commitIntervalMs),
@@ -71,8 +79,17 @@ export async function latency(flags: Record<string, unknown>): Promise<number> {
           f.p50.toFixed(1),
           f.p99.toFixed(1),
           f.p999.toFixed(1),
+          f.toTaskManager
+            ? [f.toTaskManager.p50, f.toTaskManager.p99, f.toTaskManager.p999]
+                .map((v) => v.toFixed(1))
+                .join(' / ')
+            : '-',
         ]),
-      )}\n`,
+      )}\n${
+        figures.some((f) => f.toTaskManager)
+          ? "to the TaskManager: from a record's creation to its arrival in a TaskManager's consume loop, before any processing (producer, broker, client)\n"
+          : ''
+      }`,
     );
     process.stdout.write(`saved ${saveBenchJson('latency', { header, figures })}\n`);
     return figures.every((f) => f.records > 0) ? 0 : 1;
