@@ -22,6 +22,7 @@ import { slotsOf } from './job-spec.js';
 import { OWNERSHIP_GRACE_MS, OwnershipWatch } from './ownership-watch.js';
 import type { ClusterView, TopicOffsets } from './rest/cluster-view.js';
 import { registerRestApi } from './rest/rest-routes.js';
+import { RevocationWatch } from './revocation-watch.js';
 import { isGone, TaskManagerRegistry } from './taskmanager-registry.js';
 import { handleTaskManagerSocket, send } from './taskmanager-socket.js';
 
@@ -59,6 +60,12 @@ export interface JobManagerOptions {
 
 /** A description of the group read this long after a report reflects it (a describe takes well under). */
 const VIEW_SETTLE_MS = 2_000;
+
+/**
+ * How long a member may keep partitions the coordinator moved away before the JobManager says so:
+ * a revocation waits for the task's batch in flight and a checkpoint's commit (its timeout 10 s).
+ */
+const UNREVOKED_AFTER_MS = 20_000;
 
 export class JobManager implements ClusterView {
   readonly registry = new TaskManagerRegistry();
@@ -243,6 +250,17 @@ export class JobManager implements ClusterView {
       security: this.#options.kafkaSecurity,
       clientId: 'sluice-jobmanager',
     });
+    const revocations = new RevocationWatch({
+      afterMs: UNREVOKED_AFTER_MS,
+      slotOf: (topic, partition) => this.slots.slotOf(topic, partition),
+      onUnrevoked: (stuck) =>
+        this.#options.events?.emit({
+          type: 'jobmanager.revocation_stuck',
+          taskManagerId: this.#liveByClientId(stuck.clientId)?.id ?? stuck.clientId,
+          partitions: Object.fromEntries(this.slots.byTopic(stuck.tasks)),
+          heldMs: Date.now() - stuck.since,
+        }),
+    });
     this.#observer = new GroupObserver({
       describer: this.#describer,
       groupId: this.job.groupId,
@@ -252,6 +270,7 @@ export class JobManager implements ClusterView {
         this.#brokerViewAt = Date.now();
         for (const m of view.members) this.#everMember.add(m.clientId);
         this.#checkOwnership(view);
+        revocations.observe(view);
       },
       onSettled: (member) => {
         const tm = this.#liveByClientId(member.clientId);

@@ -182,6 +182,14 @@ export type JobManagerEvent =
       reason: string;
     }
   | {
+      /** A member holds partitions the coordinator moved away from it, and its client does not revoke them. */
+      type: 'jobmanager.revocation_stuck';
+      taskManagerId: string;
+      /** Per topic, the partitions it holds against its target assignment. */
+      partitions: Record<string, number[]>;
+      heldMs: number;
+    }
+  | {
       type: 'jobmanager.distribution_complete';
       elapsedMs: number;
       active: number;
@@ -250,6 +258,7 @@ export const EventLevels: Record<SluiceEventType, LogLevel> = {
   'jobmanager.member_removal_failed': 'warn',
   'jobmanager.ownership_conflict': 'error',
   'jobmanager.taskmanager_refused': 'warn',
+  'jobmanager.revocation_stuck': 'warn',
   'jobmanager.taskmanager_unresponsive': 'warn',
   'jobmanager.distribution_complete': 'info',
   // Every second: the detail is for the JSON log; the summary counts them.

@@ -101,6 +101,14 @@ export function renderSeedLine(event: SluiceEvent): string {
       return `🧊 JOB MANAGER: TaskManager ${event.taskManagerId} has not answered for ${formatDuration(Math.round(event.silentMs / 1000) * 1000)} (its event loop stuck in job code, or the network cut) - marked DISCONNECTED; its partitions move once the broker drops it or its watchdog ends it`;
     case 'jobmanager.taskmanager_refused':
       return `🚫 JOB MANAGER: refused '${event.taskManagerId}'${event.address ? ` from ${event.address}` : ''}: ${event.reason}`;
+    case 'jobmanager.revocation_stuck':
+      return `⏳ JOB MANAGER: TaskManager ${event.taskManagerId} still holds ${Object.entries(
+        event.partitions,
+      )
+        .map(([topic, ps]) => `${topic} [${ps.join(', ')}]`)
+        .join(
+          ', ',
+        )} ${formatDuration(event.heldMs)} after the group's coordinator moved them to other members - not revoked yet (its Kafka client gave it no revocation, or its tasks are still handing over); they move when it revokes them or the broker's rebalance timeout fences it, and at once if that TaskManager is restarted`;
     case 'jobmanager.distribution_complete':
       return `✅ JOB MANAGER: all ${event.partitions} partitions assigned after ${event.elapsedMs}ms - ${event.active} TaskManagers ACTIVE, ${event.idle} IDLE`;
     case 'checkpoint.completed':
