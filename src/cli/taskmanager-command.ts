@@ -26,6 +26,7 @@ export function taskManagerCommand(): Command {
       'taskManagerStallTimeoutMs',
       'logFormat',
       'logLevel',
+      'kafkaDebug',
     ],
   ).action((flags: Record<string, unknown>) =>
     runAction(async () => {
@@ -47,6 +48,7 @@ export function taskManagerCommand(): Command {
           redis: config.redis,
           cluster: config.runtime.clusterSecret,
         },
+        kafkaDebug: config.kafka.debug,
         timings: { reconnectGraceMs: config.runtime.jobManagerReconnectTimeoutMs },
         stateDir: path.join(config.infra.stateDir, 'state'),
         watchdog,

@@ -54,6 +54,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
     kafkaBootstrap: read('kafkaBootstrap'),
     infraHost: read('infraHost'),
     kafkaWaitTimeoutMs: read('kafkaWaitTimeoutMs'),
+    kafkaDebug: read('kafkaDebug'),
     kafkaHeap: read('kafkaHeap'),
     redisPort: read('redisPort'),
     redisUrl: read('redisUrl'),
@@ -149,6 +150,7 @@ export function loadConfig(raw: RawSettings, options: LoadConfigOptions): Sluice
       bootstrapGiven: v.kafkaBootstrap !== undefined,
       waitTimeoutMs: need(v.kafkaWaitTimeoutMs),
       security: need(kafkaSecurity),
+      ...(v.kafkaDebug ? { debug: v.kafkaDebug } : {}),
     },
     redis: need(redis),
     infra: {

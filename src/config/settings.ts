@@ -21,6 +21,31 @@ export interface SettingSpec<T> {
   readonly display?: (raw: string) => string;
 }
 
+/** librdkafka's `debug` contexts (CONFIGURATION.md of librdkafka 2.15). */
+const LIBRDKAFKA_DEBUG_CONTEXTS = [
+  'generic',
+  'broker',
+  'topic',
+  'metadata',
+  'feature',
+  'queue',
+  'msg',
+  'protocol',
+  'cgrp',
+  'security',
+  'fetch',
+  'interceptor',
+  'plugin',
+  'consumer',
+  'admin',
+  'eos',
+  'mock',
+  'assignor',
+  'conf',
+  'telemetry',
+  'all',
+] as const;
+
 function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
   return s;
 }
@@ -174,6 +199,23 @@ export const Settings = {
     accepted: 'a duration such as 60s, 1500ms or 2m (a bare number is milliseconds)',
     defaultRaw: '60s',
     schema: duration,
+  }),
+  kafkaDebug: spec({
+    env: 'SLUICE_KAFKA_DEBUG',
+    flag: '--kafka-debug',
+    accepted: `librdkafka debug contexts, comma-separated, of ${LIBRDKAFKA_DEBUG_CONTEXTS.join(', ')} (e.g. cgrp,eos): the Kafka client's own debug lines, on the process's stderr`,
+    defaultRaw: undefined,
+    schema: trimmed
+      .toLowerCase()
+      .refine((v) =>
+        v.split(',').every((c) => (LIBRDKAFKA_DEBUG_CONTEXTS as readonly string[]).includes(c.trim())),
+      )
+      .transform((v) =>
+        v
+          .split(',')
+          .map((c) => c.trim())
+          .join(','),
+      ),
   }),
   kafkaHeap: spec({
     env: 'SLUICE_KAFKA_HEAP',

@@ -35,6 +35,8 @@ export interface KafkaConfig {
   readonly waitTimeoutMs: number;
   /** How every Kafka client of the process authenticates and encrypts (PLAINTEXT by default). */
   readonly security: KafkaSecurity;
+  /** librdkafka debug contexts (SLUICE_KAFKA_DEBUG): the TaskManagers' clients print their debug lines. */
+  readonly debug?: string;
 }
 
 /** librdkafka's security.protocol values, as Kafka spells them. */

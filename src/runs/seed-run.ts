@@ -153,7 +153,11 @@ export async function runJob(options: JobRunOptions): Promise<JobResult> {
         : `redis:${config.job.sinkCounterKey}`,
     logDir,
   };
-  const kafka = { bootstrapServers: config.kafka.bootstrapServers, security: config.kafka.security };
+  const kafka = {
+    bootstrapServers: config.kafka.bootstrapServers,
+    security: config.kafka.security,
+    debug: config.kafka.debug,
+  };
   const admin = KafkaAdmin.create({ ...kafka, clientId: 'sluice-jobmanager' });
   const redis = createRedis(config.redis, { connectionName: 'sluice-jobmanager' });
   let cluster: LocalCluster | undefined;

@@ -61,6 +61,8 @@ export interface TaskManagerOptions {
    * and Redis are, never how to log in (it travels over a plain WebSocket and shows in the REST API).
    */
   security: { kafka: KafkaSecurity; redis: Omit<RedisConfig, 'url'>; cluster?: Secret | undefined };
+  /** librdkafka debug contexts for this TaskManager's Kafka clients (SLUICE_KAFKA_DEBUG). */
+  kafkaDebug?: string | undefined;
   timings?: Partial<ConnectionTimings>;
   /** How Kafka sinks make transactional producers (tests wrap them to inject failures). */
   kafkaSessions?: TransactionalSessionFactory;
@@ -278,7 +280,11 @@ export class TaskManager {
     });
     this.#redis = redis;
     await connectRedis(redis, redisConfig, `TaskManager ${this.#id}`);
-    const kafka = { bootstrapServers: job.bootstrapServers, security: this.#o.security.kafka };
+    const kafka = {
+      bootstrapServers: job.bootstrapServers,
+      security: this.#o.security.kafka,
+      debug: this.#o.kafkaDebug,
+    };
     this.#connectors = bindSinks(plan, {
       jobName: plan.name,
       taskManagerId: this.#id,
@@ -399,6 +405,7 @@ export class TaskManager {
           this.#reader ??= ChangelogReader.connect({
             bootstrapServers: job.bootstrapServers,
             security: this.#o.security.kafka,
+            debug: this.#o.kafkaDebug,
             clientId: `${this.#clientId}-restore`,
           });
           return this.#reader;

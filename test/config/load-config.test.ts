@@ -97,6 +97,7 @@ describe('loadConfig', () => {
     ['logFormat', 'xml'],
     ['logLevel', 'loud'],
     ['consumerGroup', '   '],
+    ['kafkaDebug', 'cgrp,everything'],
   ];
   for (const [name, value] of bad) {
     it(`rejects ${Settings[name].env}=${JSON.stringify(value.slice(0, 20))} naming the variable, value and accepted form`, () => {
@@ -114,6 +115,12 @@ describe('loadConfig', () => {
       );
     });
   }
+
+  it("takes librdkafka's debug contexts for the Kafka clients, none by default", () => {
+    assert.equal(loadConfig({}, { projectRoot: root }).kafka.debug, undefined);
+    const config = loadConfig(env({ kafkaDebug: ' CGRP, eos ' }), { projectRoot: root });
+    assert.equal(config.kafka.debug, 'cgrp,eos');
+  });
 
   it('names the flag when the bad value came from a flag', () => {
     assert.throws(

@@ -76,9 +76,18 @@ function gatedReader(batches: number) {
   };
   return {
     reader: reader as unknown as ChangelogReader,
-    /** Lets the next batch through (once the reader waits for it). */
+    /**
+     * Lets the next batch through once the reader waits for it. Bounded, and loud when the bound
+     * passes: it used to give up after 1 s in silence, and under a full suite's load (the state
+     * store opening late) the test then awaited a restore nothing would ever finish.
+     */
     async next() {
-      for (let i = 0; i < 200 && waiting.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      const deadline = Date.now() + 30_000;
+      while (waiting.length === 0) {
+        if (Date.now() > deadline)
+          throw new Error('the changelog reader did not ask for its next batch within 30 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
       waiting.shift()?.();
     },
     get applied() {

@@ -16,6 +16,11 @@ export interface KafkaClientOptions {
    * PLAINTEXT, and one process can hold clients of two clusters (tests do).
    */
   security: KafkaSecurity;
+  /**
+   * librdkafka debug contexts (`cgrp,eos`, … — SLUICE_KAFKA_DEBUG): the client's own debug lines
+   * go to stderr, each prefixed with its client id (see `printClientLog`).
+   */
+  debug?: string | undefined;
 }
 
 /** Where a cluster is and how to talk to it: what every client of it shares. */
@@ -37,7 +42,30 @@ export function baseClientConfig(options: KafkaClientOptions): GlobalConfig {
     'log.connection.close': false,
     // librdkafka's own log lines go to the `event.log` listener, not straight to stderr.
     log_level: 3,
+    ...(options.debug ? { debug: options.debug, log_level: 7 } : {}),
   };
+}
+
+/** What librdkafka's `event.log` carries. */
+interface ClientLogLine {
+  severity: number;
+  fac: string;
+  message: string;
+}
+
+/**
+ * With debug contexts asked for, prints the client's log lines (librdkafka hands them to
+ * `event.log`, which every client listens to for its own reasons) on stderr, where a TaskManager's
+ * launcher keeps them in its log file. Without, does nothing.
+ */
+export function printClientLog(
+  client: { on(event: 'event.log', listener: (line: ClientLogLine) => void): unknown },
+  options: Pick<KafkaClientOptions, 'clientId' | 'debug'>,
+): void {
+  if (!options.debug) return;
+  client.on('event.log', (line) =>
+    process.stderr.write(`librdkafka ${options.clientId} ${line.fac}: ${line.message}\n`),
+  );
 }
 
 const LIBRDKAFKA_PROTOCOL = {

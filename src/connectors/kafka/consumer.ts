@@ -4,7 +4,12 @@
 
 import { SluiceError } from '../../errors/sluice-error.js';
 import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
-import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import {
+  baseClientConfig,
+  describeKafkaError,
+  type KafkaClientOptions,
+  printClientLog,
+} from './client-config.js';
 import { type ConsumerGlobalConfig, KafkaConsumer, type TopicPartition } from './rdkafka.js';
 
 export type GroupProtocol = 'consumer' | 'classic';
@@ -80,6 +85,7 @@ export async function connectConsumer(options: ConsumerOptions): Promise<KafkaCo
   consumer = new KafkaConsumer(consumerConfig(options, onRebalance), { 'auto.offset.reset': 'earliest' });
   const refusals = new RefusalWatch();
   consumer.on('event.log', refusals.listen);
+  printClientLog(consumer, options);
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: options.connectTimeoutMs ?? 10_000 }, (err) =>
       err ? reject(err) : resolve(),

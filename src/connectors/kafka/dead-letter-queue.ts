@@ -50,6 +50,7 @@ export class DeadLetterQueue {
     const producer = await KafkaProducer.connect({
       bootstrapServers: options.bootstrapServers,
       security: options.security,
+      debug: options.debug,
       clientId: `sluice-${options.taskManagerId}-dlq`,
       // Few records: send them at once. As large as the dead-letter topics Sluice makes take.
       extra: { 'linger.ms': 0, 'message.max.bytes': DEAD_LETTER_MAX_BYTES },

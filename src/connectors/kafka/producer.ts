@@ -5,7 +5,12 @@
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
 import { kafkaAuthError, RefusalWatch } from './auth-failure.js';
-import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import {
+  baseClientConfig,
+  describeKafkaError,
+  type KafkaClientOptions,
+  printClientLog,
+} from './client-config.js';
 import { type LibrdKafkaError, type MessageHeader, Producer, type ProducerGlobalConfig } from './rdkafka.js';
 
 /** RD_KAFKA_RESP_ERR__QUEUE_FULL: the local queue is full, poll and try again. */
@@ -82,6 +87,7 @@ export class KafkaProducer {
     });
     const refusals = new RefusalWatch();
     producer.on('event.log', refusals.listen);
+    printClientLog(producer, options);
     await new Promise<void>((resolve, reject) =>
       producer.connect({ timeout: options.connectTimeoutMs ?? 10_000 }, (err) =>
         err ? reject(err) : resolve(),

@@ -4,7 +4,12 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SluiceError } from '../../errors/sluice-error.js';
-import { baseClientConfig, describeKafkaError, type KafkaClientOptions } from './client-config.js';
+import {
+  baseClientConfig,
+  describeKafkaError,
+  type KafkaClientOptions,
+  printClientLog,
+} from './client-config.js';
 import {
   type KafkaConsumer,
   type LibrdKafkaError,
@@ -114,6 +119,7 @@ export class TransactionalProducer implements TransactionalSession {
     });
     producer.on('event.error', () => {});
     producer.on('event.log', () => {});
+    printClientLog(producer, options);
     await call<void>((cb) => producer.connect({ timeout: 10_000 }, (err) => cb(err)), 'connect');
     producer.setPollInterval(50);
     const tp = new TransactionalProducer(producer, options.transactionalId);
