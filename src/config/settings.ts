@@ -3,6 +3,23 @@
 // turns them into one validated, frozen configuration.
 
 import { z } from 'zod';
+import {
+  booleanText,
+  bootstrapServers,
+  debugContexts,
+  duration,
+  heapSize,
+  hidden,
+  LIBRDKAFKA_DEBUG_CONTEXTS,
+  nonEmpty,
+  port,
+  positiveInt,
+  redisUrl,
+  secretText,
+  topicName,
+  trimmed,
+  urlWithoutPassword,
+} from './setting-forms.js';
 
 export interface SettingSpec<T> {
   /** Environment variable; the seed's SIMULATOR_* names are kept as written. */
@@ -21,66 +38,9 @@ export interface SettingSpec<T> {
   readonly display?: (raw: string) => string;
 }
 
-/** librdkafka's `debug` contexts (CONFIGURATION.md of librdkafka 2.15). */
-const LIBRDKAFKA_DEBUG_CONTEXTS = [
-  'generic',
-  'broker',
-  'topic',
-  'metadata',
-  'feature',
-  'queue',
-  'msg',
-  'protocol',
-  'cgrp',
-  'security',
-  'fetch',
-  'interceptor',
-  'plugin',
-  'consumer',
-  'admin',
-  'eos',
-  'mock',
-  'assignor',
-  'conf',
-  'telemetry',
-  'all',
-] as const;
-
 function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
   return s;
 }
-
-const trimmed = z.string().trim();
-const nonEmpty = trimmed.min(1);
-const booleanText = trimmed
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const positiveInt = (max: number) =>
-  trimmed.regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(max));
-const port = positiveInt(65535);
-/** Kafka's legal topic name: up to 249 of [a-zA-Z0-9._-]. */
-const topicName = trimmed.regex(/^[a-zA-Z0-9._-]{1,249}$/);
-/** "60s", "1500ms", "2m", or a bare number of milliseconds. */
-const duration = trimmed
-  .regex(/^\d+(ms|s|m)?$/)
-  .transform((v) => {
-    const n = Number.parseInt(v, 10);
-    if (v.endsWith('ms')) return n;
-    if (v.endsWith('s')) return n * 1000;
-    if (v.endsWith('m')) return n * 60_000;
-    return n;
-  })
-  .pipe(z.number().int().min(1));
-/** host:port[,host:port...] as librdkafka's bootstrap.servers takes it. */
-const bootstrapServers = trimmed.regex(/^[A-Za-z0-9.[\]:-]+:\d{1,5}(,[A-Za-z0-9.[\]:-]+:\d{1,5})*$/);
-const redisUrl = trimmed.regex(/^rediss?:\/\/[^\s]+$/);
-/** A credential: taken as given (a space may be part of it), never shown back. */
-const secretText = z.string().min(1);
-const hidden = (raw: string) => `a value of ${raw.length} characters (not shown)`;
-/** A URL's password (redis://user:pw@host) is masked when the URL is quoted in an error. */
-const urlWithoutPassword = (raw: string) => JSON.stringify(raw.replace(/^(\w+:\/\/[^:@/]*:).*@/, '$1***@'));
-const heapSize = trimmed.regex(/^\d+[mMgG]$/);
 
 export const Settings = {
   topic: spec({
@@ -205,17 +165,7 @@ export const Settings = {
     flag: '--kafka-debug',
     accepted: `librdkafka debug contexts, comma-separated, of ${LIBRDKAFKA_DEBUG_CONTEXTS.join(', ')} (e.g. cgrp,eos): the Kafka client's own debug lines, on the process's stderr`,
     defaultRaw: undefined,
-    schema: trimmed
-      .toLowerCase()
-      .refine((v) =>
-        v.split(',').every((c) => (LIBRDKAFKA_DEBUG_CONTEXTS as readonly string[]).includes(c.trim())),
-      )
-      .transform((v) =>
-        v
-          .split(',')
-          .map((c) => c.trim())
-          .join(','),
-      ),
+    schema: debugContexts,
   }),
   kafkaHeap: spec({
     env: 'SLUICE_KAFKA_HEAP',

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Secret } from '../config/secret.js';
 import type { KafkaSecurity, RedisConfig } from '../config/sluice-config.js';
 import { ChangelogReader } from '../connectors/kafka/changelog-reader.js';
+import type { KafkaConnection } from '../connectors/kafka/client-config.js';
 import { disconnectConsumer } from '../connectors/kafka/consumer.js';
 import { DeadLetterQueue } from '../connectors/kafka/dead-letter-queue.js';
 import type { KafkaConsumer } from '../connectors/kafka/rdkafka.js';
@@ -242,6 +243,15 @@ export class TaskManager {
   }
 
   /** No --job given: the file the JobManager names, if this host has it, and only the same build. */
+  /** The job's Kafka cluster as this TaskManager's clients reach it. */
+  #kafka(job: JobSpec): KafkaConnection {
+    return {
+      bootstrapServers: job.bootstrapServers,
+      security: this.#o.security.kafka,
+      debug: this.#o.kafkaDebug,
+    };
+  }
+
   async #loadNamedJob(job: JobSpec): Promise<LoadedJob> {
     if (!existsSync(job.job.file)) {
       throw new SluiceError(
@@ -280,11 +290,7 @@ export class TaskManager {
     });
     this.#redis = redis;
     await connectRedis(redis, redisConfig, `TaskManager ${this.#id}`);
-    const kafka = {
-      bootstrapServers: job.bootstrapServers,
-      security: this.#o.security.kafka,
-      debug: this.#o.kafkaDebug,
-    };
+    const kafka = this.#kafka(job);
     this.#connectors = bindSinks(plan, {
       jobName: plan.name,
       taskManagerId: this.#id,
@@ -403,9 +409,7 @@ export class TaskManager {
         events: this.#o.events,
         reader: () => {
           this.#reader ??= ChangelogReader.connect({
-            bootstrapServers: job.bootstrapServers,
-            security: this.#o.security.kafka,
-            debug: this.#o.kafkaDebug,
+            ...this.#kafka(job),
             clientId: `${this.#clientId}-restore`,
           });
           return this.#reader;

@@ -219,14 +219,8 @@ export class TransactionalProducer implements TransactionalSession {
   /** Refuses further transactional calls, lets those asked for end (bounded), then disconnects. */
   async close(): Promise<void> {
     this.#closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#calls,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    // The bound's timer must not keep a stopping process alive.
+    await Promise.race([this.#calls, sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     this.#gone = true;
     if (this.#producer.isConnected())
       await new Promise<void>((resolve) => this.#producer.disconnect(5000, () => resolve()));
