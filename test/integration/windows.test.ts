@@ -17,6 +17,7 @@ import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { assertWindows, clusterSuite, runArgs, sluiceRunEnv } from '../helpers/cluster-run.js';
 import { readCommitted } from '../helpers/committed-reader.js';
 import { startSluice } from '../helpers/sluice-process.js';
+import { stallReport } from '../helpers/stall-report.js';
 import { eventually, projectRoot, testEnv, uniqueName } from '../helpers/test-env.js';
 import { countWindows, type Event, type Kind, makeEvents } from '../helpers/window-oracle.js';
 
@@ -88,154 +89,177 @@ describe('windows on the cluster', { timeout: 400_000 }, () => {
       const runLog = path.join(os.tmpdir(), `${name}-run.log`);
       const stateDir = path.join(os.tmpdir(), `${name}-state`);
       dirs.push(stateDir);
-      const job = startSluice(
-        'sluice run',
-        runArgs(jobFile, {
-          taskManagers: 3,
-          group: `${name}-group`,
-          params: { input, output, kind },
-          more: ['--stop-when-idle', '5s'],
-        }),
-        {
-          env: sluiceRunEnv(stateDir),
-          logFile: runLog,
-        },
-      );
-      const producer = await KafkaProducer.connect({
-        security: PLAINTEXT,
-        bootstrapServers: testEnv.kafkaBootstrap,
-        clientId: 'win-input',
-      });
-      const killed = new Set<number>();
-      let seen: { watermark: number; stateEntries: number; metrics: string } | undefined;
-      let watch: Promise<void> = Promise.resolve();
-      let plan: Plan | undefined;
-      let drawn: string | undefined;
-      let watchError: unknown;
+      // Before the suite's timeout cancels the test silently: where it stood, and the logs' tails.
+      const report = stallReport(name, 280_000, { logs: [runLog], logDirs: [path.join(stateDir, 'runs')] });
       try {
-        const started = await job.waitForEvent('jobmanager.started', undefined, 90_000);
-        await job.waitForEvent('taskmanager.partitions_assigned', undefined, 90_000);
-        // What the dashboard and Prometheus show of the windows' tasks while the input flows.
-        watch = (async () => {
-          const url = String(started.url);
-          for (let i = 0; i < 120 && !seen; i++) {
-            const body = (await fetch(`${url}/partitions`).then((r) => r.json())) as {
-              partitions: { watermark: number | null; stateEntries: number | null }[];
-            };
-            const p = body.partitions.find((x) => x.watermark !== null && (x.stateEntries ?? 0) > 0);
-            if (p)
-              seen = {
-                ...(p as { watermark: number; stateEntries: number }),
-                metrics: await fetch(`${url}/metrics`).then((r) => r.text()),
-              };
-            else await sleep(250);
-          }
-          // The plan, as the REST API gives it and the dashboard draws it.
-          const { jobs } = (await fetch(`${url}/jobs`).then((r) => r.json())) as { jobs: { id: string }[] };
-          plan = ((await fetch(`${url}/jobs/${jobs[0]?.id}`).then((r) => r.json())) as { plan: Plan }).plan;
-          if (kills === 0) drawn = await drawnPlan(url, plan.stages.length);
-        })().catch((error: unknown) => {
-          watchError = error;
+        const job = startSluice(
+          'sluice run',
+          runArgs(jobFile, {
+            taskManagers: 3,
+            group: `${name}-group`,
+            params: { input, output, kind },
+            more: ['--stop-when-idle', '5s'],
+          }),
+          {
+            env: sluiceRunEnv(stateDir),
+            logFile: runLog,
+          },
+        );
+        const producer = await KafkaProducer.connect({
+          security: PLAINTEXT,
+          bootstrapServers: testEnv.kafkaBootstrap,
+          clientId: 'win-input',
         });
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i] as Event;
-          await producer.send(input, null, Buffer.from(JSON.stringify(e)), e.user);
-          if (i % 500 === 499) {
-            await producer.flush();
-            await sleep(300);
-          }
-          if (i === 3000 && kills > 0) {
-            // Two TaskManagers that own tasks now (the JobManager's view), killed without warning.
-            // Right after the start one may still own everything: wait until enough do.
+        const killed = new Set<number>();
+        let seen: { watermark: number; stateEntries: number; metrics: string } | undefined;
+        let watch: Promise<void> = Promise.resolve();
+        let plan: Plan | undefined;
+        let drawn: string | undefined;
+        let watchError: unknown;
+        try {
+          report.phase('the JobManager starting, then a first assignment');
+          const started = await job.waitForEvent('jobmanager.started', undefined, 90_000);
+          await job.waitForEvent('taskmanager.partitions_assigned', undefined, 90_000);
+          // What the dashboard and Prometheus show of the windows' tasks while the input flows.
+          watch = (async () => {
             const url = String(started.url);
-            const owners = await eventually(
-              `${kills} ACTIVE TaskManagers owning tasks`,
-              async () => {
-                const { taskmanagers } = (await fetch(`${url}/taskmanagers`).then((r) => r.json())) as {
-                  taskmanagers: { pid: number; state: string; partitions: unknown[] }[];
+            const get = (what: string) => fetch(`${url}${what}`, { signal: AbortSignal.timeout(10_000) });
+            for (let i = 0; i < 120 && !seen; i++) {
+              const body = (await get('/partitions').then((r) => r.json())) as {
+                partitions: { watermark: number | null; stateEntries: number | null }[];
+              };
+              const p = body.partitions.find((x) => x.watermark !== null && (x.stateEntries ?? 0) > 0);
+              if (p)
+                seen = {
+                  ...(p as { watermark: number; stateEntries: number }),
+                  metrics: await get('/metrics').then((r) => r.text()),
                 };
-                const active = taskmanagers.filter((t) => t.state === 'ACTIVE' && t.partitions.length > 0);
-                return active.length >= kills ? active.map((t) => t.pid) : undefined;
-              },
-              { timeoutMs: 60_000, intervalMs: 250 },
-            );
-            for (const pid of owners.slice(0, kills)) {
-              process.kill(pid, 'SIGKILL');
-              killed.add(pid);
+              else await sleep(250);
+            }
+            // The plan, as the REST API gives it and the dashboard draws it.
+            const { jobs } = (await get('/jobs').then((r) => r.json())) as { jobs: { id: string }[] };
+            plan = ((await get(`/jobs/${jobs[0]?.id}`).then((r) => r.json())) as { plan: Plan }).plan;
+            if (kills === 0) drawn = await drawnPlan(url, plan.stages.length);
+          })().catch((error: unknown) => {
+            watchError = error;
+          });
+          report.phase('writing the input');
+          for (let i = 0; i < events.length; i++) {
+            const e = events[i] as Event;
+            await producer.send(input, null, Buffer.from(JSON.stringify(e)), e.user);
+            if (i % 500 === 499) {
+              await producer.flush();
+              await sleep(300);
+            }
+            if (i === 3000 && kills > 0) {
+              // Two TaskManagers that own tasks now (the JobManager's view), killed without warning.
+              // Right after the start one may still own everything: wait until enough do.
+              const url = String(started.url);
+              report.phase('two ACTIVE TaskManagers to kill');
+              const owners = await eventually(
+                `${kills} ACTIVE TaskManagers owning tasks`,
+                async () => {
+                  const { taskmanagers } = (await fetch(`${url}/taskmanagers`, {
+                    signal: AbortSignal.timeout(10_000),
+                  }).then((r) => r.json())) as {
+                    taskmanagers: { pid: number; state: string; partitions: unknown[] }[];
+                  };
+                  const active = taskmanagers.filter((t) => t.state === 'ACTIVE' && t.partitions.length > 0);
+                  return active.length >= kills ? active.map((t) => t.pid) : undefined;
+                },
+                { timeoutMs: 60_000, intervalMs: 250 },
+              );
+              for (const pid of owners.slice(0, kills)) {
+                process.kill(pid, 'SIGKILL');
+                killed.add(pid);
+              }
+              report.phase('writing the input');
+            }
+            if (i === 5000 && brokerRestart) {
+              await producer.flush();
+              report.phase('the broker restarting');
+              await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 120_000 });
+              report.phase('writing the input');
             }
           }
-          if (i === 5000 && brokerRestart) {
-            await producer.flush();
-            await infraRestart(testEnv.infra, 'kafka', { kafkaTimeoutMs: 120_000 });
-          }
+          report.phase('flushing the input');
+          await producer.flush();
+          // Far behind every watermark once the stream has moved on: late under any interleaving. (In
+          // the same batch as on-time records they could reach the window stage before the watermark
+          // marker that closes their window: watermarks move at batch ends.)
+          await sleep(2000);
+          for (const f of far) await producer.send(input, null, Buffer.from(JSON.stringify(f)), f.user);
+          await producer.flush();
+        } finally {
+          await producer.close();
         }
-        await producer.flush();
-        // Far behind every watermark once the stream has moved on: late under any interleaving. (In
-        // the same batch as on-time records they could reach the window stage before the watermark
-        // marker that closes their window: watermarks move at batch ends.)
-        await sleep(2000);
-        for (const f of far) await producer.send(input, null, Buffer.from(JSON.stringify(f)), f.user);
-        await producer.flush();
-      } finally {
-        await producer.close();
-      }
-      await watch;
-      assert.equal(killed.size, kills, 'TaskManagers were killed mid-stream');
-      assert.ok(plan, `GET /jobs/:id answered with the plan (${String(watchError)})`);
-      const changelogs = outputs.map((o) => `window-count-${o.spec.kind}-window-changelog`);
-      assert.deepEqual(
-        plan.stages.map((s) => ({
-          reads: s.reads.map((r) => r.topic),
-          changelogs: s.steps.flatMap((x) => x.changelog ?? []),
-          writes: s.writes.map((w) => w.name),
-          tasks: s.tasks,
-        })),
-        [
-          { reads: [input], changelogs: [], writes: ['window-count-1-repartition'], tasks: 4 },
-          {
-            reads: ['window-count-1-repartition'],
-            changelogs,
-            writes: outputs.map((o) => `kafka:${o.topic}`),
-            tasks: 4,
-          },
-        ],
-      );
-      if (kills === 0) {
-        // The dashboard drew both stages, the stateful step's changelog topic among its texts.
-        assert.ok(drawn, 'the dashboard drew the plan');
-        for (const topic of [input, 'window-count-1-repartition', ...changelogs])
-          assert.ok(drawn.includes(topic), `the drawn plan names ${topic}: ${drawn}`);
-      }
-      // A window task's watermark is event time of this input (t from 1,000,000 to 1,024,000 ms).
-      assert.ok(seen, 'GET /partitions showed a task with a watermark and state entries');
-      assert.ok(seen.watermark > 990_000 && seen.watermark < 1_030_000, `watermark ${seen.watermark}`);
-      assert.match(seen.metrics, /^sluice_task_watermark_ms\{topic="[^"]+",partition="\d+"\} \d+$/m);
-      assert.match(
-        seen.metrics,
-        /^sluice_task_state_entries\{topic="window-count-1-repartition",partition="\d+"\} [1-9]\d*$/m,
-      );
-      assert.match(seen.metrics, /^sluice_state_restore_seconds\{/m);
-      const exit = await Promise.race([
-        job.exited,
-        sleep(240_000, undefined, { ref: false }).then(() => {
-          throw new Error(`sluice run did not stop when idle; log in ${runLog}`);
-        }),
-      ]);
-      assert.equal(exit.code, 0, `sluice run exited ${exit.code}; log in ${runLog}`);
+        report.phase('the dashboard watch (GET /partitions, /jobs)');
+        await watch;
+        assert.equal(killed.size, kills, 'TaskManagers were killed mid-stream');
+        assert.ok(plan, `GET /jobs/:id answered with the plan (${String(watchError)})`);
+        const changelogs = outputs.map((o) => `window-count-${o.spec.kind}-window-changelog`);
+        assert.deepEqual(
+          plan.stages.map((s) => ({
+            reads: s.reads.map((r) => r.topic),
+            changelogs: s.steps.flatMap((x) => x.changelog ?? []),
+            writes: s.writes.map((w) => w.name),
+            tasks: s.tasks,
+          })),
+          [
+            { reads: [input], changelogs: [], writes: ['window-count-1-repartition'], tasks: 4 },
+            {
+              reads: ['window-count-1-repartition'],
+              changelogs,
+              writes: outputs.map((o) => `kafka:${o.topic}`),
+              tasks: 4,
+            },
+          ],
+        );
+        if (kills === 0) {
+          // The dashboard drew both stages, the stateful step's changelog topic among its texts.
+          assert.ok(drawn, 'the dashboard drew the plan');
+          for (const topic of [input, 'window-count-1-repartition', ...changelogs])
+            assert.ok(drawn.includes(topic), `the drawn plan names ${topic}: ${drawn}`);
+        }
+        // A window task's watermark is event time of this input (t from 1,000,000 to 1,024,000 ms).
+        assert.ok(seen, 'GET /partitions showed a task with a watermark and state entries');
+        assert.ok(seen.watermark > 990_000 && seen.watermark < 1_030_000, `watermark ${seen.watermark}`);
+        assert.match(seen.metrics, /^sluice_task_watermark_ms\{topic="[^"]+",partition="\d+"\} \d+$/m);
+        assert.match(
+          seen.metrics,
+          /^sluice_task_state_entries\{topic="window-count-1-repartition",partition="\d+"\} [1-9]\d*$/m,
+        );
+        assert.match(seen.metrics, /^sluice_state_restore_seconds\{/m);
+        report.phase('sluice run to stop when idle');
+        const exit = await Promise.race([
+          job.exited,
+          sleep(240_000, undefined, { ref: false }).then(() => {
+            throw new Error(`sluice run did not stop when idle; log in ${runLog}`);
+          }),
+        ]);
+        assert.equal(exit.code, 0, `sluice run exited ${exit.code}; log in ${runLog}`);
 
-      for (const { topic, spec } of outputs) {
-        await assertWindows(topic, countWindows(events, spec), `${spec.kind}; log in ${runLog}`);
-      }
-      const late = await readCommitted(`${input}.dlq`, far.length);
-      // Dead letters are at least once (a crash can write one again, with the same key): the set.
-      assert.deepEqual(
-        [...new Set(late.map((m) => JSON.parse(String(m.value)).n))].sort(),
-        far.map((f) => f.n).sort(),
-        'the far-late records, and only they, were dead-lettered (once per record, whatever the window kinds)',
-      );
-      for (const m of late) {
-        const code = (m.headers ?? []).find((h) => 'sluice.error.code' in h)?.['sluice.error.code'];
-        assert.equal(String(code), 'RECORD_LATE');
+        for (const { topic, spec } of outputs) {
+          report.phase(`reading ${topic} read_committed`);
+          await assertWindows(topic, countWindows(events, spec), `${spec.kind}; log in ${runLog}`);
+        }
+        report.phase('reading the dead letters');
+        const late = await readCommitted(`${input}.dlq`, far.length);
+        // Dead letters are at least once (a crash can write one again, with the same key): the set.
+        assert.deepEqual(
+          [...new Set(late.map((m) => JSON.parse(String(m.value)).n))].sort(),
+          far.map((f) => f.n).sort(),
+          'the far-late records, and only they, were dead-lettered (once per record, whatever the window kinds)',
+        );
+        for (const m of late) {
+          const code = (m.headers ?? []).find((h) => 'sluice.error.code' in h)?.['sluice.error.code'];
+          assert.equal(String(code), 'RECORD_LATE');
+        }
+      } catch (error) {
+        report.print(`failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        throw error;
+      } finally {
+        report.clear();
       }
     });
 });
