@@ -42,6 +42,8 @@ export interface LatencyOptions {
   kafkaStreamsSource: string;
   /** One Sluice Kafka-sink peer per interval (ms). */
   kafkaSinkIntervals: readonly number[];
+  /** Likewise, with per-task commits (each task commits its transaction at the barrier). */
+  perTaskIntervals: readonly number[];
   /** The Redis sink's checkpoint interval (ms): it only moves offsets, results are visible per batch. */
   redisSinkInterval: number;
 }
@@ -134,9 +136,18 @@ export async function latencyBench(
     };
   });
 
-  for (const interval of options.kafkaSinkIntervals) {
-    await measure(`sluice-kafka-${interval}ms`, interval, async (_steady, input) => {
-      const sluice = await startSluice(env, input, { sink: 'kafka', checkpointIntervalMs: interval });
+  const kafkaPeers = [
+    ...options.kafkaSinkIntervals.map((interval) => ({ interval, commit: 'aligned' as const })),
+    ...options.perTaskIntervals.map((interval) => ({ interval, commit: 'per-task' as const })),
+  ];
+  for (const { interval, commit } of kafkaPeers) {
+    const peer = commit === 'aligned' ? `sluice-kafka-${interval}ms` : `sluice-kafka-per-task-${interval}ms`;
+    await measure(peer, interval, async (_steady, input) => {
+      const sluice = await startSluice(env, input, {
+        sink: 'kafka',
+        checkpointIntervalMs: interval,
+        checkpointCommit: commit,
+      });
       const reader = sluice.reader;
       if (!reader) throw new Error('the Kafka-sink peer has no output reader');
       return {

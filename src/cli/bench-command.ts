@@ -109,6 +109,11 @@ export function benchCommand(): Command {
         '--kafka-checkpoints <list>',
         'checkpoint intervals (ms) of the Kafka-sink peers, comma-separated: one peer each',
         '100,250,1000',
+      )
+      .option(
+        '--per-task-checkpoints <list>',
+        'checkpoint intervals (ms) of Kafka-sink peers whose tasks commit at the barrier (SLUICE_CHECKPOINT_COMMIT=per-task), comma-separated: one peer each; 0 for none',
+        '100',
       ),
     ['kafkaBootstrap', 'redisUrl', 'stateDir', 'partitions'],
   ).action((flags: Record<string, unknown>) => runAction(() => latency(flags)));

@@ -25,6 +25,7 @@ const SERVICE_SETTINGS: readonly SettingName[] = [
   'startFrom',
   'progressEvery',
   'checkpointIntervalMs',
+  'checkpointCommit',
   'sink',
   'delivery',
   'deadLetterTopic',

@@ -30,6 +30,7 @@ export const JOB_SETTINGS: readonly SettingName[] = [
   'progressEvery',
   'jobTimeoutMs',
   'checkpointIntervalMs',
+  'checkpointCommit',
   'produceRate',
   'sink',
   'delivery',

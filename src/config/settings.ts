@@ -411,6 +411,16 @@ export const Settings = {
     defaultRaw: '1s',
     schema: duration,
   }),
+  checkpointCommit: spec({
+    env: 'SLUICE_CHECKPOINT_COMMIT',
+    flag: '--checkpoint-commit',
+    accepted:
+      "aligned (a checkpoint's Kafka transactions commit once every task prepared: Flink's two-phase commit) " +
+      'or per-task (each task whose sinks are all Kafka commits its transaction at the barrier without waiting ' +
+      "for the others: Kafka Streams' exactly_once_v2)",
+    defaultRaw: 'aligned',
+    schema: trimmed.toLowerCase().pipe(z.enum(['aligned', 'per-task'])),
+  }),
   checkpointTimeoutMs: spec({
     env: 'SLUICE_CHECKPOINT_TIMEOUT',
     accepted: 'a duration such as 10s: a checkpoint not acknowledged by every task by then is aborted',

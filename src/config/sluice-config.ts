@@ -120,6 +120,11 @@ export interface RuntimeConfig {
   readonly jobTimeoutMs: number;
   readonly checkpointIntervalMs: number;
   readonly checkpointTimeoutMs: number;
+  /**
+   * aligned: a task's Kafka transaction commits once the checkpoint completed (every task prepared);
+   * per-task: it commits at the task's barrier, as Kafka Streams commits each task's transaction.
+   */
+  readonly checkpointCommit: 'aligned' | 'per-task';
   /** Input records per second (0: unlimited). */
   readonly produceRate: number;
   readonly restartTaskManagers: boolean;

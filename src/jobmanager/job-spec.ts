@@ -35,7 +35,7 @@ export interface SpecSettings {
   readonly redis: Pick<RedisConfig, 'url'>;
   readonly runtime: Pick<
     RuntimeConfig,
-    'groupProtocol' | 'progressEvery' | 'consumeBatch' | 'checkpointTimeoutMs'
+    'groupProtocol' | 'progressEvery' | 'consumeBatch' | 'checkpointTimeoutMs' | 'checkpointCommit'
   >;
 }
 
@@ -61,6 +61,7 @@ export function buildJobSpec(config: SpecSettings, input: SpecInput): JobSpec {
     progressEvery: config.runtime.progressEvery,
     consumeBatch: config.runtime.consumeBatch,
     checkpointTimeoutMs: config.runtime.checkpointTimeoutMs,
+    checkpointCommit: config.runtime.checkpointCommit,
   };
 }
 

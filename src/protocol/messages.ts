@@ -79,6 +79,8 @@ export const JobSpec = z.object({
   progressEvery: z.number().int().positive(),
   consumeBatch: z.number().int().positive(),
   checkpointTimeoutMs: z.number().int().positive(),
+  /** When a task's Kafka transaction commits (absent in jobs recorded before it existed: aligned). */
+  checkpointCommit: z.enum(['aligned', 'per-task']).optional(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 

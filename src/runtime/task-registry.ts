@@ -41,6 +41,8 @@ export interface TaskRegistryOptions {
   onError?: (task: string, what: string, error: unknown, attempt: number) => void;
   seek: (topic: string, partition: number, offset: number) => void;
   checkpointTimeoutMs?: number;
+  /** See TaskOptions.commitAtBarrier. */
+  commitAtBarrier?: boolean;
   /** Just before a task's job code runs over a batch (see TaskOptions.onRunning). */
   onRunning?: (slot: number, firstOffset: number, lastOffset: number) => void;
 }
@@ -137,6 +139,7 @@ export class TaskRegistry {
           onError: (what, error, attempt) => o.onError?.(id, what, error, attempt),
           ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
           ...(o.checkpointTimeoutMs ? { checkpointTimeoutMs: o.checkpointTimeoutMs } : {}),
+          ...(o.commitAtBarrier ? { commitAtBarrier: true } : {}),
           ...(fetchedTo !== undefined ? { fetchedTo } : {}),
           ...(o.onRunning ? { onRunning: (first, last) => o.onRunning?.(slot, first, last) } : {}),
         });

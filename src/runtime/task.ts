@@ -96,6 +96,13 @@ export class Task {
       );
   }
 
+  /** Commits its transaction at the barrier (TaskOptions.commitAtBarrier): only when every sink is Kafka. */
+  get #commitsAtBarrier(): boolean {
+    return (
+      this.#o.commitAtBarrier === true && this.#lanes.lanes.every((l) => l.connector.kind === 'transactional')
+    );
+  }
+
   get #env(): StageEnvironment | undefined {
     return this.#o.state?.env ?? this.#ownEnv;
   }
@@ -412,9 +419,24 @@ export class Task {
         if (prepared === 'rewind') this.#rewind();
         return undefined;
       }
-      // The gate closes only for a checkpoint still in progress: one aborted while this task prepared
-      // would hold its batches (and the next snapshot) back until the timeout, checkpoint after checkpoint.
-      if (prepared === 'prepared' && checkpointId > this.#endedUpTo)
+      if (prepared === 'prepared' && this.#commitsAtBarrier) {
+        // Per-task commits: the transaction holds this task's output, state changes and offsets,
+        // whole on its own - commit it now (no batch runs meanwhile: this is the task's chain).
+        const committed = await this.#lanes.commit(checkpointId, this.#epoch);
+        if (committed === 'fenced') {
+          this.declined = 'fenced';
+          this.closeDirty();
+          return undefined;
+        }
+        if (committed !== 'ok') {
+          this.declined = 'its transaction aborted';
+          if (committed === 'rewind') this.#rewind();
+          return undefined;
+        }
+      } else if (prepared === 'prepared' && checkpointId > this.#endedUpTo)
+        // The gate closes only for a checkpoint still in progress: one aborted while this task
+        // prepared would hold its batches (and the next snapshot) back until the timeout, checkpoint
+        // after checkpoint.
         this.#gate.close(checkpointId, this.#o.checkpointTimeoutMs ?? 10_000, () =>
           this.abortCheckpoint(checkpointId),
         );

@@ -327,6 +327,7 @@ export class TaskManager {
       deadLetters: (letters) => dlq.send(letters),
       seek: (topic, partition, offset) => this.#consumer?.seek({ topic, partition, offset }, 0, () => {}),
       checkpointTimeoutMs: job.checkpointTimeoutMs,
+      commitAtBarrier: job.checkpointCommit === 'per-task',
       ...(this.#o.watchdog ? { onRunning: this.#o.watchdog.running.bind(this.#o.watchdog) } : {}),
       onError: (task, what, error, attempt) => {
         if (attempt === 1 || attempt % 10 === 0) {

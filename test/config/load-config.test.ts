@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     assert.equal(config.redis.url, 'redis://127.0.0.1:6379');
     assert.equal(config.infra.stateDir, '/opt/sluice/.sluice');
     assert.equal(config.infra.cacheDir, '/opt/sluice/.cache');
+    assert.equal(config.runtime.checkpointCommit, 'aligned');
+  });
+
+  it('takes per-task commits in any case', () => {
+    const config = loadConfig(env({ checkpointCommit: ' Per-Task ' }), { projectRoot: root });
+    assert.equal(config.runtime.checkpointCommit, 'per-task');
   });
 
   it('reads the seed variables as written', () => {
@@ -98,6 +104,7 @@ describe('loadConfig', () => {
     ['logLevel', 'loud'],
     ['consumerGroup', '   '],
     ['kafkaDebug', 'cgrp,everything'],
+    ['checkpointCommit', 'sometimes'],
   ];
   for (const [name, value] of bad) {
     it(`rejects ${Settings[name].env}=${JSON.stringify(value.slice(0, 20))} naming the variable, value and accepted form`, () => {

@@ -29,6 +29,7 @@ export function testSpecSettings(): SpecSettings {
       progressEvery: 1_000_000,
       consumeBatch: 100,
       checkpointTimeoutMs: 5000,
+      checkpointCommit: 'aligned',
     },
   };
 }

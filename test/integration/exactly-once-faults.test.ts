@@ -74,27 +74,29 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
     );
   });
 
-  it('Kafka sink: a read_committed reader of the output topic sees each id once after kill -9s', async () => {
-    const killed: string[] = [];
-    const output = `${uniqueName('faults-out')}`;
-    deleteWithFaultRuns(output);
-    const run = await faultRun(
-      100_000,
-      20_000,
-      async (ctx) => {
-        for (const at of [1500, 3500]) {
-          await until(ctx, at);
-          const victim = activeIds(ctx)[0];
-          if (victim && ctx.cluster.kill(victim, 'SIGKILL')) killed.push(victim);
-        }
-      },
-      { sink: `kafka:${output}` },
-    );
-    assert.equal(killed.length, 2);
-    assert.equal(run.result.sink, `kafka:${output}`);
-    assertExactlyOnce(run, 100_000);
-    assert.equal(run.result.latency?.visibleIn, 'kafka');
-  });
+  // aligned: Flink's two-phase commit; per-task: each task commits at its barrier (Kafka Streams).
+  for (const commit of ['aligned', 'per-task'] as const)
+    it(`Kafka sink (${commit} commits): a read_committed reader of the output topic sees each id once after kill -9s`, async () => {
+      const killed: string[] = [];
+      const output = `${uniqueName('faults-out')}`;
+      deleteWithFaultRuns(output);
+      const run = await faultRun(
+        100_000,
+        20_000,
+        async (ctx) => {
+          for (const at of [1500, 3500]) {
+            await until(ctx, at);
+            const victim = activeIds(ctx)[0];
+            if (victim && ctx.cluster.kill(victim, 'SIGKILL')) killed.push(victim);
+          }
+        },
+        { sink: `kafka:${output}`, checkpointCommit: commit },
+      );
+      assert.equal(killed.length, 2);
+      assert.equal(run.result.sink, `kafka:${output}`);
+      assertExactlyOnce(run, 100_000);
+      assert.equal(run.result.latency?.visibleIn, 'kafka');
+    });
 
   it('survives a broker restart in the middle of a run', async () => {
     const run = await faultRun(100_000, 20_000, async (ctx) => {

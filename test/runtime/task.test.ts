@@ -386,3 +386,58 @@ describe('Task with a transactional sink', () => {
     );
   });
 });
+
+describe('Task with per-task commits (commitAtBarrier)', () => {
+  it('commits at the barrier: visible before the checkpoint completes, and the next batch is not held', async () => {
+    const tx = new FakeTransactionalConnector();
+    // A timeout far longer than the test: a closed gate would hold the next batch back.
+    const { task } = await running([tx], { commitAtBarrier: true, checkpointTimeoutMs: 600_000 });
+    await task.process(recs(0, 0, 4));
+    assert.equal((await task.snapshot(1))?.position, 4);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3], 'committed with the snapshot, before any completion');
+    assert.equal(tx.committedOffsets.get('t-0'), 4);
+    const next = await Promise.race([
+      task.process(recs(0, 4, 8)).then((r) => r.outcome),
+      new Promise((r) => setTimeout(r, 5_000, 'held back')),
+    ]);
+    assert.equal(next, 'applied');
+    // The checkpoint ends elsewhere (completed or aborted): nothing more to commit for it.
+    task.abortCheckpoint(1);
+    await task.completeCheckpoint(1);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3]);
+    await task.snapshot(2);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(tx.committedOffsets.get('t-0'), 8);
+  });
+
+  it('keeps the two phases for a task with a sink outside the transaction', async () => {
+    const tx = new FakeTransactionalConnector();
+    const guarded = new FakeGuardedConnector();
+    const { task } = await running([tx, guarded], { commitAtBarrier: true });
+    await task.process(recs(0, 0, 4));
+    await task.snapshot(1);
+    assert.deepEqual(tx.visible, [], 'nothing visible before the checkpoint completed');
+    await task.completeCheckpoint(1);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3]);
+  });
+
+  it('a commit failing at the barrier declines the checkpoint and reads the range again: none lost or twice', async () => {
+    const tx = new FakeTransactionalConnector();
+    const { task, seeks } = await running([tx], { commitAtBarrier: true });
+    await task.process(recs(0, 0, 10));
+    await task.snapshot(1);
+    await task.process(recs(0, 10, 20));
+    tx.failNextCommit = true;
+    assert.equal(await task.snapshot(2), undefined, 'declined');
+    assert.equal(task.declined, 'its transaction aborted');
+    assert.deepEqual(seeks, [10], 'back to the last commit at once');
+    assert.equal((await task.process(recs(0, 20, 30))).outcome, 'skipped', 'fetched before the seek');
+    await task.process(recs(0, 10, 30));
+    await task.snapshot(3);
+    assert.deepEqual(
+      tx.visible,
+      Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 13),
+      'every record once',
+    );
+  });
+});

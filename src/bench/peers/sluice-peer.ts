@@ -26,6 +26,8 @@ export interface SluiceOptions {
   groupProtocol?: 'consumer' | 'classic';
   taskManagers?: number;
   checkpointIntervalMs?: number;
+  /** When a Kafka-sink task's transaction commits (config/settings.ts, checkpointCommit). */
+  checkpointCommit?: 'aligned' | 'per-task';
   delivery?: 'exactly-once' | 'at-least-once';
   /** Start killed TaskManagers again (the failover benchmark keeps its pool). */
   restart?: boolean;
@@ -93,6 +95,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
         progressEvery: 1_000_000_000,
         consumeBatch: 2000,
         checkpointTimeoutMs: 10_000,
+        checkpointCommit: options.checkpointCommit ?? 'aligned',
       },
     },
     {

@@ -51,6 +51,7 @@ export async function latency(flags: Record<string, unknown>): Promise<number> {
   const rate = quick ? 5000 : Number(flags.rate);
   const seconds = quick ? 5 : Number(flags.seconds);
   const kafkaSinkIntervals = quick ? [100] : list(flags.kafkaCheckpoints);
+  const perTaskIntervals = quick ? [] : list(flags.perTaskCheckpoints);
   return withBenchInfra(flags, async (config, env) => {
     const figures = await latencyBench(env, {
       partitions: config.job.partitions,
@@ -58,6 +59,7 @@ export async function latency(flags: Record<string, unknown>): Promise<number> {
       seconds,
       kafkaStreamsSource: kafkaStreamsSource(),
       kafkaSinkIntervals,
+      perTaskIntervals,
       redisSinkInterval: 100,
     });
     const header = `bench latency: ${rate} records/s for ${seconds} s, exactly once, produce → visible result; ${machineLine()}`;
