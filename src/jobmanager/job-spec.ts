@@ -35,7 +35,12 @@ export interface SpecSettings {
   readonly redis: Pick<RedisConfig, 'url'>;
   readonly runtime: Pick<
     RuntimeConfig,
-    'groupProtocol' | 'progressEvery' | 'consumeBatch' | 'checkpointTimeoutMs' | 'checkpointCommit'
+    | 'groupProtocol'
+    | 'progressEvery'
+    | 'consumeBatch'
+    | 'checkpointIntervalMs'
+    | 'checkpointTimeoutMs'
+    | 'checkpointCommit'
   >;
 }
 
@@ -62,6 +67,7 @@ export function buildJobSpec(config: SpecSettings, input: SpecInput): JobSpec {
     consumeBatch: config.runtime.consumeBatch,
     checkpointTimeoutMs: config.runtime.checkpointTimeoutMs,
     checkpointCommit: config.runtime.checkpointCommit,
+    commitIntervalMs: config.runtime.checkpointIntervalMs,
   };
 }
 

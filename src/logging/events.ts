@@ -45,6 +45,8 @@ export type TaskManagerEvent =
       topic: string;
       groupId: string;
       groupProtocol: string;
+      /** When its Kafka transactions commit (SLUICE_CHECKPOINT_COMMIT). */
+      checkpointCommit: 'aligned' | 'per-task';
     }
   | {
       type: 'taskmanager.partitions_assigned';

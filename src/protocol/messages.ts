@@ -81,6 +81,8 @@ export const JobSpec = z.object({
   checkpointTimeoutMs: z.number().int().positive(),
   /** When a task's Kafka transaction commits (absent in jobs recorded before it existed: aligned). */
   checkpointCommit: z.enum(['aligned', 'per-task']).optional(),
+  /** Per-task commits: how often a task commits on its own clock besides at the barriers (the checkpoint interval). */
+  commitIntervalMs: z.number().int().positive().optional(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
 

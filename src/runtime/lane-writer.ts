@@ -202,7 +202,7 @@ export class LaneWriter {
       if (outcome !== 'done') {
         if (outcome !== CLOSED)
           this.#o.onError?.(
-            `checkpoint ${checkpointId}: sink '${connector.name}' aborted its transaction`,
+            `${checkpointId === 0 ? "the task's own commit" : `checkpoint ${checkpointId}`}: sink '${connector.name}' aborted its transaction`,
             outcome.aborted,
             1,
           );

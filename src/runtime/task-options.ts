@@ -37,14 +37,20 @@ export interface TaskOptions {
   /** The longest a prepared checkpoint holds the task's next batch back (then it counts as aborted). */
   checkpointTimeoutMs?: number;
   /**
-   * Per-task commits (SLUICE_CHECKPOINT_COMMIT=per-task): when every sink of the task is
-   * transactional (Kafka), its transaction commits at the checkpoint's barrier, right after phase
-   * one, without waiting for the other tasks - Kafka Streams' exactly_once_v2, where each task's
-   * transaction holds its output, its state's changelog and its offsets, so it is whole on its own.
-   * The task's gate is then closed only while its own commit runs. The offsets committed may be
-   * those of a checkpoint another task declined. A task with another sink keeps the two phases.
+   * Per-task commits (SLUICE_CHECKPOINT_COMMIT=per-task): when every sink's transaction holds the
+   * source offsets too (Kafka), the task's transaction commits at the checkpoint's barrier, right
+   * after phase one, without waiting for the other tasks - Kafka Streams' exactly_once_v2, where
+   * each task's transaction holds its output, its state's changelog and its offsets, so it is whole
+   * on its own. The offsets committed may be those of a checkpoint another task declined. A task
+   * with another sink keeps the two phases.
    */
   commitAtBarrier?: boolean;
+  /**
+   * With commitAtBarrier: a task also commits on its own clock, after a batch once this long has
+   * passed since its last commit (Kafka Streams' commit.interval.ms), so its output does not wait
+   * for the JobManager's next barrier.
+   */
+  commitIntervalMs?: number;
   /** Wait before retry `attempt` (tests pass 0). */
   backoffMs?: (attempt: number) => number;
   /** Just before the job's code runs over a batch (the TaskManager's watchdog names it if it never returns). */

@@ -41,8 +41,9 @@ export interface TaskRegistryOptions {
   onError?: (task: string, what: string, error: unknown, attempt: number) => void;
   seek: (topic: string, partition: number, offset: number) => void;
   checkpointTimeoutMs?: number;
-  /** See TaskOptions.commitAtBarrier. */
+  /** See TaskOptions.commitAtBarrier and commitIntervalMs. */
   commitAtBarrier?: boolean;
+  commitIntervalMs?: number;
   /** Just before a task's job code runs over a batch (see TaskOptions.onRunning). */
   onRunning?: (slot: number, firstOffset: number, lastOffset: number) => void;
 }
@@ -140,6 +141,7 @@ export class TaskRegistry {
           ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
           ...(o.checkpointTimeoutMs ? { checkpointTimeoutMs: o.checkpointTimeoutMs } : {}),
           ...(o.commitAtBarrier ? { commitAtBarrier: true } : {}),
+          ...(o.commitIntervalMs ? { commitIntervalMs: o.commitIntervalMs } : {}),
           ...(fetchedTo !== undefined ? { fetchedTo } : {}),
           ...(o.onRunning ? { onRunning: (first, last) => o.onRunning?.(slot, first, last) } : {}),
         });

@@ -22,12 +22,18 @@ import type { TaskRef } from '../connectors/sink-connector.js';
 import { CheckpointGate } from './checkpoint-gate.js';
 import { StageOutputs } from './compile-stage.js';
 import type { StageEnvironment } from './keyed/stage-environment.js';
-import { LaneWriter } from './lane-writer.js';
+import { type LaneOutcome, LaneWriter } from './lane-writer.js';
 import { MemoryStateStore } from './state/state-store.js';
 import type { RestoreProgress, TaskStateBackend } from './state/task-state-backend.js';
 import { type Blocked, CLOSED, sendDeadLetters, stalled, TaskCalls, type Waiting } from './task-calls.js';
 import type { BatchResult, TaskOptions } from './task-options.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
+
+/**
+ * The checkpoint id a task's own commit prepares and commits under (per-task commits): below every
+ * real checkpoint's, and nothing else is ever prepared under it - it is committed in the same step.
+ */
+const OWN_COMMIT = 0;
 
 export class Task {
   readonly ref: TaskRef;
@@ -53,6 +59,8 @@ export class Task {
   readonly #gate = new CheckpointGate();
   readonly #calls: TaskCalls;
   readonly #lanes: LaneWriter;
+  /** Per-task commits: when the task's transaction last committed (its own clock, commitIntervalMs). */
+  #lastCommitAt = Date.now();
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
   /** Records marked late (dead-lettered with reason `late`). */
@@ -96,11 +104,13 @@ export class Task {
       );
   }
 
-  /** Commits its transaction at the barrier (TaskOptions.commitAtBarrier): only when every sink is Kafka. */
+  /**
+   * Commits its transaction at the barrier (TaskOptions.commitAtBarrier): only when every sink's
+   * transaction also holds the source offsets (Kafka), so that it is whole on its own. A user's
+   * transactional sink keeps the two phases: its recovery goes by the last completed checkpoint.
+   */
   get #commitsAtBarrier(): boolean {
-    return (
-      this.#o.commitAtBarrier === true && this.#lanes.lanes.every((l) => l.connector.kind === 'transactional')
-    );
+    return this.#o.commitAtBarrier === true && this.#lanes.lanes.every((l) => l.connector.commitsOffsets);
   }
 
   get #env(): StageEnvironment | undefined {
@@ -314,7 +324,16 @@ export class Task {
       return { ...skipped, outcome: 'fenced' };
     }
     if (result === 'closed') return skipped;
-    const rewind = result === 'rewind';
+    let rewind = result === 'rewind';
+    if (!rewind && this.#ownCommitDue(now)) {
+      const committed = await this.#commitOwn();
+      if (committed === 'fenced') {
+        this.closeDirty();
+        return { ...skipped, outcome: 'fenced' };
+      }
+      if (committed === 'closed') return skipped;
+      rewind = committed === 'rewind';
+    }
     const counted = fresh.filter((r) => r.offset >= this.#highWater).length;
     this.#consumed += counted;
     this.#failed += letters.length;
@@ -329,6 +348,25 @@ export class Task {
       outcome: 'applied',
       lastOffset: last.offset,
     };
+  }
+
+  /** Per-task commits on the task's own clock: due once commitIntervalMs passed since its last commit. */
+  #ownCommitDue(now: number): boolean {
+    const interval = this.#o.commitIntervalMs;
+    return interval !== undefined && this.#commitsAtBarrier && now - this.#lastCommitAt >= interval;
+  }
+
+  /**
+   * A commit of the task's own, between the JobManager's barriers (Kafka Streams commits each task
+   * every commit.interval.ms): phase one and two at once. Its transaction is whole on its own (the
+   * output, the state's changes and the offset after this batch), so it needs no checkpoint.
+   */
+  async #commitOwn(): Promise<LaneOutcome> {
+    const prepared = await this.#lanes.prepare(OWN_COMMIT, this.#epoch);
+    if (prepared !== 'prepared') return prepared;
+    const committed = await this.#lanes.commit(OWN_COMMIT, this.#epoch);
+    if (committed === 'ok') this.#lastCommitAt = Date.now();
+    return committed;
   }
 
   /**
@@ -423,6 +461,7 @@ export class Task {
         // Per-task commits: the transaction holds this task's output, state changes and offsets,
         // whole on its own - commit it now (no batch runs meanwhile: this is the task's chain).
         const committed = await this.#lanes.commit(checkpointId, this.#epoch);
+        if (committed === 'ok') this.#lastCommitAt = Date.now();
         if (committed === 'fenced') {
           this.declined = 'fenced';
           this.closeDirty();

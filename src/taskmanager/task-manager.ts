@@ -328,6 +328,7 @@ export class TaskManager {
       seek: (topic, partition, offset) => this.#consumer?.seek({ topic, partition, offset }, 0, () => {}),
       checkpointTimeoutMs: job.checkpointTimeoutMs,
       commitAtBarrier: job.checkpointCommit === 'per-task',
+      ...(job.commitIntervalMs ? { commitIntervalMs: job.commitIntervalMs } : {}),
       ...(this.#o.watchdog ? { onRunning: this.#o.watchdog.running.bind(this.#o.watchdog) } : {}),
       onError: (task, what, error, attempt) => {
         if (attempt === 1 || attempt % 10 === 0) {
@@ -434,6 +435,7 @@ export class TaskManager {
       topic: topics.join(', '),
       groupId: job.groupId,
       groupProtocol: job.groupProtocol,
+      checkpointCommit: job.checkpointCommit ?? 'aligned',
     });
   }
 

@@ -30,6 +30,7 @@ export function testSpecSettings(): SpecSettings {
       consumeBatch: 100,
       checkpointTimeoutMs: 5000,
       checkpointCommit: 'aligned',
+      checkpointIntervalMs: 1000,
     },
   };
 }

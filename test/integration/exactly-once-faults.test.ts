@@ -96,6 +96,10 @@ describe('exactly once under faults', { timeout: 600_000 }, () => {
       assert.equal(run.result.sink, `kafka:${output}`);
       assertExactlyOnce(run, 100_000);
       assert.equal(run.result.latency?.visibleIn, 'kafka');
+      // Every TaskManager (the killed ones' successors too) ran its tasks in the mode asked for.
+      const ready = run.lines.filter((l) => l.includes('"taskmanager.ready"'));
+      assert.ok(ready.length >= 5, `${ready.length} TaskManagers said they were ready`);
+      for (const line of ready) assert.equal(JSON.parse(line).checkpointCommit, commit, line);
     });
 
   it('survives a broker restart in the middle of a run', async () => {

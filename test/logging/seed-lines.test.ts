@@ -127,6 +127,7 @@ const golden: [SluiceEvent, string][] = [
       topic: 'flinkdotnet.sample.topic',
       groupId: 'g',
       groupProtocol: 'consumer',
+      checkpointCommit: 'aligned',
     },
     "✅ TASK MANAGER TM-01: Ready to consume from topic 'flinkdotnet.sample.topic' with load balancing",
   ],

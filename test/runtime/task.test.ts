@@ -421,6 +421,18 @@ describe('Task with per-task commits (commitAtBarrier)', () => {
     assert.deepEqual(tx.visible, [0, 1, 2, 3]);
   });
 
+  it("keeps the two phases for a user's transactional sink (its transaction holds no offsets)", async () => {
+    const tx = new FakeTransactionalConnector();
+    // defineSink's transactional kind: prepare and commit by checkpoint, recovered by the last completed one.
+    Object.defineProperty(tx, 'commitsOffsets', { value: false });
+    const { task } = await running([tx], { commitAtBarrier: true });
+    await task.process(recs(0, 0, 4));
+    await task.snapshot(1);
+    assert.deepEqual(tx.visible, [], 'nothing visible before the checkpoint completed');
+    await task.completeCheckpoint(1);
+    assert.deepEqual(tx.visible, [0, 1, 2, 3]);
+  });
+
   it('a commit failing at the barrier declines the checkpoint and reads the range again: none lost or twice', async () => {
     const tx = new FakeTransactionalConnector();
     const { task, seeks } = await running([tx], { commitAtBarrier: true });
@@ -434,6 +446,57 @@ describe('Task with per-task commits (commitAtBarrier)', () => {
     assert.equal((await task.process(recs(0, 20, 30))).outcome, 'skipped', 'fetched before the seek');
     await task.process(recs(0, 10, 30));
     await task.snapshot(3);
+    assert.deepEqual(
+      tx.visible,
+      Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 13),
+      'every record once',
+    );
+  });
+
+  /** Busy-waits (no timers) until `ms` have passed since `from`: an interval of 1 ms is then due. */
+  const pass = (from: number, ms: number) => {
+    while (Date.now() - from < ms) {}
+  };
+
+  it('commits on its own clock after a batch once the interval passed, with no barrier', async () => {
+    const tx = new FakeTransactionalConnector();
+    const created = Date.now();
+    const { task } = await running([tx], { commitAtBarrier: true, commitIntervalMs: 1 });
+    pass(created, 2);
+    await task.process(recs(0, 0, 4));
+    assert.deepEqual(tx.visible, [0, 1, 2, 3], 'committed after the batch, no checkpoint at all');
+    assert.equal(tx.committedOffsets.get('t-0'), 4);
+  });
+
+  it('waits for the barrier while the interval has not passed, and never commits on its own when aligned', async () => {
+    const perTask = new FakeTransactionalConnector();
+    const early = await running([perTask], { commitAtBarrier: true, commitIntervalMs: 600_000 });
+    await early.task.process(recs(0, 0, 4));
+    assert.deepEqual(perTask.visible, []);
+    await early.task.snapshot(1);
+    assert.deepEqual(perTask.visible, [0, 1, 2, 3], 'at the barrier');
+    const aligned = new FakeTransactionalConnector();
+    const created = Date.now();
+    const { task } = await running([aligned], { commitIntervalMs: 1 });
+    pass(created, 2);
+    await task.process(recs(0, 0, 4));
+    assert.deepEqual(aligned.visible, [], 'aligned: only a completed checkpoint commits');
+  });
+
+  it('an own commit that fails reads its range again: none lost or twice', async () => {
+    const tx = new FakeTransactionalConnector();
+    const created = Date.now();
+    const { task, seeks } = await running([tx], { commitAtBarrier: true, commitIntervalMs: 1 });
+    pass(created, 2);
+    await task.process(recs(0, 0, 10));
+    tx.failNextCommit = true;
+    pass(Date.now(), 2);
+    await task.process(recs(0, 10, 20));
+    assert.deepEqual(seeks, [10], 'back to the last commit at once');
+    assert.equal(task.position, 10);
+    assert.equal((await task.process(recs(0, 20, 30))).outcome, 'skipped', 'fetched before the seek');
+    pass(Date.now(), 2);
+    await task.process(recs(0, 10, 30));
     assert.deepEqual(
       tx.visible,
       Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 13),

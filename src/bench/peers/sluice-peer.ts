@@ -96,6 +96,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
         consumeBatch: 2000,
         checkpointTimeoutMs: 10_000,
         checkpointCommit: options.checkpointCommit ?? 'aligned',
+        checkpointIntervalMs: options.checkpointIntervalMs ?? 100,
       },
     },
     {
@@ -134,7 +135,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
       events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
       forwardLine: () => {},
       checkpointing: {
-        intervalMs: options.checkpointIntervalMs ?? 100,
+        intervalMs: job.commitIntervalMs ?? 100,
         timeoutMs: 10_000,
         store,
         ...(previous ? { previous } : {}),
