@@ -61,6 +61,8 @@ export class Task {
   readonly #lanes: LaneWriter;
   /** Per-task commits: when the task's transaction last committed (its own clock, commitIntervalMs). */
   #lastCommitAt = Date.now();
+  /** Per-task commits: something was written into the open transaction since its last commit. */
+  #uncommitted = false;
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
   /** Records marked late (dead-lettered with reason `late`). */
@@ -325,6 +327,7 @@ export class Task {
     }
     if (result === 'closed') return skipped;
     let rewind = result === 'rewind';
+    if (!rewind) this.#uncommitted = true;
     if (!rewind && this.#ownCommitDue(now)) {
       const committed = await this.#commitOwn();
       if (committed === 'fenced') {
@@ -350,6 +353,11 @@ export class Task {
     };
   }
 
+  #committed(): void {
+    this.#lastCommitAt = Date.now();
+    this.#uncommitted = false;
+  }
+
   /** Per-task commits on the task's own clock: due once commitIntervalMs passed since its last commit. */
   #ownCommitDue(now: number): boolean {
     const interval = this.#o.commitIntervalMs;
@@ -365,7 +373,7 @@ export class Task {
     const prepared = await this.#lanes.prepare(OWN_COMMIT, this.#epoch);
     if (prepared !== 'prepared') return prepared;
     const committed = await this.#lanes.commit(OWN_COMMIT, this.#epoch);
-    if (committed === 'ok') this.#lastCommitAt = Date.now();
+    if (committed === 'ok') this.#committed();
     return committed;
   }
 
@@ -377,8 +385,23 @@ export class Task {
    * with a sink outside a transaction keeps time waiting for the next record.
    */
   tick(now = Date.now()): Promise<void> {
-    if (!this.#o.stage.timed) return Promise.resolve();
-    return this.#chain('time passing (timers, idle input)', () => this.#tickNow(now, false));
+    // Per-task commits: what the last batches wrote commits on the task's clock also when no more
+    // records come (Kafka Streams commits from its poll loop whether or not records arrived).
+    const commitDue = this.#uncommitted && this.#ownCommitDue(now);
+    if (!this.#o.stage.timed && !commitDue) return Promise.resolve();
+    return this.#chain('time passing (timers, idle input)', async () => {
+      if (this.#o.stage.timed) await this.#tickNow(now, false);
+      if (this.#uncommitted && this.#ownCommitDue(Date.now())) await this.#commitOwnIdle();
+    });
+  }
+
+  /** An own commit with no batch (see tick): only a RUNNING task with an open gate. */
+  async #commitOwnIdle(): Promise<void> {
+    await this.#gate.whenOpen();
+    if (this.#state !== 'RUNNING' || this.#position < 0) return;
+    const committed = await this.#commitOwn();
+    if (committed === 'fenced') this.closeDirty();
+    else if (committed === 'rewind') this.#rewind();
   }
 
   /** The end of the input (`--stop-when-idle`): a task reading a source closes every window. */
@@ -410,12 +433,16 @@ export class Task {
     const result = await this.#lanes.writeTimeResults(out, this.#position, this.#epoch);
     if (result === 'fenced') this.closeDirty();
     else if (result === 'rewind') this.#rewind();
-    else if (result === 'ok') this.#emitted += out.total;
+    else if (result === 'ok') {
+      this.#emitted += out.total;
+      this.#uncommitted = true;
+    }
   }
 
   /** The position went back: seek now, and drop what was fetched before the seek. */
   #rewind(): void {
     this.#rewinds++;
+    this.#uncommitted = false; // the transaction was aborted
     const target = this.#lanes.lowestWritten;
     const from = this.#readTo;
     this.#position = target;
@@ -461,7 +488,7 @@ export class Task {
         // Per-task commits: the transaction holds this task's output, state changes and offsets,
         // whole on its own - commit it now (no batch runs meanwhile: this is the task's chain).
         const committed = await this.#lanes.commit(checkpointId, this.#epoch);
-        if (committed === 'ok') this.#lastCommitAt = Date.now();
+        if (committed === 'ok') this.#committed();
         if (committed === 'fenced') {
           this.declined = 'fenced';
           this.closeDirty();

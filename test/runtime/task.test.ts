@@ -483,6 +483,16 @@ describe('Task with per-task commits (commitAtBarrier)', () => {
     assert.deepEqual(aligned.visible, [], 'aligned: only a completed checkpoint commits');
   });
 
+  it('commits what its last batch wrote once the interval passed, with no more records', async () => {
+    const tx = new FakeTransactionalConnector();
+    const { task } = await running([tx], { commitAtBarrier: true, commitIntervalMs: 200 });
+    await task.process(recs(0, 0, 4));
+    pass(Date.now(), 210);
+    await task.tick();
+    assert.deepEqual(tx.visible, [0, 1, 2, 3], 'committed by the tick, no batch and no barrier');
+    assert.equal(tx.committedOffsets.get('t-0'), 4);
+  });
+
   it('an own commit that fails reads its range again: none lost or twice', async () => {
     const tx = new FakeTransactionalConnector();
     const created = Date.now();
