@@ -416,8 +416,8 @@ export const Settings = {
     flag: '--checkpoint-commit',
     accepted:
       "aligned (a checkpoint's Kafka transactions commit once every task prepared: Flink's two-phase commit) " +
-      'or per-task (each task whose sinks are all Kafka commits its transaction at the barrier without waiting ' +
-      "for the others: Kafka Streams' exactly_once_v2)",
+      'or per-task (each task whose sinks are all Kafka commits its transaction at the barrier and on its own ' +
+      "clock every checkpoint interval, without waiting for the others: Kafka Streams' exactly_once_v2)",
     defaultRaw: 'aligned',
     schema: trimmed.toLowerCase().pipe(z.enum(['aligned', 'per-task'])),
   }),
