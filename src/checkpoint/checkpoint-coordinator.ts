@@ -86,6 +86,11 @@ export class CheckpointCoordinator {
     return { ...this.#stats, aborted: { ...this.#stats.aborted } };
   }
 
+  /** The time between one checkpoint's end and the next trigger, and the bound on a checkpoint. */
+  get config(): { intervalMs: number; timeoutMs: number } {
+    return { intervalMs: this.#o.intervalMs, timeoutMs: this.#o.timeoutMs };
+  }
+
   get pendingId(): number | undefined {
     return this.#pending?.id;
   }

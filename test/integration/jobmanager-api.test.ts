@@ -107,6 +107,7 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
       '/taskmanagers/{taskmanagerid}': '/taskmanagers/TM-01',
       '/jobs/{jobid}': `/jobs/${job.spec.runId}`,
       '/jobs/{jobid}/checkpoints': `/jobs/${job.spec.runId}/checkpoints`,
+      '/jobs/{jobid}/checkpoints/config': `/jobs/${job.spec.runId}/checkpoints/config`,
     };
     for (const [p, item] of Object.entries(paths)) {
       if (p === '/metrics') continue;
@@ -175,6 +176,14 @@ describe('JobManager REST API, metrics and dashboard', { timeout: 240_000 }, () 
       counts: { completed: number };
     };
     assert.ok(checkpoints.counts.completed > 0);
+    // The settings this cluster was started with (aligned: the default).
+    assert.deepEqual((await get(`/jobs/${job.spec.runId}/checkpoints/config`)).body, {
+      mode: 'exactly_once',
+      commit: 'aligned',
+      interval: 300,
+      timeout: 3000,
+      commit_interval: null,
+    });
   });
 
   it('exposes Prometheus metrics whose assignment gauge matches the broker', async () => {

@@ -54,7 +54,18 @@ describe('per-task commits', () => {
       env,
       logFile: path.join(stateDir, 'jobmanager.log'),
     });
-    await jobManager.waitForEvent('jobmanager.job_created');
+    const created = await jobManager.waitForEvent('jobmanager.job_created');
+    // The JobManager shows the mode (Flink's checkpoint config endpoint, with Sluice's commit field).
+    const config = await fetch(`${url}/jobs/${String(created.runId)}/checkpoints/config`, {
+      signal: AbortSignal.timeout(10_000),
+    }).then((r) => r.json());
+    assert.deepEqual(config, {
+      mode: 'exactly_once',
+      commit: 'per-task',
+      interval: 300,
+      timeout: 10_000,
+      commit_interval: 300,
+    });
     const taskManagers = ['TM-P1', 'TM-P2'].map((id) =>
       startSluice(id, ['taskmanager', '--id', id, '--jobmanager', url], {
         env,

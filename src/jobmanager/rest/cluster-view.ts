@@ -9,7 +9,14 @@ import { KAFKA_VERSION } from '../../infra/kafka/kafka-dist.js';
 import type { SlotTask, TaskSlots } from '../../plan/task-slots.js';
 import type { JobSpec, PlanStage } from '../../protocol/messages.js';
 import type { TaskManagerRegistry, TaskManagerView } from '../taskmanager-registry.js';
-import type { Checkpoints, JobDetail, Overview, Partitions, TaskManagerInfo } from './rest-schemas.js';
+import type {
+  CheckpointConfig,
+  Checkpoints,
+  JobDetail,
+  Overview,
+  Partitions,
+  TaskManagerInfo,
+} from './rest-schemas.js';
 
 export const SLUICE_VERSION = '0.1.0';
 
@@ -169,6 +176,19 @@ export function checkpointsOf(view: ClusterView): Checkpoints {
       failed: latestFailed ? historyItem(latestFailed) : null,
     },
     history: history.map(historyItem),
+  };
+}
+
+/** Flink's /jobs/:id/checkpoints/config, with when Kafka-sink tasks commit (SLUICE_CHECKPOINT_COMMIT). */
+export function checkpointConfigOf(view: ClusterView): CheckpointConfig {
+  const config = view.checkpoints?.config;
+  const commit = view.job.checkpointCommit ?? 'aligned';
+  return {
+    mode: 'exactly_once',
+    commit,
+    interval: config?.intervalMs ?? null,
+    timeout: config?.timeoutMs ?? null,
+    commit_interval: commit === 'per-task' ? (view.job.commitIntervalMs ?? null) : null,
   };
 }
 

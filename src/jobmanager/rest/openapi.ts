@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SLUICE_VERSION } from './cluster-view.js';
 import {
+  CheckpointConfig,
   Checkpoints,
   ErrorBody,
   JobDetail,
@@ -42,6 +43,7 @@ export const RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   '/jobs': JobsOverview,
   '/jobs/{jobid}': JobDetail,
   '/jobs/{jobid}/checkpoints': Checkpoints,
+  '/jobs/{jobid}/checkpoints/config': CheckpointConfig,
   '/partitions': Partitions,
 };
 
@@ -89,6 +91,13 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "A job's checkpoints",
           parameters: [idParam('jobid', 'The job run id')],
           responses: ok('Counts, latest and recent history', Checkpoints, true),
+        },
+      },
+      '/jobs/{jobid}/checkpoints/config': {
+        get: {
+          summary: "A job's checkpointing settings",
+          parameters: [idParam('jobid', 'The job run id')],
+          responses: ok('Mode, when Kafka-sink tasks commit, interval and timeout', CheckpointConfig, true),
         },
       },
       '/partitions': {

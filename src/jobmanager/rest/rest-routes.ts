@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import {
   type ClusterView,
+  checkpointConfigOf,
   checkpointsOf,
   jobDetailOf,
   overviewOf,
@@ -48,6 +49,11 @@ export function registerRestApi(server: FastifyInstance, view: ClusterView): voi
     if (request.params.jobid !== view.job.runId)
       return reply.code(404).send(notFound(`job ${request.params.jobid}`));
     return checkpointsOf(view);
+  });
+  server.get<{ Params: { jobid: string } }>('/jobs/:jobid/checkpoints/config', async (request, reply) => {
+    if (request.params.jobid !== view.job.runId)
+      return reply.code(404).send(notFound(`job ${request.params.jobid}`));
+    return checkpointConfigOf(view);
   });
   server.get('/partitions', async () => partitionsOf(view));
   server.get('/metrics', async (_request, reply) => {

@@ -121,6 +121,26 @@ export const Checkpoints = z.object({
   history: z.array(CheckpointHistoryItem),
 });
 
+export const CheckpointConfig = z.object({
+  mode: z.literal('exactly_once'),
+  commit: z
+    .enum(['aligned', 'per-task'])
+    .describe(
+      "When Kafka-sink tasks commit: aligned, once the checkpoint completed (Flink's two-phase commit); per-task, at each task's barrier and on its own clock (SLUICE_CHECKPOINT_COMMIT)",
+    ),
+  interval: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Ms from one checkpoint's end to the next trigger; null without periodic checkpoints"),
+  timeout: z.number().int().nullable().describe('Ms a checkpoint may take before it is aborted'),
+  commit_interval: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Per-task commits: ms between a task's own commits; null when aligned"),
+});
+
 export const PartitionMove = z.object({
   at: z.number().int(),
   taskmanager: z.string(),
@@ -174,4 +194,5 @@ export type Overview = z.infer<typeof Overview>;
 export type TaskManagerInfo = z.infer<typeof TaskManagerInfo>;
 export type JobDetail = z.infer<typeof JobDetail>;
 export type Checkpoints = z.infer<typeof Checkpoints>;
+export type CheckpointConfig = z.infer<typeof CheckpointConfig>;
 export type Partitions = z.infer<typeof Partitions>;
