@@ -6,7 +6,7 @@
 import type { RecordFailure } from '../api/record-error.js';
 import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
 import type { InternalRecord } from '../connectors/kafka/kafka-sink-connector.js';
-import type { PhaseOutcome, SinkConnector, TaskRef } from '../connectors/sink-connector.js';
+import type { PhaseOutcome, SinkConnector, TaskLease, TaskRef } from '../connectors/sink-connector.js';
 import type { StageOutputs } from './compile-stage.js';
 import {
   advance,
@@ -58,6 +58,30 @@ export class LaneWriter {
       throw new Error(
         `task ${options.task.id} keeps state but has no Kafka connector to carry its changelog`,
       );
+  }
+
+  /**
+   * A new owner's start: each connector fences earlier owners and says where its durable output
+   * ends (one without a record of its own counts from the lease's checkpointed position), never
+   * before `floor` (the run's start). With state, every lane resumes at the carrier's committed
+   * offset: the state is durable exactly to there (a lane ahead of it refuses the replay by its guard).
+   */
+  async restore(lease: TaskLease, floor: number): Promise<LaneOutcome> {
+    const base = Math.max(lease.position, floor);
+    for (const lane of this.lanes) {
+      const restored = await this.#o.calls.retry(`restoring sink '${lane.connector.name}'`, () =>
+        lane.connector.restore(this.#o.task, lease),
+      );
+      if (restored === CLOSED) return 'closed';
+      if (restored === 'fenced') return 'fenced';
+      const own = lane.connector.keepsPosition ? (restored.position ?? floor) : base;
+      lane.written = lane.durable = Math.max(own, floor);
+    }
+    const carrier = this.carrier;
+    if (this.#o.state && carrier)
+      for (const lane of this.lanes)
+        if (lane.written < carrier.written) lane.written = lane.durable = carrier.written;
+    return 'ok';
   }
 
   /** Where the task must read from: the lowest point any lane still needs. */

@@ -1,9 +1,10 @@
 // One task: the unit of partition ownership (Kafka Streams' TaskId, Flink's subtask) — one source
 // partition of one stage. It claims the runtime's lease (a fencing epoch, the checkpointed
 // position), asks each sink connector where its durable output ends, runs the compiled stage over
-// each batch and hands the results to its lanes (lane-writer.ts: writes and the two phases per
-// connector); its calls out are retried and watched (task-calls.ts), and a prepared checkpoint holds
-// the next batch at the gate (checkpoint-gate.ts).
+// each batch (batch-run.ts) and hands the results to its lanes (lane-writer.ts: writes and the two
+// phases per connector); its calls out are retried and watched (task-calls.ts), a prepared
+// checkpoint holds the next batch at the gate (checkpoint-gate.ts), and with per-task commits it
+// commits its own transaction (own-commits.ts).
 //
 // Positions (all source offsets; -1 = not known yet), per connector ("lane"):
 //   written  — records before it were handed to the connector (staged, for a transactional one)
@@ -14,26 +15,20 @@
 // task rewinds (seeks the consumer at once) and drops the records still in flight from before the
 // seek, so the aborted range is read again and nothing past it is taken first.
 
-import { classifyRecordError } from '../api/record-error.js';
 import type { SourceRecord } from '../api/records.js';
 import type { TaskSnapshot } from '../checkpoint/completed-checkpoint.js';
-import type { DeadLetter } from '../connectors/kafka/dead-letter-queue.js';
 import type { TaskRef } from '../connectors/sink-connector.js';
+import { runBatch } from './batch-run.js';
 import { CheckpointGate } from './checkpoint-gate.js';
 import { StageOutputs } from './compile-stage.js';
 import type { StageEnvironment } from './keyed/stage-environment.js';
-import { type LaneOutcome, LaneWriter } from './lane-writer.js';
+import { LaneWriter } from './lane-writer.js';
+import { OwnCommits } from './own-commits.js';
 import { MemoryStateStore } from './state/state-store.js';
 import type { RestoreProgress, TaskStateBackend } from './state/task-state-backend.js';
 import { type Blocked, CLOSED, sendDeadLetters, stalled, TaskCalls, type Waiting } from './task-calls.js';
 import type { BatchResult, TaskOptions } from './task-options.js';
 import { canTransition, IllegalTaskTransition, isClosed, type TaskState } from './task-state.js';
-
-/**
- * The checkpoint id a task's own commit prepares and commits under (per-task commits): below every
- * real checkpoint's, and nothing else is ever prepared under it - it is committed in the same step.
- */
-const OWN_COMMIT = 0;
 
 export class Task {
   readonly ref: TaskRef;
@@ -59,10 +54,8 @@ export class Task {
   readonly #gate = new CheckpointGate();
   readonly #calls: TaskCalls;
   readonly #lanes: LaneWriter;
-  /** Per-task commits: when the task's transaction last committed (its own clock, commitIntervalMs). */
-  #lastCommitAt = Date.now();
-  /** Per-task commits: something was written into the open transaction since its last commit. */
-  #uncommitted = false;
+  /** Per-task commits: at the barrier and on the task's own clock (own-commits.ts). */
+  readonly #own: OwnCommits;
   /** Why the last snapshot was declined (for the decline's message). */
   declined = '';
   /** Records marked late (dead-lettered with reason `late`). */
@@ -95,6 +88,7 @@ export class Task {
       },
       onError: options.onError,
     });
+    this.#own = new OwnCommits(this.#lanes, options);
     // A stage that only announces its watermark downstream keeps its clock in memory: the
     // downstream tasks keep the highest they heard, so starting again from nothing is harmless.
     if (!options.state && options.stage.timed)
@@ -104,15 +98,6 @@ export class Task {
         options.task.partition,
         Date.now(),
       );
-  }
-
-  /**
-   * Commits its transaction at the barrier (TaskOptions.commitAtBarrier): only when every sink's
-   * transaction also holds the source offsets (Kafka), so that it is whole on its own. A user's
-   * transactional sink keeps the two phases: its recovery goes by the last completed checkpoint.
-   */
-  get #commitsAtBarrier(): boolean {
-    return this.#o.commitAtBarrier === true && this.#lanes.lanes.every((l) => l.connector.commitsOffsets);
   }
 
   get #env(): StageEnvironment | undefined {
@@ -189,27 +174,11 @@ export class Task {
     const lease = await this.#calls.retry('claiming the task lease', () => this.#o.leases.claim(this.ref));
     if (lease === CLOSED) return undefined;
     this.#epoch = lease.epoch;
-    const floor = this.#o.start;
-    const base = Math.max(lease.position, floor);
-    for (const lane of this.#lanes.lanes) {
-      const restored = await this.#calls.retry(`restoring sink '${lane.connector.name}'`, () =>
-        lane.connector.restore(this.ref, lease),
-      );
-      if (restored === CLOSED) return undefined;
-      if (restored === 'fenced') {
-        this.closeDirty();
-        return undefined;
-      }
-      const own = lane.connector.keepsPosition ? (restored.position ?? floor) : base;
-      lane.written = lane.durable = Math.max(own, floor);
-    }
+    const restored = await this.#lanes.restore(lease, this.#o.start);
+    if (restored === 'fenced') this.closeDirty();
+    if (restored !== 'ok') return undefined;
     const carrier = this.#lanes.carrier;
     const state = this.#o.state;
-    // The state is durable exactly to the carrier's committed offset: every lane resumes there
-    // (one ahead of it refuses the replay by its guard).
-    if (state && carrier)
-      for (const lane of this.#lanes.lanes)
-        if (lane.written < carrier.written) lane.written = lane.durable = carrier.written;
     this.#position = this.#lanes.lowestWritten;
     this.#highWater = this.#position;
     // An earlier task of this partition here was handed records up to fetchedTo: any still in
@@ -288,33 +257,17 @@ export class Task {
     if (position < 0)
       for (const lane of this.#lanes.lanes) if (lane.written < 0) lane.written = lane.durable = first.offset;
 
-    const out = new StageOutputs(this.#o.stage.sinkCount);
-    const letters: DeadLetter[] = [];
-    const env = this.#env;
     const now = Date.now();
     this.#lastRecord = last;
     this.#o.onRunning?.(first.offset, last.offset);
-    for (const record of fresh) {
-      out.begin();
-      try {
-        this.#o.stage.run(record, out, env, now);
-      } catch (error) {
-        out.rollback();
-        // A record that fails again on a replay was sent to the dead-letter topic the first time.
-        if (record.offset >= this.#highWater)
-          letters.push({ record, failure: classifyRecordError(error, record.value) });
-      }
-    }
-    if (env) this.#o.stage.endBatch(out, env, last);
-    const late = out.late.filter((r) => r.offset >= this.#highWater);
-    for (const record of late) letters.push({ record, failure: { code: 'RECORD_LATE', message: 'late' } });
+    const { out, letters, late } = runBatch(this.#o.stage, fresh, this.#env, now, this.#highWater);
     // The code above may run while the last checkpoint's transaction waits for its commit (the
     // gate): only what goes out waits, its state writes sit in the store's newest layer. If the
     // commit lost the transaction (a rewind), this batch is void and its records are read again.
     const rewinds = this.#rewinds;
     await this.#gate.whenOpen();
     if (this.#state !== 'RUNNING' || rewinds !== this.#rewinds) return skipped;
-    this.#late += late.length + out.lateRouted;
+    this.#late += late + out.lateRouted;
     // Dead letters are confirmed before any position moves past them: never lost.
     if (letters.length > 0 && !(await sendDeadLetters(this.#calls, this.#o.deadLetters, letters)))
       return { ...skipped, outcome: 'fenced' };
@@ -327,9 +280,9 @@ export class Task {
     }
     if (result === 'closed') return skipped;
     let rewind = result === 'rewind';
-    if (!rewind) this.#uncommitted = true;
-    if (!rewind && this.#ownCommitDue(now)) {
-      const committed = await this.#commitOwn();
+    if (!rewind) this.#own.written();
+    if (!rewind && this.#own.due(now)) {
+      const committed = await this.#own.commit(this.#epoch);
       if (committed === 'fenced') {
         this.closeDirty();
         return { ...skipped, outcome: 'fenced' };
@@ -353,30 +306,6 @@ export class Task {
     };
   }
 
-  #committed(): void {
-    this.#lastCommitAt = Date.now();
-    this.#uncommitted = false;
-  }
-
-  /** Per-task commits on the task's own clock: due once commitIntervalMs passed since its last commit. */
-  #ownCommitDue(now: number): boolean {
-    const interval = this.#o.commitIntervalMs;
-    return interval !== undefined && this.#commitsAtBarrier && now - this.#lastCommitAt >= interval;
-  }
-
-  /**
-   * A commit of the task's own, between the JobManager's barriers (Kafka Streams commits each task
-   * every commit.interval.ms): phase one and two at once. Its transaction is whole on its own (the
-   * output, the state's changes and the offset after this batch), so it needs no checkpoint.
-   */
-  async #commitOwn(): Promise<LaneOutcome> {
-    const prepared = await this.#lanes.prepare(OWN_COMMIT, this.#epoch);
-    if (prepared !== 'prepared') return prepared;
-    const committed = await this.#lanes.commit(OWN_COMMIT, this.#epoch);
-    if (committed === 'ok') this.#committed();
-    return committed;
-  }
-
   /**
    * Time passes without records: processing-time timers fire, an idle input's watermark moves on,
    * windows close. Results have no record of their own, so they go only where a transaction holds
@@ -387,11 +316,10 @@ export class Task {
   tick(now = Date.now()): Promise<void> {
     // Per-task commits: what the last batches wrote commits on the task's clock also when no more
     // records come (Kafka Streams commits from its poll loop whether or not records arrived).
-    const commitDue = this.#uncommitted && this.#ownCommitDue(now);
-    if (!this.#o.stage.timed && !commitDue) return Promise.resolve();
+    if (!this.#o.stage.timed && !this.#own.due(now)) return Promise.resolve();
     return this.#chain('time passing (timers, idle input)', async () => {
       if (this.#o.stage.timed) await this.#tickNow(now, false);
-      if (this.#uncommitted && this.#ownCommitDue(Date.now())) await this.#commitOwnIdle();
+      if (this.#own.due(Date.now())) await this.#commitOwnIdle();
     });
   }
 
@@ -399,7 +327,7 @@ export class Task {
   async #commitOwnIdle(): Promise<void> {
     await this.#gate.whenOpen();
     if (this.#state !== 'RUNNING' || this.#position < 0) return;
-    const committed = await this.#commitOwn();
+    const committed = await this.#own.commit(this.#epoch);
     if (committed === 'fenced') this.closeDirty();
     else if (committed === 'rewind') this.#rewind();
   }
@@ -435,14 +363,14 @@ export class Task {
     else if (result === 'rewind') this.#rewind();
     else if (result === 'ok') {
       this.#emitted += out.total;
-      this.#uncommitted = true;
+      this.#own.written();
     }
   }
 
   /** The position went back: seek now, and drop what was fetched before the seek. */
   #rewind(): void {
     this.#rewinds++;
-    this.#uncommitted = false; // the transaction was aborted
+    this.#own.aborted();
     const target = this.#lanes.lowestWritten;
     const from = this.#readTo;
     this.#position = target;
@@ -473,7 +401,10 @@ export class Task {
         this.declined = `checkpoint ${checkpointId} already ended`;
         return undefined;
       }
-      const prepared = await this.#lanes.prepare(checkpointId, this.#epoch);
+      let prepared = await this.#lanes.prepare(checkpointId, this.#epoch);
+      // Per-task commits: phase two at once (no batch runs meanwhile: this is the task's chain).
+      if (prepared === 'prepared' && this.#own.atBarrier)
+        prepared = await this.#own.commitPrepared(checkpointId, this.#epoch);
       if (prepared === 'fenced') {
         this.declined = 'fenced';
         this.closeDirty();
@@ -484,25 +415,9 @@ export class Task {
         if (prepared === 'rewind') this.#rewind();
         return undefined;
       }
-      if (prepared === 'prepared' && this.#commitsAtBarrier) {
-        // Per-task commits: the transaction holds this task's output, state changes and offsets,
-        // whole on its own - commit it now (no batch runs meanwhile: this is the task's chain).
-        const committed = await this.#lanes.commit(checkpointId, this.#epoch);
-        if (committed === 'ok') this.#committed();
-        if (committed === 'fenced') {
-          this.declined = 'fenced';
-          this.closeDirty();
-          return undefined;
-        }
-        if (committed !== 'ok') {
-          this.declined = 'its transaction aborted';
-          if (committed === 'rewind') this.#rewind();
-          return undefined;
-        }
-      } else if (prepared === 'prepared' && checkpointId > this.#endedUpTo)
-        // The gate closes only for a checkpoint still in progress: one aborted while this task
-        // prepared would hold its batches (and the next snapshot) back until the timeout, checkpoint
-        // after checkpoint.
+      // The gate closes only for a checkpoint still in progress: one aborted while this task prepared
+      // would hold its batches (and the next snapshot) back until the timeout, checkpoint after checkpoint.
+      if (prepared === 'prepared' && checkpointId > this.#endedUpTo)
         this.#gate.close(checkpointId, this.#o.checkpointTimeoutMs ?? 10_000, () =>
           this.abortCheckpoint(checkpointId),
         );

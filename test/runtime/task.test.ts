@@ -410,27 +410,26 @@ describe('Task with per-task commits (commitAtBarrier)', () => {
     assert.equal(tx.committedOffsets.get('t-0'), 8);
   });
 
-  it('keeps the two phases for a task with a sink outside the transaction', async () => {
-    const tx = new FakeTransactionalConnector();
-    const guarded = new FakeGuardedConnector();
-    const { task } = await running([tx, guarded], { commitAtBarrier: true });
+  /** With per-task commits asked for, `tx` still shows nothing until the checkpoint completed. */
+  async function assertTwoPhases(tx: FakeTransactionalConnector, connectors: SinkConnector[]) {
+    const { task } = await running(connectors, { commitAtBarrier: true });
     await task.process(recs(0, 0, 4));
     await task.snapshot(1);
     assert.deepEqual(tx.visible, [], 'nothing visible before the checkpoint completed');
     await task.completeCheckpoint(1);
     assert.deepEqual(tx.visible, [0, 1, 2, 3]);
+  }
+
+  it('keeps the two phases for a task with a sink outside the transaction', async () => {
+    const tx = new FakeTransactionalConnector();
+    await assertTwoPhases(tx, [tx, new FakeGuardedConnector()]);
   });
 
   it("keeps the two phases for a user's transactional sink (its transaction holds no offsets)", async () => {
     const tx = new FakeTransactionalConnector();
     // defineSink's transactional kind: prepare and commit by checkpoint, recovered by the last completed one.
     Object.defineProperty(tx, 'commitsOffsets', { value: false });
-    const { task } = await running([tx], { commitAtBarrier: true });
-    await task.process(recs(0, 0, 4));
-    await task.snapshot(1);
-    assert.deepEqual(tx.visible, [], 'nothing visible before the checkpoint completed');
-    await task.completeCheckpoint(1);
-    assert.deepEqual(tx.visible, [0, 1, 2, 3]);
+    await assertTwoPhases(tx, [tx]);
   });
 
   it('a commit failing at the barrier declines the checkpoint and reads the range again: none lost or twice', async () => {

@@ -135,7 +135,7 @@ export async function startSluice(env: BenchEnvironment, input: BenchInput, opti
       events: new EventLog(createLogger({ format: 'json', level: 'silent' })),
       forwardLine: () => {},
       checkpointing: {
-        intervalMs: job.commitIntervalMs ?? 100,
+        intervalMs: options.checkpointIntervalMs ?? 100,
         timeoutMs: 10_000,
         store,
         ...(previous ? { previous } : {}),
